@@ -1,0 +1,30 @@
+# Sightline: the two commands of the README contract are `make demo` and `make test`.
+# Each target is a thin wrapper around a script in scripts/ so CI and people run the same thing.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+.PHONY: help demo test sdk kafka-up kafka-down report lint
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
+
+demo: ## run Kafka, the collector and the demo site on this machine
+	@scripts/demo.sh
+
+test: ## every test: lint, unit, golden vectors, Kafka integration, browser, end to end
+	@scripts/test.sh
+
+lint: ## cargo fmt --check and clippy -D warnings
+	@scripts/test.sh lint
+
+sdk: ## build sdk-wasm/pkg (optimized wasm, JS glue, types, package.json) and check its size budget
+	@scripts/build-sdk.sh
+
+kafka-up: ## start a local Apache Kafka broker (KRaft) on 127.0.0.1:$${KAFKA_PORT:-9092} with Sightline's topics
+	@scripts/kafka.sh up
+
+kafka-down: ## stop that broker and delete its storage
+	@scripts/kafka.sh down
+
+report: ## ClickHouse (chdb) report of the demo's data as HTML
+	@scripts/report.sh

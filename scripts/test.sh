@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# `make test`: every suite, in order of cost. Starts its own Kafka broker on a test port
+# (KAFKA_PORT, default 19092, so a running `make demo` on 9092 is left alone) and stops it.
+#
+#   scripts/test.sh          everything
+#   scripts/test.sh lint     only cargo fmt --check and clippy
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+export KAFKA_PORT=${KAFKA_PORT:-19092}
+export SIGHTLINE_KAFKA=127.0.0.1:$KAFKA_PORT
+export CARGO_TERM_COLOR=never
+
+started=$(date +%s)
+step() { printf '\n==> %s\n' "$*"; }
+
+lint() {
+  step "cargo fmt --check"
+  cargo fmt --all --check
+  step "cargo clippy -D warnings"
+  cargo clippy --workspace --all-targets --quiet -- -D warnings
+}
+
+lint
+[ "${1:-}" = lint ] && exit 0
+
+step "build the SDK (make sdk)"
+scripts/build-sdk.sh
+
+step "start Kafka on $SIGHTLINE_KAFKA"
+scripts/kafka.sh up
+trap 'scripts/kafka.sh down' EXIT
+
+step "cargo test (unit, golden vectors vs protoc, Kafka integration)"
+cargo test --workspace --exclude sightline-sdk
+cargo test -p sightline-sdk
+
+step "SDK in headless Chromium (wasm-bindgen-test)"
+scripts/test-wasm.sh
+
+step "SDK and ads in headless Chromium (Playwright)"
+node --test --test-concurrency=1 tests/browser/
+
+step "end to end: demo site → SDK → collector → Kafka (Playwright)"
+tests/e2e/run.sh
+
+step "ClickHouse (chdb) on Sightline's topics: schema and verified numbers"
+scripts/test-analytics.sh
+
+echo
+echo "make test: all suites passed in $(( $(date +%s) - started )) s"

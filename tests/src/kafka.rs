@@ -1,0 +1,81 @@
+//! Producing to and reading back from the real broker.
+
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use rdkafka::{
+    ClientConfig, Message, Offset, TopicPartitionList,
+    consumer::{BaseConsumer, Consumer},
+    message::OwnedMessage,
+};
+
+/// Bootstrap address of the broker started by `make test` (`scripts/kafka.sh up`).
+pub fn bootstrap() -> String {
+    std::env::var("SIGHTLINE_KAFKA").unwrap_or_else(|_| {
+        panic!(
+            "SIGHTLINE_KAFKA is not set: these tests need the real broker; run them with `make test` \
+             (or `make kafka-up` and SIGHTLINE_KAFKA=127.0.0.1:9092)"
+        )
+    })
+}
+
+/// Full topic name for a suffix from `proto/topics.txt`, with the default prefix.
+pub fn topic(suffix: &str) -> String {
+    format!("sightline.{suffix}")
+}
+
+/// Number of partitions of `topic` as the broker reports it.
+pub fn partition_count(topic: &str) -> anyhow::Result<i32> {
+    let consumer: BaseConsumer = ClientConfig::new()
+        .set("bootstrap.servers", bootstrap())
+        .create()?;
+    let metadata = consumer.fetch_metadata(Some(topic), Duration::from_secs(10))?;
+    let info = metadata.topics().first().context("no metadata for topic")?;
+    if let Some(err) = info.error() {
+        bail!("topic {topic}: {err:?}");
+    }
+    Ok(info.partitions().len() as i32)
+}
+
+/// Current end offset of every partition of `topic`: read from here to see only new records.
+pub fn end_offsets(topic: &str) -> anyhow::Result<Vec<(i32, i64)>> {
+    let consumer: BaseConsumer = ClientConfig::new()
+        .set("bootstrap.servers", bootstrap())
+        .create()?;
+    (0..partition_count(topic)?)
+        .map(|p| {
+            let (_, high) = consumer.fetch_watermarks(topic, p, Duration::from_secs(10))?;
+            Ok((p, high))
+        })
+        .collect()
+}
+
+/// Reads `topic` from the given per-partition offsets until `expected` records arrived
+/// or `timeout` passed, whichever is first. Returns what it read, in partition order.
+pub fn read_from(
+    topic: &str,
+    start: &[(i32, i64)],
+    expected: usize,
+    timeout: Duration,
+) -> anyhow::Result<Vec<OwnedMessage>> {
+    let consumer: BaseConsumer = ClientConfig::new()
+        .set("bootstrap.servers", bootstrap())
+        .set("group.id", format!("sightline-tests-{}", rand::random::<u64>()))
+        .set("enable.auto.commit", "false")
+        .set("enable.partition.eof", "false")
+        .create()?;
+    let mut assignment = TopicPartitionList::new();
+    for &(partition, offset) in start {
+        assignment.add_partition_offset(topic, partition, Offset::Offset(offset))?;
+    }
+    consumer.assign(&assignment)?;
+    let deadline = Instant::now() + timeout;
+    let mut records = Vec::new();
+    while records.len() < expected && Instant::now() < deadline {
+        if let Some(message) = consumer.poll(Duration::from_millis(100)) {
+            records.push(message?.detach());
+        }
+    }
+    records.sort_by_key(|m| (m.partition(), m.offset()));
+    Ok(records)
+}
