@@ -22,7 +22,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     for proto in PROTOS {
         println!("cargo:rerun-if-changed={}", root.join(proto).display());
     }
-    println!("cargo:rerun-if-changed={}", root.join("topics.txt").display());
+    println!(
+        "cargo:rerun-if-changed={}",
+        root.join("topics.txt").display()
+    );
 
     let descriptors = protox::compile(PROTOS, [&root])?;
     let mut config = prost_build::Config::new();

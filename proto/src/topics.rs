@@ -47,10 +47,17 @@ mod tests {
         let created: alloc::vec::Vec<&str> = all_suffixes().collect();
         for kind in (1..=8).filter_map(|k| EventKind::try_from(k).ok()) {
             let suffix = topic_suffix(kind).expect("kinds 1..=8 are routed");
-            assert!(created.contains(&suffix), "{suffix} missing from topics.txt");
+            assert!(
+                created.contains(&suffix),
+                "{suffix} missing from topics.txt"
+            );
         }
         assert!(created.contains(&TOPIC_SUFFIXES.rejected));
         assert!(created.contains(&TOPIC_SUFFIXES.overflow));
-        assert_eq!(EventKind::try_from(9).ok(), None, "a new kind needs a topic");
+        assert_eq!(
+            EventKind::try_from(9).ok(),
+            None,
+            "a new kind needs a topic"
+        );
     }
 }

@@ -42,7 +42,11 @@ fn vectors() -> Vec<(String, String)> {
         })
         .collect();
     found.sort();
-    assert!(found.len() >= 3, "expected golden vectors in {}", dir.display());
+    assert!(
+        found.len() >= 3,
+        "expected golden vectors in {}",
+        dir.display()
+    );
     found
 }
 
@@ -85,8 +89,14 @@ fn batch_vector_covers_every_event_kind_with_its_values() {
     assert_eq!(kinds, all, "every EventKind except Unspecified");
 
     let identity = batch.identity.as_ref().expect("identity");
-    assert_eq!(identity.traits.get("college").map(String::as_str), Some("IIT Delhi"));
-    assert_eq!(batch.experiments.get("ad_placement").map(String::as_str), Some("sidebar_top"));
+    assert_eq!(
+        identity.traits.get("college").map(String::as_str),
+        Some("IIT Delhi")
+    );
+    assert_eq!(
+        batch.experiments.get("ad_placement").map(String::as_str),
+        Some("sidebar_top")
+    );
     let context = batch.context.as_ref().expect("context");
     assert_eq!(context.device_pixel_ratio, 1.5);
     assert_eq!(context.timezone_offset_min, 330);
@@ -184,7 +194,10 @@ fn protoc_independently_agrees_with_the_vectors_and_with_prost() {
 
         // The committed binary is what protoc makes of the committed text.
         let encoded_by_protoc = protoc(&[&format!("--encode={message}")], &text);
-        assert_eq!(encoded_by_protoc, committed, "{stem}.binpb is stale: re-encode it");
+        assert_eq!(
+            encoded_by_protoc, committed,
+            "{stem}.binpb is stale: re-encode it"
+        );
 
         // protoc reads prost's encoding as the same message the text describes.
         let encoded_by_prost = rust_round_trip(&message, &committed);

@@ -60,7 +60,10 @@ pub fn read_from(
 ) -> anyhow::Result<Vec<OwnedMessage>> {
     let consumer: BaseConsumer = ClientConfig::new()
         .set("bootstrap.servers", bootstrap())
-        .set("group.id", format!("sightline-tests-{}", rand::random::<u64>()))
+        .set(
+            "group.id",
+            format!("sightline-tests-{}", rand::random::<u64>()),
+        )
         .set("enable.auto.commit", "false")
         .set("enable.partition.eof", "false")
         .create()?;

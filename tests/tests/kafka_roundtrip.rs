@@ -14,7 +14,11 @@ use sightline_tests::kafka::{bootstrap, end_offsets, partition_count, read_from,
 #[tokio::test]
 async fn produced_events_are_consumed_back_from_the_real_broker() -> anyhow::Result<()> {
     let topic = topic("searches");
-    assert_eq!(partition_count(&topic)?, 6, "scripts/kafka.sh creates 6 partitions");
+    assert_eq!(
+        partition_count(&topic)?,
+        6,
+        "scripts/kafka.sh creates 6 partitions"
+    );
     let start = end_offsets(&topic)?;
     let producer: FutureProducer = ClientConfig::new()
         .set("bootstrap.servers", bootstrap())
