@@ -1,0 +1,607 @@
+-- Sightline analytics on ClickHouse: Kafka engine → deduplicated MergeTree tables → pre-aggregated
+-- dashboard tables. Read analytics/README.md before pointing this at a cluster.
+--
+-- Placeholders (envsubst syntax; analytics/sightline_analytics/schema.py fills them with the
+-- same defaults, and `envsubst < schema.sql | clickhouse-client --multiquery` works on a server):
+--   ${SIGHTLINE_KAFKA_BROKERS}    bootstrap list, e.g. kafka-1:9092,kafka-2:9092
+--   ${SIGHTLINE_KAFKA_GROUP}      consumer group of this ClickHouse cluster (default clickhouse-sightline)
+--   ${SIGHTLINE_TOPIC_PREFIX}     topic prefix of the collector (default "sightline.")
+--   ${SIGHTLINE_KAFKA_CONSUMERS}  consumers per Kafka table and replica (<= partitions / replicas)
+--   ${SIGHTLINE_KAFKA_FLUSH_MS}   longest wait before a consumed block is written (default 7500)
+--   ${SIGHTLINE_RAW_TTL_DAYS}     retention of event-level rows (default 90 days)
+--   ${SIGHTLINE_AGG_TTL_DAYS}     retention of the dashboard aggregates (default 730 days)
+--   ${SIGHTLINE_ERROR_TTL_DAYS}   retention of dead letters and undecodable records (default 14 days)
+--
+-- Deduplication. Event ids make redelivery idempotent: the browser retries a batch it could not
+-- deliver and the collector replays its spool, so Kafka can hold the same event twice.
+--   * Event-level tables are ReplacingMergeTree keyed by the event id (ad impressions by the
+--     impression id, keeping the FINAL phase over the VIEWABLE one); read them with FINAL or
+--     through the *_unique views for exact numbers before background merges catch up.
+--   * Aggregates count distinct ids (uniqExact states), so a duplicate record never changes a
+--     count, whichever part or partition it lands in.
+--
+-- Every time is UTC; days are UTC days of the collector's clock-skew-corrected event time.
+
+CREATE DATABASE IF NOT EXISTS sightline;
+
+-- ── 1. The stream of collected events ──────────────────────────────────────────────────────────
+-- Every topic that carries sightline.v1.CollectedEvent (one record per event, key = user) flows
+-- through this Null table: the Kafka table at the end of this file has exactly its columns and
+-- one materialized view into it, and every table below hangs off it. So the consumer starts
+-- only when all downstream views exist (no view misses the first blocks), and a second source
+-- (a replay, a backfill) can be inserted here and reaches every table the same way.
+--
+-- Column names are protobuf field paths joined by "_" (event.click.page.x → event_click_page_x);
+-- ClickHouse matches them to the .proto by name. A column with no matching field is silently
+-- read as its default, so analytics/tests/test_schema_compat.py checks every column against the
+-- compiled .proto. Only fields used downstream are read. The "overflow" topic carries events of
+-- every kind that the collector diverted from a hot key, so all tables read it too.
+CREATE TABLE IF NOT EXISTS sightline.events_stream
+(
+    event_event_id String,
+    event_client_ts_ms Int64,
+    event_seq UInt64,
+    event_page_view_id String,
+    kind String,
+    site_key String,
+    sdk_version String,
+    context_url String,
+    context_referrer String,
+    context_viewport_width UInt32,
+    context_viewport_height UInt32,
+    context_device_pixel_ratio Float32,
+    context_locale String,
+    context_timezone_offset_min Int32,
+    identity_anonymous_id String,
+    identity_user_id String,
+    identity_session_id String,
+    identity_page_session_id String,
+    identity_traits Map(String, String),
+    experiments Map(String, String),
+    batch_seq UInt64,
+    user_key String,
+    received_at_ms Int64,
+    event_time_ms Int64,
+    client_ip String,
+    user_agent String,
+    collector_id String,
+
+    event_page_view_url String,
+    event_page_view_navigation String,
+    event_page_view_page_height UInt32,
+
+    event_click_element_selector String,
+    event_click_element_tag String,
+    event_click_element_id String,
+    event_click_element_href String,
+    event_click_element_data Map(String, String),
+    event_click_page_x Int32,
+    event_click_page_y Int32,
+    event_click_viewport_x Int32,
+    event_click_viewport_y Int32,
+    event_click_button UInt32,
+
+    event_scroll_max_depth_px UInt32,
+    event_scroll_max_depth_pct UInt32,
+    event_scroll_milestone_pct UInt32,
+
+    event_hover_element_selector String,
+    event_hover_dwell_ms UInt32,
+    event_hover_ad_slot_id String,
+
+    event_ad_impression_ad_slot_id String,
+    event_ad_impression_ad_creative_id String,
+    event_ad_impression_ad_campaign_id String,
+    event_ad_impression_ad_placement_id String,
+    event_ad_impression_ad_width UInt32,
+    event_ad_impression_ad_height UInt32,
+    event_ad_impression_impression_id String,
+    event_ad_impression_phase String,
+    event_ad_impression_page_rect_x Int32,
+    event_ad_impression_page_rect_y Int32,
+    event_ad_impression_page_rect_width UInt32,
+    event_ad_impression_page_rect_height UInt32,
+    event_ad_impression_max_visible_fraction Float32,
+    event_ad_impression_in_view_ms UInt32,
+    event_ad_impression_max_continuous_in_view_ms UInt32,
+    event_ad_impression_viewable Bool,
+    event_ad_impression_rule String,
+    event_ad_impression_measurable Bool,
+    event_ad_impression_actual_visibility String,
+    event_ad_impression_time_to_viewable_ms UInt32,
+
+    event_ad_click_ad_slot_id String,
+    event_ad_click_ad_creative_id String,
+    event_ad_click_ad_campaign_id String,
+    event_ad_click_ad_placement_id String,
+    event_ad_click_impression_id String,
+    event_ad_click_page_x Int32,
+    event_ad_click_page_y Int32,
+    event_ad_click_page_rect_x Int32,
+    event_ad_click_page_rect_y Int32,
+    event_ad_click_page_rect_width UInt32,
+    event_ad_click_page_rect_height UInt32,
+    event_ad_click_since_viewable_ms Int64,
+    event_ad_click_href String,
+
+    event_search_query String,
+    event_search_results_count UInt32,
+
+    event_custom_name String,
+    event_custom_properties Nested(key String, string_value String, number_value Float64, int_value Int64, bool_value Bool),
+
+    -- Kafka metadata, filled by kafka_events_consume from the Kafka engine's virtual columns
+    -- (no protobuf field has these names, so the Kafka table reads them as defaults).
+    kafka_topic LowCardinality(String),
+    kafka_partition UInt64,
+    kafka_offset UInt64,
+    kafka_error String,
+    kafka_raw_message String
+)
+ENGINE = Null;
+
+
+-- ── 2. Event-level tables (deduplicated by id) ────────────────────────────────────────────────
+-- Every accepted event, all kinds. Sort key (site_key, kind, event_id): the dedup key plus the
+-- two columns every ad-hoc query filters on; partitions are UTC days so retention drops whole days.
+CREATE TABLE IF NOT EXISTS sightline.events
+(
+    event_id String CODEC(ZSTD(1)),
+    kind LowCardinality(String),
+    event_time DateTime64(3, 'UTC'),
+    received_at DateTime64(3, 'UTC'),
+    day Date,
+    site_key LowCardinality(String),
+    user_key String,
+    user_id String,
+    anonymous_id String,
+    session_id String,
+    page_session_id String,
+    page_view_id String CODEC(ZSTD(1)),
+    seq UInt64,
+    url String,
+    path String,
+    college LowCardinality(String),
+    cohort LowCardinality(String),
+    traits Map(String, String),
+    experiments Map(String, String),
+    viewport_width UInt32,
+    viewport_height UInt32,
+    locale LowCardinality(String),
+    -- kind-specific fields, empty/zero for other kinds
+    navigation LowCardinality(String),
+    element_selector String,
+    element_tag LowCardinality(String),
+    element_href String,
+    page_x Int32,
+    page_y Int32,
+    scroll_depth_pct UInt32,
+    scroll_milestone_pct UInt32,
+    hover_dwell_ms UInt32,
+    slot_id LowCardinality(String),
+    creative_id String,
+    campaign_id String,
+    impression_id String CODEC(ZSTD(1)),
+    search_query String,
+    search_results_count UInt32,
+    custom_name LowCardinality(String),
+    custom_properties Map(String, String),
+    sdk_version LowCardinality(String),
+    client_ip String,
+    user_agent String,
+    collector_id LowCardinality(String)
+)
+ENGINE = ReplacingMergeTree
+PARTITION BY day
+ORDER BY (site_key, kind, event_id)
+TTL day + INTERVAL ${SIGHTLINE_RAW_TTL_DAYS} DAY DELETE;
+
+CREATE MATERIALIZED VIEW IF NOT EXISTS sightline.events_consume TO sightline.events AS
+SELECT
+    event_event_id AS event_id,
+    lower(replaceOne(kind, 'EVENT_KIND_', '')) AS kind,
+    fromUnixTimestamp64Milli(event_time_ms, 'UTC') AS event_time,
+    fromUnixTimestamp64Milli(received_at_ms, 'UTC') AS received_at,
+    toDate(event_time) AS day,
+    site_key,
+    user_key,
+    identity_user_id AS user_id,
+    identity_anonymous_id AS anonymous_id,
+    identity_session_id AS session_id,
+    identity_page_session_id AS page_session_id,
+    event_page_view_id AS page_view_id,
+    event_seq AS seq,
+    context_url AS url,
+    path(context_url) AS path,
+    identity_traits['college'] AS college,
+    identity_traits['cohort'] AS cohort,
+    identity_traits AS traits,
+    experiments,
+    context_viewport_width AS viewport_width,
+    context_viewport_height AS viewport_height,
+    context_locale AS locale,
+    lower(replaceOne(event_page_view_navigation, 'NAVIGATION_', '')) AS navigation,
+    if(event_click_element_selector != '', event_click_element_selector, event_hover_element_selector) AS element_selector,
+    event_click_element_tag AS element_tag,
+    event_click_element_href AS element_href,
+    if(event_click_page_x != 0 OR event_click_page_y != 0, event_click_page_x, event_ad_click_page_x) AS page_x,
+    if(event_click_page_x != 0 OR event_click_page_y != 0, event_click_page_y, event_ad_click_page_y) AS page_y,
+    event_scroll_max_depth_pct AS scroll_depth_pct,
+    event_scroll_milestone_pct AS scroll_milestone_pct,
+    event_hover_dwell_ms AS hover_dwell_ms,
+    multiIf(event_ad_impression_ad_slot_id != '', event_ad_impression_ad_slot_id,
+            event_ad_click_ad_slot_id != '', event_ad_click_ad_slot_id, event_hover_ad_slot_id) AS slot_id,
+    if(event_ad_impression_ad_creative_id != '', event_ad_impression_ad_creative_id, event_ad_click_ad_creative_id) AS creative_id,
+    if(event_ad_impression_ad_campaign_id != '', event_ad_impression_ad_campaign_id, event_ad_click_ad_campaign_id) AS campaign_id,
+    if(event_ad_impression_impression_id != '', event_ad_impression_impression_id, event_ad_click_impression_id) AS impression_id,
+    event_search_query AS search_query,
+    event_search_results_count AS search_results_count,
+    event_custom_name AS custom_name,
+    -- Property values flattened to strings; the oneof case that is set wins.
+    mapFromArrays(
+        `event_custom_properties.key`,
+        arrayMap((s, n, i, b) -> multiIf(s != '', s, i != 0, toString(i), n != 0, toString(n), toString(b)),
+                 `event_custom_properties.string_value`, `event_custom_properties.number_value`,
+                 `event_custom_properties.int_value`, `event_custom_properties.bool_value`)) AS custom_properties,
+    sdk_version,
+    client_ip,
+    user_agent,
+    collector_id
+FROM sightline.events_stream
+WHERE length(kafka_error) = 0;
+
+-- Exact, duplicate-free view of events (FINAL collapses redelivered ids across parts and days).
+CREATE VIEW IF NOT EXISTS sightline.events_unique AS
+SELECT * FROM sightline.events FINAL;
+
+-- One row per ad impression. The two phases of an impression share impression_id; the version
+-- column keeps the FINAL phase (with the page view's totals) over the VIEWABLE one, and a
+-- VIEWABLE phase alone (user left before page hide) still counts as one viewable impression.
+CREATE TABLE IF NOT EXISTS sightline.ad_impressions
+(
+    impression_id String CODEC(ZSTD(1)),
+    phase_rank UInt8, -- 1 VIEWABLE, 2 FINAL
+    phase LowCardinality(String),
+    event_id String CODEC(ZSTD(1)),
+    event_time DateTime64(3, 'UTC'),
+    day Date,
+    site_key LowCardinality(String),
+    user_key String,
+    session_id String,
+    path String,
+    college LowCardinality(String),
+    cohort LowCardinality(String),
+    experiments Map(String, String),
+    slot_id LowCardinality(String),
+    creative_id LowCardinality(String),
+    campaign_id LowCardinality(String),
+    placement_id LowCardinality(String),
+    page_x Int32,
+    page_y Int32,
+    width UInt32,
+    height UInt32,
+    viewport_width UInt32,
+    max_visible_fraction Float32,
+    in_view_ms UInt32,
+    viewable Bool,
+    measurable Bool,
+    rule LowCardinality(String),
+    actual_visibility LowCardinality(String),
+    time_to_viewable_ms UInt32
+)
+ENGINE = ReplacingMergeTree(phase_rank)
+PARTITION BY day
+ORDER BY (site_key, impression_id)
+TTL day + INTERVAL ${SIGHTLINE_RAW_TTL_DAYS} DAY DELETE;
+
+CREATE MATERIALIZED VIEW IF NOT EXISTS sightline.ad_impressions_consume TO sightline.ad_impressions AS
+SELECT
+    event_ad_impression_impression_id AS impression_id,
+    multiIf(event_ad_impression_phase = 'IMPRESSION_PHASE_FINAL', 2, event_ad_impression_phase = 'IMPRESSION_PHASE_VIEWABLE', 1, 0) AS phase_rank,
+    lower(replaceOne(event_ad_impression_phase, 'IMPRESSION_PHASE_', '')) AS phase,
+    event_event_id AS event_id,
+    fromUnixTimestamp64Milli(event_time_ms, 'UTC') AS event_time,
+    toDate(event_time) AS day,
+    site_key,
+    user_key,
+    identity_session_id AS session_id,
+    path(context_url) AS path,
+    identity_traits['college'] AS college,
+    identity_traits['cohort'] AS cohort,
+    experiments,
+    event_ad_impression_ad_slot_id AS slot_id,
+    event_ad_impression_ad_creative_id AS creative_id,
+    event_ad_impression_ad_campaign_id AS campaign_id,
+    event_ad_impression_ad_placement_id AS placement_id,
+    event_ad_impression_page_rect_x AS page_x,
+    event_ad_impression_page_rect_y AS page_y,
+    event_ad_impression_page_rect_width AS width,
+    event_ad_impression_page_rect_height AS height,
+    context_viewport_width AS viewport_width,
+    event_ad_impression_max_visible_fraction AS max_visible_fraction,
+    event_ad_impression_in_view_ms AS in_view_ms,
+    event_ad_impression_viewable AS viewable,
+    event_ad_impression_measurable AS measurable,
+    lower(replaceOne(event_ad_impression_rule, 'VIEWABILITY_RULE_', '')) AS rule,
+    lower(replaceOne(event_ad_impression_actual_visibility, 'ACTUAL_VISIBILITY_', '')) AS actual_visibility,
+    event_ad_impression_time_to_viewable_ms AS time_to_viewable_ms
+FROM sightline.events_stream
+WHERE length(kafka_error) = 0 AND kind = 'EVENT_KIND_AD_IMPRESSION';
+
+-- Exact per-impression view: any phase that saw the ad viewable makes the impression viewable.
+CREATE VIEW IF NOT EXISTS sightline.ad_impressions_unique AS
+SELECT
+    site_key,
+    impression_id,
+    argMax(phase, phase_rank) AS last_phase,
+    min(event_time) AS first_seen,
+    min(day) AS day,
+    any(user_key) AS user_key,
+    any(college) AS college,
+    any(cohort) AS cohort,
+    any(slot_id) AS slot_id,
+    any(page_x) AS page_x,
+    any(page_y) AS page_y,
+    max(viewable) AS viewable,
+    max(in_view_ms) AS in_view_ms
+FROM sightline.ad_impressions
+GROUP BY site_key, impression_id;
+
+-- Collector dead letters and records ClickHouse could not decode.
+CREATE TABLE IF NOT EXISTS sightline.rejected_events
+(
+    received_at DateTime64(3, 'UTC'),
+    day Date,
+    site_key LowCardinality(String),
+    reason LowCardinality(String),
+    detail String,
+    event_id String,
+    sdk_version LowCardinality(String),
+    collector_id LowCardinality(String),
+    -- Set when ClickHouse could not decode the dead letter itself (the raw bytes are kept).
+    decode_error String,
+    raw_message String CODEC(ZSTD(3))
+)
+ENGINE = MergeTree
+PARTITION BY day
+ORDER BY (site_key, reason, received_at)
+TTL day + INTERVAL ${SIGHTLINE_ERROR_TTL_DAYS} DAY DELETE;
+
+
+CREATE TABLE IF NOT EXISTS sightline.kafka_errors
+(
+    seen_at DateTime('UTC') DEFAULT now('UTC'),
+    topic LowCardinality(String),
+    partition UInt64,
+    offset UInt64,
+    error String,
+    raw_message String CODEC(ZSTD(3))
+)
+ENGINE = MergeTree
+PARTITION BY toDate(seen_at)
+ORDER BY (topic, partition, offset)
+TTL toDate(seen_at) + INTERVAL ${SIGHTLINE_ERROR_TTL_DAYS} DAY DELETE;
+
+CREATE MATERIALIZED VIEW IF NOT EXISTS sightline.kafka_errors_consume TO sightline.kafka_errors AS
+SELECT kafka_topic AS topic, kafka_partition AS partition, kafka_offset AS offset, kafka_error AS error, kafka_raw_message AS raw_message
+FROM sightline.events_stream
+WHERE length(kafka_error) > 0;
+
+
+-- Ingestion bookkeeping: records read per topic, partition and minute and the highest offset,
+-- including undecodable ones. Compare max_offset with the topic's end offsets to see the lag.
+CREATE TABLE IF NOT EXISTS sightline.kafka_ingest
+(
+    minute DateTime('UTC'),
+    topic LowCardinality(String),
+    partition UInt64,
+    records SimpleAggregateFunction(sum, UInt64),
+    errors SimpleAggregateFunction(sum, UInt64),
+    max_offset SimpleAggregateFunction(max, UInt64)
+)
+ENGINE = AggregatingMergeTree
+PARTITION BY toYYYYMM(minute)
+ORDER BY (topic, partition, minute)
+TTL toDate(minute) + INTERVAL ${SIGHTLINE_ERROR_TTL_DAYS} DAY DELETE;
+
+CREATE MATERIALIZED VIEW IF NOT EXISTS sightline.kafka_ingest_consume TO sightline.kafka_ingest AS
+SELECT
+    toStartOfMinute(now('UTC')) AS minute,
+    kafka_topic AS topic,
+    kafka_partition AS partition,
+    count() AS records,
+    countIf(length(kafka_error) > 0) AS errors,
+    max(kafka_offset) AS max_offset
+FROM sightline.events_stream
+GROUP BY minute, topic, partition;
+
+-- ── 3. Dashboard aggregates ───────────────────────────────────────────────────────────────────
+-- Distinct-id states: exact and idempotent under redelivery (a duplicate adds an id already in
+-- the set). Partitioned by month: a dashboard reads months of days, and fewer parts merge faster.
+
+-- Impressions / viewable impressions / clicks per site, college, cohort, slot and day.
+CREATE TABLE IF NOT EXISTS sightline.ad_ctr_daily
+(
+    day Date,
+    site_key LowCardinality(String),
+    college LowCardinality(String),
+    cohort LowCardinality(String),
+    slot_id LowCardinality(String),
+    impressions AggregateFunction(uniqExact, String),
+    viewable_impressions AggregateFunction(uniqExact, String),
+    clicks AggregateFunction(uniqExact, String),
+    clicked_impressions AggregateFunction(uniqExact, String)
+)
+ENGINE = AggregatingMergeTree
+PARTITION BY toYYYYMM(day)
+ORDER BY (site_key, day, college, cohort, slot_id)
+TTL day + INTERVAL ${SIGHTLINE_AGG_TTL_DAYS} DAY DELETE;
+
+CREATE MATERIALIZED VIEW IF NOT EXISTS sightline.ad_ctr_daily_consume TO sightline.ad_ctr_daily AS
+SELECT
+    toDate(fromUnixTimestamp64Milli(event_time_ms, 'UTC')) AS day,
+    site_key,
+    identity_traits['college'] AS college,
+    identity_traits['cohort'] AS cohort,
+    if(kind = 'EVENT_KIND_AD_IMPRESSION', event_ad_impression_ad_slot_id, event_ad_click_ad_slot_id) AS slot_id,
+    uniqExactStateIf(event_ad_impression_impression_id, kind = 'EVENT_KIND_AD_IMPRESSION') AS impressions,
+    uniqExactStateIf(event_ad_impression_impression_id, kind = 'EVENT_KIND_AD_IMPRESSION' AND event_ad_impression_viewable) AS viewable_impressions,
+    uniqExactStateIf(event_event_id, kind = 'EVENT_KIND_AD_CLICK') AS clicks,
+    uniqExactStateIf(event_ad_click_impression_id, kind = 'EVENT_KIND_AD_CLICK') AS clicked_impressions
+FROM sightline.events_stream
+WHERE length(kafka_error) = 0 AND kind IN ('EVENT_KIND_AD_IMPRESSION', 'EVENT_KIND_AD_CLICK')
+GROUP BY day, site_key, college, cohort, slot_id;
+
+-- Ad-position heatmap: the page is cut into CELL × CELL px squares (CELL = 100, the constant in
+-- intDiv below and in queries/ad_heatmap.sql); an ad lands in the cell of its rectangle's center.
+CREATE TABLE IF NOT EXISTS sightline.ad_heatmap_daily
+(
+    day Date,
+    site_key LowCardinality(String),
+    cell_x UInt16,
+    cell_y UInt16,
+    impressions AggregateFunction(uniqExact, String),
+    viewable_impressions AggregateFunction(uniqExact, String),
+    clicks AggregateFunction(uniqExact, String)
+)
+ENGINE = AggregatingMergeTree
+PARTITION BY toYYYYMM(day)
+ORDER BY (site_key, day, cell_y, cell_x)
+TTL day + INTERVAL ${SIGHTLINE_AGG_TTL_DAYS} DAY DELETE;
+
+CREATE MATERIALIZED VIEW IF NOT EXISTS sightline.ad_heatmap_daily_consume TO sightline.ad_heatmap_daily AS
+WITH kind = 'EVENT_KIND_AD_IMPRESSION' AS is_impression
+SELECT
+    toDate(fromUnixTimestamp64Milli(event_time_ms, 'UTC')) AS day,
+    site_key,
+    toUInt16(intDiv(greatest(0, if(is_impression, event_ad_impression_page_rect_x + intDiv(event_ad_impression_page_rect_width, 2),
+                                                  event_ad_click_page_rect_x + intDiv(event_ad_click_page_rect_width, 2))), 100)) AS cell_x,
+    toUInt16(intDiv(greatest(0, if(is_impression, event_ad_impression_page_rect_y + intDiv(event_ad_impression_page_rect_height, 2),
+                                                  event_ad_click_page_rect_y + intDiv(event_ad_click_page_rect_height, 2))), 100)) AS cell_y,
+    uniqExactStateIf(event_ad_impression_impression_id, is_impression) AS impressions,
+    uniqExactStateIf(event_ad_impression_impression_id, is_impression AND event_ad_impression_viewable) AS viewable_impressions,
+    uniqExactStateIf(event_event_id, NOT is_impression) AS clicks
+FROM sightline.events_stream
+WHERE length(kafka_error) = 0 AND kind IN ('EVENT_KIND_AD_IMPRESSION', 'EVENT_KIND_AD_CLICK')
+GROUP BY day, site_key, cell_x, cell_y;
+
+-- CTR per experiment variant, with the counts a two-proportion test needs. An event carries every
+-- experiment in force, so it counts once under each (experiment, variant) pair.
+CREATE TABLE IF NOT EXISTS sightline.ab_ctr_daily
+(
+    day Date,
+    site_key LowCardinality(String),
+    experiment LowCardinality(String),
+    variant LowCardinality(String),
+    users AggregateFunction(uniqExact, String),
+    impressions AggregateFunction(uniqExact, String),
+    viewable_impressions AggregateFunction(uniqExact, String),
+    clicks AggregateFunction(uniqExact, String),
+    clicked_impressions AggregateFunction(uniqExact, String)
+)
+ENGINE = AggregatingMergeTree
+PARTITION BY toYYYYMM(day)
+ORDER BY (site_key, experiment, variant, day)
+TTL day + INTERVAL ${SIGHTLINE_AGG_TTL_DAYS} DAY DELETE;
+
+CREATE MATERIALIZED VIEW IF NOT EXISTS sightline.ab_ctr_daily_consume TO sightline.ab_ctr_daily AS
+SELECT
+    toDate(fromUnixTimestamp64Milli(event_time_ms, 'UTC')) AS day,
+    site_key,
+    experiment,
+    variant,
+    uniqExactState(user_key) AS users,
+    uniqExactStateIf(event_ad_impression_impression_id, kind = 'EVENT_KIND_AD_IMPRESSION') AS impressions,
+    uniqExactStateIf(event_ad_impression_impression_id, kind = 'EVENT_KIND_AD_IMPRESSION' AND event_ad_impression_viewable) AS viewable_impressions,
+    uniqExactStateIf(event_event_id, kind = 'EVENT_KIND_AD_CLICK') AS clicks,
+    uniqExactStateIf(event_ad_click_impression_id, kind = 'EVENT_KIND_AD_CLICK') AS clicked_impressions
+FROM sightline.events_stream
+ARRAY JOIN mapKeys(experiments) AS experiment, mapValues(experiments) AS variant
+WHERE length(kafka_error) = 0 AND kind IN ('EVENT_KIND_AD_IMPRESSION', 'EVENT_KIND_AD_CLICK')
+GROUP BY day, site_key, experiment, variant;
+
+-- Search → course view → ad click: the three step events of each session, for windowFunnel.
+-- A course view is a page view whose path starts with /course/ or /courses/ (edit the regex
+-- here and in nothing else to change what counts as a course page).
+CREATE TABLE IF NOT EXISTS sightline.journey_steps
+(
+    day Date,
+    site_key LowCardinality(String),
+    session_id String,
+    user_key String,
+    event_time DateTime64(3, 'UTC'),
+    step Enum8('search' = 1, 'course_view' = 2, 'ad_click' = 3),
+    event_id String CODEC(ZSTD(1))
+)
+ENGINE = ReplacingMergeTree
+PARTITION BY day
+ORDER BY (site_key, session_id, event_id)
+TTL day + INTERVAL ${SIGHTLINE_RAW_TTL_DAYS} DAY DELETE;
+
+CREATE MATERIALIZED VIEW IF NOT EXISTS sightline.journey_steps_consume TO sightline.journey_steps AS
+SELECT
+    toDate(fromUnixTimestamp64Milli(event_time_ms, 'UTC')) AS day,
+    site_key,
+    identity_session_id AS session_id,
+    user_key,
+    fromUnixTimestamp64Milli(event_time_ms, 'UTC') AS event_time,
+    CAST(multiIf(kind = 'EVENT_KIND_SEARCH', 1, kind = 'EVENT_KIND_PAGE_VIEW', 2, 3) AS Enum8('search' = 1, 'course_view' = 2, 'ad_click' = 3)) AS step,
+    event_event_id AS event_id
+FROM sightline.events_stream
+WHERE length(kafka_error) = 0
+  AND (kind IN ('EVENT_KIND_SEARCH', 'EVENT_KIND_AD_CLICK')
+       OR (kind = 'EVENT_KIND_PAGE_VIEW' AND match(path(if(event_page_view_url != '', event_page_view_url, context_url)), '^/courses?/')));
+
+-- ── 4. Kafka sources (last: consumption starts once every view above exists) ──────────────────
+CREATE TABLE IF NOT EXISTS sightline.kafka_events AS sightline.events_stream
+ENGINE = Kafka
+SETTINGS
+    kafka_broker_list = '${SIGHTLINE_KAFKA_BROKERS}',
+    kafka_topic_list = '${SIGHTLINE_TOPIC_PREFIX}page_views,${SIGHTLINE_TOPIC_PREFIX}clicks,${SIGHTLINE_TOPIC_PREFIX}scrolls,${SIGHTLINE_TOPIC_PREFIX}hovers,${SIGHTLINE_TOPIC_PREFIX}ad_impressions,${SIGHTLINE_TOPIC_PREFIX}ad_clicks,${SIGHTLINE_TOPIC_PREFIX}searches,${SIGHTLINE_TOPIC_PREFIX}custom,${SIGHTLINE_TOPIC_PREFIX}overflow',
+    kafka_group_name = '${SIGHTLINE_KAFKA_GROUP}',
+    kafka_format = 'ProtobufSingle',
+    kafka_schema = 'sightline/v1/collected.proto:CollectedEvent',
+    kafka_num_consumers = ${SIGHTLINE_KAFKA_CONSUMERS},
+    kafka_flush_interval_ms = ${SIGHTLINE_KAFKA_FLUSH_MS},
+    -- An undecodable record becomes a row with _error set (kept in kafka_errors) instead of
+    -- stopping the consumer.
+    kafka_handle_error_mode = 'stream';
+
+CREATE MATERIALIZED VIEW IF NOT EXISTS sightline.kafka_events_consume TO sightline.events_stream AS
+SELECT * REPLACE (_topic AS kafka_topic, _partition AS kafka_partition, _offset AS kafka_offset,
+                  _error AS kafka_error, _raw_message AS kafka_raw_message)
+FROM sightline.kafka_events;
+
+-- The dead-letter topic: events the collector rejected, with the reason.
+CREATE TABLE IF NOT EXISTS sightline.kafka_rejected
+(
+    reason String,
+    detail String,
+    event_event_id String,
+    site_key String,
+    sdk_version String,
+    identity_anonymous_id String,
+    identity_user_id String,
+    received_at_ms Int64,
+    client_ip String,
+    user_agent String,
+    collector_id String
+)
+ENGINE = Kafka
+SETTINGS
+    kafka_broker_list = '${SIGHTLINE_KAFKA_BROKERS}',
+    kafka_topic_list = '${SIGHTLINE_TOPIC_PREFIX}rejected',
+    kafka_group_name = '${SIGHTLINE_KAFKA_GROUP}',
+    kafka_format = 'ProtobufSingle',
+    kafka_schema = 'sightline/v1/collected.proto:RejectedEvent',
+    kafka_num_consumers = 1,
+    kafka_flush_interval_ms = ${SIGHTLINE_KAFKA_FLUSH_MS},
+    kafka_handle_error_mode = 'stream';
+
+CREATE MATERIALIZED VIEW IF NOT EXISTS sightline.rejected_consume TO sightline.rejected_events AS
+SELECT
+    fromUnixTimestamp64Milli(received_at_ms, 'UTC') AS received_at,
+    toDate(received_at) AS day,
+    site_key, reason, detail, event_event_id AS event_id, sdk_version, collector_id,
+    _error AS decode_error, if(length(_error) > 0, _raw_message, '') AS raw_message
+FROM sightline.kafka_rejected;

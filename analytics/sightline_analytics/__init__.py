@@ -1,0 +1,1 @@
+"""Sightline analytics: ClickHouse schema loader, dashboard queries, HTML report, test data."""
