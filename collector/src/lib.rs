@@ -1,1 +1,165 @@
-//! placeholder
+//! Sightline's edge collector: turns untrusted browser batches into clean, keyed Kafka
+//! records, answering only once Kafka acknowledged them.
+//!
+//! Modules, in the order a request meets them: [`http`] (server, routes, CORS, client
+//! IP), [`limiters`], [`payload`] (body, inflate, decode, validate, enrich), [`router`],
+//! [`sinks`]; [`ingest`] strings them together for `POST /v1/batch`. [`config`] holds
+//! the one configuration type, [`metrics`] the Prometheus registry.
+//!
+//! Tests and embedders use [`Collector`] (bind, then serve until a shutdown future
+//! resolves) or [`run`].
+
+pub mod config;
+pub mod error;
+pub mod http;
+pub mod ingest;
+pub mod limiters;
+pub mod metrics;
+pub mod payload;
+pub mod router;
+pub mod sinks;
+pub mod state;
+
+use std::{future::Future, net::SocketAddr, sync::Arc, time::Duration};
+
+use tokio::{net::TcpListener, sync::Semaphore};
+
+use config::Config;
+use hyper_util::server::graceful::GracefulShutdown;
+use sinks::{Sink, kafka::KafkaSink};
+use state::AppState;
+
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    #[error(transparent)]
+    Kafka(#[from] sinks::kafka::KafkaSinkError),
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+    #[error("producer flush at shutdown failed: {0}")]
+    Flush(sinks::SinkError),
+}
+
+/// A bound, not yet serving collector.
+pub struct Collector {
+    listener: TcpListener,
+    state: Arc<AppState>,
+    local_addr: SocketAddr,
+}
+
+impl Collector {
+    /// Binds `config.server.listen` and connects the Kafka sink.
+    pub async fn bind(config: Config) -> Result<Self, RunError> {
+        let sink = KafkaSink::connect(&config.kafka).await?;
+        Self::bind_with_sink(config, Arc::new(sink)).await
+    }
+
+    /// Binds with any [`Sink`] (tests use the in-memory one).
+    pub async fn bind_with_sink(config: Config, sink: Arc<dyn Sink>) -> Result<Self, RunError> {
+        let addr = config.server.listen;
+        let listener = TcpListener::bind(addr)
+            .await
+            .map_err(|source| RunError::Bind { addr, source })?;
+        let local_addr = listener
+            .local_addr()
+            .map_err(|source| RunError::Bind { addr, source })?;
+        Ok(Self {
+            listener,
+            state: Arc::new(AppState::new(config, sink)),
+            local_addr,
+        })
+    }
+
+    /// The address actually bound (useful with port 0).
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    /// Serves until `shutdown` resolves, then: `/readyz` → 503, keep serving for
+    /// `shutdown.readiness_grace_ms`, stop accepting, let in-flight requests finish
+    /// (at most `drain_timeout_ms`), flush the producer (at most `flush_timeout_ms`).
+    pub async fn serve(self, shutdown: impl Future<Output = ()>) -> Result<(), RunError> {
+        let Collector {
+            listener, state, ..
+        } = self;
+        let config = &state.config;
+        let builder = Arc::new(http::server::builder(&config.server));
+        let graceful = GracefulShutdown::new();
+        let connections = Arc::new(Semaphore::new(config.server.max_connections));
+        let cleanup = tokio::spawn({
+            let state = state.clone();
+            let every = Duration::from_secs(config.rate_limits.cleanup_interval_s.max(1));
+            async move {
+                loop {
+                    tokio::time::sleep(every).await;
+                    state.limiters.forget_idle();
+                }
+            }
+        });
+        tracing::info!(addr = %self.local_addr, "collector listening");
+
+        http::server::accept_until(
+            &listener,
+            &state,
+            &builder,
+            &graceful,
+            &connections,
+            shutdown,
+        )
+        .await;
+        tracing::info!("shutdown requested: readyz now 503");
+        state.start_draining();
+        let grace = tokio::time::sleep(Duration::from_millis(config.shutdown.readiness_grace_ms));
+        http::server::accept_until(&listener, &state, &builder, &graceful, &connections, grace)
+            .await;
+        drop(listener);
+
+        let drain = Duration::from_millis(config.shutdown.drain_timeout_ms);
+        if tokio::time::timeout(drain, graceful.shutdown())
+            .await
+            .is_err()
+        {
+            tracing::warn!(?drain, "in-flight requests did not finish in time");
+        }
+        cleanup.abort();
+        let flush = Duration::from_millis(config.shutdown.flush_timeout_ms);
+        state.sink.flush(flush).await.map_err(RunError::Flush)?;
+        tracing::info!("collector stopped cleanly");
+        Ok(())
+    }
+}
+
+/// Binds, connects Kafka and serves until `shutdown` resolves.
+pub async fn run(config: Config, shutdown: impl Future<Output = ()>) -> Result<(), RunError> {
+    Collector::bind(config).await?.serve(shutdown).await
+}
+
+/// Resolves on SIGTERM or SIGINT (Ctrl-C).
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(err) = tokio::signal::ctrl_c().await {
+            tracing::error!(%err, "cannot listen for SIGINT");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(err) => {
+                tracing::error!(%err, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+}

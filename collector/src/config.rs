@@ -1,0 +1,508 @@
+//! The collector's one configuration type.
+//!
+//! Sources, weakest first: built-in defaults (documented on every field and in
+//! `collector/README.md`), the TOML file given with `--config`, environment variables
+//! `SIGHTLINE__SECTION__OPTION` (any option, value parsed as TOML, e.g.
+//! `SIGHTLINE__LIMITS__MAX_BODY_BYTES=1048576`), then the CLI flags (`--listen`,
+//! `--brokers`, … which also read their own `SIGHTLINE_*` variables).
+
+use std::{collections::BTreeMap, net::SocketAddr, path::Path, time::Duration};
+
+use ipnet::IpNet;
+use serde::Deserialize;
+
+use crate::http::cors::OriginPattern;
+
+/// Prefix of the generic environment overrides (`SIGHTLINE__LIMITS__MAX_BODY_BYTES`).
+pub const ENV_PREFIX: &str = "SIGHTLINE__";
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read config file {path}: {source}")]
+    Read {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("config is not valid TOML or has unknown/mistyped options: {0}")]
+    Parse(#[from] toml::de::Error),
+    #[error("environment variable {name}: {detail}")]
+    Env { name: String, detail: String },
+    #[error("invalid configuration: {0}")]
+    Invalid(String),
+}
+
+/// Everything the collector needs to run. `Config::default()` is a valid development
+/// configuration with no sites (every batch is refused until a site is configured).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    pub server: ServerConfig,
+    pub limits: LimitsConfig,
+    pub rate_limits: RateLimitsConfig,
+    pub kafka: KafkaConfig,
+    pub routing: RoutingConfig,
+    pub shutdown: ShutdownConfig,
+    pub log: LogConfig,
+    /// Sites allowed to send data, keyed by their public site key.
+    pub sites: Vec<SiteConfig>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ServerConfig {
+    /// Address to listen on. Default `127.0.0.1:8080`.
+    pub listen: SocketAddr,
+    /// Open connections beyond this are closed at accept. Default 10 000.
+    pub max_connections: usize,
+    /// A client must send the request head within this time or the connection is
+    /// closed. Default 10 000 ms.
+    pub header_read_timeout_ms: u64,
+    /// A client must send the whole body within this time or gets 408. Default 10 000 ms.
+    pub body_read_timeout_ms: u64,
+    /// Accept HTTP/2 (h2c, prior knowledge) next to HTTP/1.1. Default true.
+    pub http2: bool,
+    /// Expect a PROXY protocol v2 header on every connection (cloud network load
+    /// balancers); its source address replaces the socket peer. Default false.
+    pub proxy_protocol: bool,
+    /// Time to receive the PROXY header. Default 5 000 ms.
+    pub proxy_protocol_timeout_ms: u64,
+    /// Peers (CIDRs) whose `Forwarded` / `X-Forwarded-For` headers are believed.
+    /// Default empty: the socket (or PROXY) address is the client.
+    pub trusted_proxies: Vec<IpNet>,
+    /// Written into every record as `collector_id`. Default: `$HOSTNAME`, else "collector".
+    pub collector_id: String,
+    /// `Access-Control-Max-Age` of preflight answers, seconds. Default 86 400.
+    pub cors_max_age_s: u64,
+    /// Refuse batches without an `Origin` header (server-to-server senders). Default false.
+    pub require_origin: bool,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            max_connections: 10_000,
+            header_read_timeout_ms: 10_000,
+            body_read_timeout_ms: 10_000,
+            http2: true,
+            proxy_protocol: false,
+            proxy_protocol_timeout_ms: 5_000,
+            trusted_proxies: Vec::new(),
+            collector_id: std::env::var("HOSTNAME").unwrap_or_else(|_| "collector".to_owned()),
+            cors_max_age_s: 86_400,
+            require_origin: false,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LimitsConfig {
+    /// Request body as sent (compressed or not). Default 524 288 (512 KiB) → 413.
+    pub max_body_bytes: usize,
+    /// Body after gzip inflation, enforced while inflating. Default 2 097 152 (2 MiB) → 413.
+    pub max_decompressed_bytes: usize,
+    /// Events in one batch. Default 500 → 413.
+    pub max_events_per_batch: usize,
+    /// URLs, referrers and hrefs, bytes. Default 2 048.
+    pub max_url_len: usize,
+    /// CSS selectors, bytes. Default 512.
+    pub max_selector_len: usize,
+    /// Names: custom event names, property keys, data-* names, tags, ids. Default 128.
+    pub max_name_len: usize,
+    /// Every other string (property values, search query, ids, traits). Default 1 024.
+    pub max_string_len: usize,
+    /// Properties of a custom event; also data-* attributes, traits, experiments. Default 64.
+    pub max_properties: usize,
+    /// User-Agent kept in records (longer ones are cut, not rejected). Default 512.
+    pub max_user_agent_len: usize,
+    /// Corrected event time may be at most this old. Default 604 800 s (7 days, so
+    /// queued offline batches still count).
+    pub max_event_age_s: u64,
+    /// Corrected event time may be at most this far ahead of the server clock. Default 300 s.
+    pub max_event_future_s: u64,
+    /// Prefix length IPv4 client addresses are truncated to. Default 24.
+    pub ipv4_prefix: u8,
+    /// Prefix length IPv6 client addresses are truncated to. Default 48.
+    pub ipv6_prefix: u8,
+}
+
+impl Default for LimitsConfig {
+    fn default() -> Self {
+        Self {
+            max_body_bytes: 512 * 1024,
+            max_decompressed_bytes: 2 * 1024 * 1024,
+            max_events_per_batch: 500,
+            max_url_len: 2048,
+            max_selector_len: 512,
+            max_name_len: 128,
+            max_string_len: 1024,
+            max_properties: 64,
+            max_user_agent_len: 512,
+            max_event_age_s: 7 * 24 * 3600,
+            max_event_future_s: 300,
+            ipv4_prefix: 24,
+            ipv6_prefix: 48,
+        }
+    }
+}
+
+/// What to do with events of a user id that sends far above a human rate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HotUserAction {
+    /// Produce them to the overflow topic without a key (spread over its partitions).
+    Overflow,
+    /// Refuse the batch with 429.
+    Reject,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RateLimitsConfig {
+    /// Requests per second per (truncated) client IP; 0 disables. Default 50.
+    pub per_ip_per_s: u32,
+    /// Burst of requests per client IP. Default 200.
+    pub per_ip_burst: u32,
+    /// Events per second per site key; 0 disables. Default 20 000.
+    pub per_site_events_per_s: u32,
+    /// Burst of events per site key. Default 100 000.
+    pub per_site_events_burst: u32,
+    /// Events per second per user key (user id, else anonymous id); 0 disables. Default 50.
+    pub hot_user_events_per_s: u32,
+    /// Burst of events per user key. Default 2 000.
+    pub hot_user_events_burst: u32,
+    /// `overflow` (default) or `reject`.
+    pub hot_user_action: HotUserAction,
+    /// Forget idle limiter keys this often, bounding limiter memory. Default 60 s.
+    pub cleanup_interval_s: u64,
+}
+
+impl Default for RateLimitsConfig {
+    fn default() -> Self {
+        Self {
+            per_ip_per_s: 50,
+            per_ip_burst: 200,
+            per_site_events_per_s: 20_000,
+            per_site_events_burst: 100_000,
+            hot_user_events_per_s: 50,
+            hot_user_events_burst: 2_000,
+            hot_user_action: HotUserAction::Overflow,
+            cleanup_interval_s: 60,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Compression {
+    Lz4,
+    Zstd,
+}
+
+impl Compression {
+    pub fn as_librdkafka(self) -> &'static str {
+        match self {
+            Compression::Lz4 => "lz4",
+            Compression::Zstd => "zstd",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct KafkaConfig {
+    /// Bootstrap servers, comma separated. Default `127.0.0.1:9092`.
+    pub brokers: String,
+    /// `lz4` (default) or `zstd`.
+    pub compression: Compression,
+    /// librdkafka `linger.ms`: how long records wait to be batched. Default 5 ms.
+    pub linger_ms: u64,
+    /// A record not acknowledged within this time fails its request with 503
+    /// (librdkafka `message.timeout.ms`). Default 30 000 ms.
+    pub ack_timeout_ms: u64,
+    /// Producer queue capacity, records (`queue.buffering.max.messages`). Default 100 000.
+    pub queue_max_messages: u32,
+    /// Producer queue capacity, KiB (`queue.buffering.max.kbytes`). Default 131 072 (128 MiB).
+    pub queue_max_kbytes: u32,
+    /// `/readyz` answers 503 when the queue holds more than this percentage of
+    /// `queue_max_messages`. Default 80.
+    pub queue_high_water_pct: u8,
+    /// How often broker reachability is probed for `/readyz`. Default 5 000 ms.
+    pub health_check_interval_ms: u64,
+    /// `Retry-After` seconds sent with 503 when Kafka is unavailable or the queue is full. Default 5.
+    pub retry_after_s: u64,
+    /// Extra librdkafka producer properties, applied last (e.g. security settings).
+    pub extra: BTreeMap<String, String>,
+}
+
+impl Default for KafkaConfig {
+    fn default() -> Self {
+        Self {
+            brokers: "127.0.0.1:9092".to_owned(),
+            compression: Compression::Lz4,
+            linger_ms: 5,
+            ack_timeout_ms: 30_000,
+            queue_max_messages: 100_000,
+            queue_max_kbytes: 128 * 1024,
+            queue_high_water_pct: 80,
+            health_check_interval_ms: 5_000,
+            retry_after_s: 5,
+            extra: BTreeMap::new(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RoutingConfig {
+    /// Prepended to every topic suffix. Default `sightline.`.
+    pub prefix: String,
+    /// Topic suffix per event kind (`page_view`, `click`, `scroll`, `hover`,
+    /// `ad_impression`, `ad_click`, `search`, `custom`), overriding the defaults from
+    /// `proto/topics.txt` (`page_views`, `clicks`, …).
+    pub topics: BTreeMap<String, String>,
+    /// Dead-letter topic suffix. Default `rejected`.
+    pub rejected: String,
+    /// Hot-user overflow topic suffix. Default `overflow`.
+    pub overflow: String,
+}
+
+impl Default for RoutingConfig {
+    fn default() -> Self {
+        Self {
+            prefix: "sightline.".to_owned(),
+            topics: BTreeMap::new(),
+            rejected: sightline_proto::TOPIC_SUFFIXES.rejected.to_owned(),
+            overflow: sightline_proto::TOPIC_SUFFIXES.overflow.to_owned(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ShutdownConfig {
+    /// After SIGTERM, `/readyz` answers 503 for this long before the listener closes,
+    /// so load balancers stop sending. Default 5 000 ms.
+    pub readiness_grace_ms: u64,
+    /// In-flight requests get this long to finish. Default 30 000 ms.
+    pub drain_timeout_ms: u64,
+    /// Then the producer gets this long to flush. Default 30 000 ms.
+    pub flush_timeout_ms: u64,
+}
+
+impl Default for ShutdownConfig {
+    fn default() -> Self {
+        Self {
+            readiness_grace_ms: 5_000,
+            drain_timeout_ms: 30_000,
+            flush_timeout_ms: 30_000,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LogConfig {
+    /// `text` (default) or `json`.
+    pub format: LogFormat,
+    /// tracing env-filter directive; `RUST_LOG` wins when set. Default `info`.
+    pub level: String,
+}
+
+impl Default for LogConfig {
+    fn default() -> Self {
+        Self {
+            format: LogFormat::Text,
+            level: "info".to_owned(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SiteConfig {
+    /// Public site key carried in `Batch.site_key` (or `?site=`).
+    pub key: String,
+    /// Origins allowed to send, e.g. `https://example.com`, `https://*.example.com`,
+    /// `http://localhost:*` (any port). Never an arbitrary origin.
+    #[serde(default)]
+    pub allowed_origins: Vec<OriginPattern>,
+}
+
+impl Config {
+    /// Reads `path` (if given), applies `SIGHTLINE__*` environment overrides and validates.
+    pub fn load(path: Option<&Path>) -> Result<Self, ConfigError> {
+        let text = match path {
+            Some(path) => std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+                path: path.display().to_string(),
+                source,
+            })?,
+            None => String::new(),
+        };
+        Self::from_toml_with_env(&text, std::env::vars())
+    }
+
+    /// Parses TOML text, then overlays `SIGHTLINE__SECTION__OPTION` variables from `env`.
+    pub fn from_toml_with_env(
+        text: &str,
+        env: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Self, ConfigError> {
+        let mut table: toml::Table = text.parse()?;
+        for (name, value) in env {
+            let Some(path) = name.strip_prefix(ENV_PREFIX) else {
+                continue;
+            };
+            let keys: Vec<String> = path.split("__").map(str::to_ascii_lowercase).collect();
+            set_path(&mut table, &keys, parse_env_value(&value)).map_err(|detail| {
+                ConfigError::Env {
+                    name: name.clone(),
+                    detail,
+                }
+            })?;
+        }
+        let config: Config = toml::Value::Table(table).try_into()?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// Checks relations between options that serde cannot.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let invalid = |msg: String| Err(ConfigError::Invalid(msg));
+        let l = &self.limits;
+        if l.max_body_bytes == 0 || l.max_decompressed_bytes < l.max_body_bytes {
+            return invalid(format!(
+                "limits.max_decompressed_bytes ({}) must be >= limits.max_body_bytes ({}) > 0",
+                l.max_decompressed_bytes, l.max_body_bytes
+            ));
+        }
+        if l.max_events_per_batch == 0 {
+            return invalid("limits.max_events_per_batch must be > 0".into());
+        }
+        if l.ipv4_prefix > 32 || l.ipv6_prefix > 128 {
+            return invalid("limits.ipv4_prefix must be <= 32 and ipv6_prefix <= 128".into());
+        }
+        if self.server.max_connections == 0 {
+            return invalid("server.max_connections must be > 0".into());
+        }
+        if self.kafka.brokers.trim().is_empty() {
+            return invalid("kafka.brokers is empty".into());
+        }
+        if self.kafka.queue_high_water_pct == 0 || self.kafka.queue_high_water_pct > 100 {
+            return invalid("kafka.queue_high_water_pct must be in 1..=100".into());
+        }
+        if self.kafka.ack_timeout_ms == 0 {
+            return invalid("kafka.ack_timeout_ms must be > 0".into());
+        }
+        for kind in self.routing.topics.keys() {
+            if crate::router::kind_from_name(kind).is_none() {
+                return invalid(format!("routing.topics: unknown event kind {kind:?}"));
+            }
+        }
+        let mut seen = std::collections::BTreeSet::new();
+        for site in &self.sites {
+            if site.key.is_empty() {
+                return invalid("sites: a site has an empty key".into());
+            }
+            if !seen.insert(site.key.as_str()) {
+                return invalid(format!("sites: duplicate key {:?}", site.key));
+            }
+        }
+        Ok(())
+    }
+
+    pub fn body_read_timeout(&self) -> Duration {
+        Duration::from_millis(self.server.body_read_timeout_ms)
+    }
+}
+
+/// Environment values are TOML values when they parse as one (`42`, `true`,
+/// `["a","b"]`), else plain strings (`127.0.0.1:9092`).
+fn parse_env_value(raw: &str) -> toml::Value {
+    format!("v = {raw}")
+        .parse::<toml::Table>()
+        .ok()
+        .and_then(|mut t| t.remove("v"))
+        .unwrap_or_else(|| toml::Value::String(raw.to_owned()))
+}
+
+fn set_path(table: &mut toml::Table, keys: &[String], value: toml::Value) -> Result<(), String> {
+    match keys {
+        [] => Err("empty option path".into()),
+        [last] => {
+            table.insert(last.clone(), value);
+            Ok(())
+        }
+        [first, rest @ ..] => {
+            let entry = table
+                .entry(first.clone())
+                .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+            match entry {
+                toml::Value::Table(inner) => set_path(inner, rest, value),
+                _ => Err(format!("{first} is not a section")),
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_valid_and_documented_values() {
+        let config = Config::from_toml_with_env("", []).unwrap();
+        assert_eq!(config.limits.max_body_bytes, 512 * 1024);
+        assert_eq!(config.limits.max_decompressed_bytes, 2 * 1024 * 1024);
+        assert_eq!(config.limits.max_events_per_batch, 500);
+        assert_eq!(config.routing.prefix, "sightline.");
+    }
+
+    #[test]
+    fn env_overrides_file_and_parses_types() {
+        let file = "[limits]\nmax_body_bytes = 1000\nmax_decompressed_bytes = 5000\n";
+        let env = [
+            (
+                "SIGHTLINE__LIMITS__MAX_BODY_BYTES".to_owned(),
+                "2000".to_owned(),
+            ),
+            (
+                "SIGHTLINE__KAFKA__BROKERS".to_owned(),
+                "10.0.0.1:9092".to_owned(),
+            ),
+            ("UNRELATED".to_owned(), "x".to_owned()),
+        ];
+        let config = Config::from_toml_with_env(file, env).unwrap();
+        assert_eq!(config.limits.max_body_bytes, 2000);
+        assert_eq!(config.limits.max_decompressed_bytes, 5000);
+        assert_eq!(config.kafka.brokers, "10.0.0.1:9092");
+    }
+
+    #[test]
+    fn unknown_options_and_bad_relations_are_refused() {
+        assert!(Config::from_toml_with_env("[limits]\nmax_bdy = 1\n", []).is_err());
+        let bad = "[limits]\nmax_body_bytes = 10\nmax_decompressed_bytes = 5\n";
+        assert!(matches!(
+            Config::from_toml_with_env(bad, []),
+            Err(ConfigError::Invalid(_))
+        ));
+        let dup = "[[sites]]\nkey = \"a\"\n[[sites]]\nkey = \"a\"\n";
+        assert!(Config::from_toml_with_env(dup, []).is_err());
+    }
+
+    #[test]
+    fn example_config_parses() {
+        let text = include_str!("../sightline.example.toml");
+        let config = Config::from_toml_with_env(text, []).unwrap();
+        let demo = config.sites.iter().find(|s| s.key == "demo").unwrap();
+        assert_eq!(demo.allowed_origins.len(), 2);
+        assert_eq!(config.routing.prefix, "sightline.");
+    }
+}

@@ -1,0 +1,440 @@
+//! `POST /v1/batch`, end to end: identify the client, apply limits, read and decode the
+//! body, validate and enrich, route, and wait for the sink's acknowledgement.
+
+use std::{
+    net::IpAddr,
+    time::{Instant, SystemTime, UNIX_EPOCH},
+};
+
+use bytes::Bytes;
+use http::{HeaderMap, header};
+use hyper::body::Body;
+
+use crate::{
+    error::ApiError,
+    http::client_ip::{client_ip, truncate_ip},
+    limiters::{LIMITER_HOT_USER, LIMITER_IP, LIMITER_SITE, UserVerdict},
+    payload::{self, RequestFacts, body::read_limited, decompress},
+    router::kind_name,
+    sinks::SinkError,
+    state::AppState,
+};
+
+/// Counts of a successful request (the JSON answer).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Summary {
+    pub accepted: usize,
+    pub rejected: usize,
+}
+
+/// The result plus the site it was for, when known (for CORS headers).
+pub struct Outcome {
+    pub site: Option<String>,
+    pub result: Result<Summary, ApiError>,
+}
+
+/// Content types a browser may send without a CORS preflight or with sendBeacon.
+const ACCEPTED_CONTENT_TYPES: &[&str] = &[
+    "application/x-protobuf",
+    "application/octet-stream",
+    "text/plain",
+];
+
+fn header_str(headers: &HeaderMap, name: header::HeaderName) -> Option<&str> {
+    headers.get(name).and_then(|v| v.to_str().ok())
+}
+
+/// The value of `?site=` in a query string.
+pub fn site_from_query(query: Option<&str>) -> Option<&str> {
+    query?
+        .split('&')
+        .filter_map(|pair| pair.split_once('='))
+        .find(|(name, _)| *name == "site")
+        .map(|(_, value)| value)
+        .filter(|v| !v.is_empty())
+}
+
+fn check_content_type(headers: &HeaderMap) -> Result<(), ApiError> {
+    let Some(value) = headers.get(header::CONTENT_TYPE) else {
+        return Ok(());
+    };
+    let text = value.to_str().unwrap_or("");
+    let media = text
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    if ACCEPTED_CONTENT_TYPES.contains(&media.as_str()) {
+        Ok(())
+    } else {
+        Err(ApiError::UnsupportedMediaType(
+            text.chars().take(64).collect(),
+        ))
+    }
+}
+
+fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}
+
+pub async fn handle_batch<B>(
+    state: &AppState,
+    peer: IpAddr,
+    query: Option<&str>,
+    headers: &HeaderMap,
+    body: B,
+) -> Outcome
+where
+    B: Body<Data = Bytes> + Unpin,
+    B::Error: std::fmt::Display,
+{
+    let query_site = site_from_query(query).map(str::to_owned);
+    let mut outcome = Outcome {
+        site: query_site.clone(),
+        result: Err(ApiError::EmptyBody),
+    };
+    outcome.result = ingest(
+        state,
+        peer,
+        query_site.as_deref(),
+        headers,
+        body,
+        &mut outcome.site,
+    )
+    .await;
+    outcome
+}
+
+async fn ingest<B>(
+    state: &AppState,
+    peer: IpAddr,
+    query_site: Option<&str>,
+    headers: &HeaderMap,
+    body: B,
+    site_out: &mut Option<String>,
+) -> Result<Summary, ApiError>
+where
+    B: Body<Data = Bytes> + Unpin,
+    B::Error: std::fmt::Display,
+{
+    let received_at_ms = now_ms();
+    let config = &state.config;
+    let limits = &config.limits;
+    let client = client_ip(peer, headers, &config.server.trusted_proxies);
+    state
+        .limiters
+        .check_ip(client)
+        .map_err(|retry_after| ApiError::RateLimited {
+            limiter: LIMITER_IP,
+            retry_after,
+        })?;
+
+    // Refuse what we can before reading the body.
+    let origin = header_str(headers, header::ORIGIN);
+    if origin.is_none() && config.server.require_origin {
+        return Err(ApiError::MissingOrigin);
+    }
+    if let Some(site) = query_site {
+        check_site(state, site, origin)?;
+    }
+    check_content_type(headers)?;
+    let encoding = decompress::parse_encoding(header_str(headers, header::CONTENT_ENCODING))?;
+    let declared_len =
+        header_str(headers, header::CONTENT_LENGTH).and_then(|v| v.trim().parse::<u64>().ok());
+    if declared_len.is_some_and(|len| len > limits.max_body_bytes as u64) {
+        return Err(ApiError::BodyTooLarge {
+            limit: limits.max_body_bytes,
+        });
+    }
+
+    let raw = read_limited(body, limits.max_body_bytes, config.body_read_timeout()).await?;
+    if raw.is_empty() {
+        return Err(ApiError::EmptyBody);
+    }
+    let bytes = match encoding {
+        decompress::Encoding::Identity => raw,
+        decompress::Encoding::Gzip => Bytes::from(decompress::inflate_gzip(
+            &raw,
+            limits.max_decompressed_bytes,
+        )?),
+    };
+    let batch = payload::decode(&bytes)?;
+
+    let site = match (query_site, batch.site_key.as_str()) {
+        (Some(q), b) if !b.is_empty() && q != b => {
+            return Err(ApiError::SiteKeyMismatch {
+                query: q.to_owned(),
+                batch: b.chars().take(64).collect(),
+            });
+        }
+        (Some(q), _) => q.to_owned(),
+        (None, b) => {
+            check_site(state, b, origin)?;
+            b.to_owned()
+        }
+    };
+    *site_out = Some(site.clone());
+
+    if batch.events.len() > limits.max_events_per_batch {
+        return Err(ApiError::TooManyEvents {
+            count: batch.events.len(),
+            limit: limits.max_events_per_batch,
+        });
+    }
+    state
+        .limiters
+        .check_site(&site, batch.events.len())
+        .map_err(|retry_after| ApiError::RateLimited {
+            limiter: LIMITER_SITE,
+            retry_after,
+        })?;
+    let verdict = state
+        .limiters
+        .check_user(payload::user_key(&batch), batch.events.len());
+    if let UserVerdict::Refuse(retry_after) = verdict {
+        return Err(ApiError::RateLimited {
+            limiter: LIMITER_HOT_USER,
+            retry_after,
+        });
+    }
+
+    let user_agent: String = header_str(headers, header::USER_AGENT)
+        .unwrap_or("")
+        .chars()
+        .take(limits.max_user_agent_len)
+        .collect();
+    let facts = RequestFacts {
+        received_at_ms,
+        client_ip: truncate_ip(client, limits.ipv4_prefix, limits.ipv6_prefix).to_string(),
+        user_agent,
+        collector_id: config.server.collector_id.clone(),
+    };
+    let processed = payload::process(batch, &facts, limits);
+    if let Some(skew) = processed.clock_skew_ms {
+        state
+            .metrics
+            .clock_skew
+            .observe(skew.unsigned_abs() as f64 / 1000.0);
+    }
+    let overflow = verdict == UserVerdict::Overflow && !processed.accepted.is_empty();
+    let records = state.router.route(&processed, &site, overflow);
+
+    let started = Instant::now();
+    let delivered = if records.is_empty() {
+        Ok(())
+    } else {
+        state.sink.deliver(records).await
+    };
+    match delivered {
+        Ok(()) => state
+            .metrics
+            .ack_latency
+            .observe(started.elapsed().as_secs_f64()),
+        Err(SinkError::QueueFull) => return Err(ApiError::QueueFull),
+        Err(SinkError::Delivery(detail)) => return Err(ApiError::KafkaUnavailable(detail)),
+    }
+
+    for event in &processed.accepted {
+        let kind = sightline_proto::v1::EventKind::try_from(event.kind).unwrap_or_default();
+        state.metrics.count_accepted(kind_name(kind), 1);
+    }
+    if overflow {
+        state
+            .metrics
+            .events_overflowed
+            .inc_by(processed.accepted.len() as u64);
+        state.metrics.count_rate_limited(LIMITER_HOT_USER);
+    }
+    for rejected in &processed.rejected {
+        state.metrics.count_rejected(&rejected.reason, 1);
+    }
+    Ok(Summary {
+        accepted: processed.accepted.len(),
+        rejected: processed.rejected.len(),
+    })
+}
+
+fn check_site(state: &AppState, site: &str, origin: Option<&str>) -> Result<(), ApiError> {
+    if !state.sites.contains_key(site) {
+        return Err(ApiError::UnknownSite(site.chars().take(64).collect()));
+    }
+    match origin {
+        Some(origin) if !state.origin_allowed(Some(site), origin) => Err(
+            ApiError::OriginNotAllowed(origin.chars().take(128).collect()),
+        ),
+        _ => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{config::Config, sinks::memory::MemorySink};
+    use http::HeaderValue;
+    use http_body_util::Full;
+    use prost::Message;
+    use sightline_proto::v1::{Batch, CollectedEvent, Event, Identity, Search, event::Kind};
+    use std::sync::Arc;
+
+    fn state(sink: MemorySink) -> AppState {
+        let config = Config::from_toml_with_env(
+            "[[sites]]\nkey = \"demo\"\nallowed_origins = [\"http://localhost:*\"]\n",
+            [],
+        )
+        .unwrap();
+        AppState::new(config, Arc::new(sink))
+    }
+
+    fn batch(n: usize) -> Batch {
+        Batch {
+            site_key: "demo".into(),
+            sent_at_ms: now_ms(),
+            identity: Some(Identity {
+                anonymous_id: "anon".into(),
+                ..Default::default()
+            }),
+            events: (0..n)
+                .map(|i| Event {
+                    event_id: vec![i as u8; 16],
+                    client_ts_ms: now_ms(),
+                    kind: Some(Kind::Search(Search {
+                        query: format!("q{i}"),
+                        results_count: 1,
+                    })),
+                    ..Default::default()
+                })
+                .collect(),
+            ..Default::default()
+        }
+    }
+
+    async fn post(
+        state: &AppState,
+        query: Option<&str>,
+        headers: &HeaderMap,
+        body: Vec<u8>,
+    ) -> Outcome {
+        handle_batch(
+            state,
+            "192.0.2.10".parse().unwrap(),
+            query,
+            headers,
+            Full::new(Bytes::from(body)),
+        )
+        .await
+    }
+
+    #[tokio::test]
+    async fn accepted_events_reach_the_sink_keyed_and_enriched() {
+        let sink = MemorySink::new();
+        let state = state(sink.clone());
+        let out = post(&state, None, &HeaderMap::new(), batch(3).encode_to_vec()).await;
+        assert_eq!(
+            out.result.unwrap(),
+            Summary {
+                accepted: 3,
+                rejected: 0
+            }
+        );
+        let records = sink.records();
+        assert_eq!(records.len(), 3);
+        assert!(records.iter().all(|r| &*r.topic == "sightline.searches"));
+        let event = CollectedEvent::decode(records[0].payload.as_slice()).unwrap();
+        assert_eq!(event.client_ip, "192.0.2.0");
+        assert_eq!(event.user_key, "anon");
+    }
+
+    #[tokio::test]
+    async fn refusals_before_and_after_the_body() {
+        let sink = MemorySink::new();
+        let state = state(sink.clone());
+        let mut headers = HeaderMap::new();
+        assert_eq!(
+            post(&state, Some("site=nope"), &headers, vec![])
+                .await
+                .result
+                .unwrap_err()
+                .code(),
+            "unknown_site"
+        );
+        headers.insert(
+            header::ORIGIN,
+            HeaderValue::from_static("https://evil.example"),
+        );
+        assert_eq!(
+            post(
+                &state,
+                Some("site=demo"),
+                &headers,
+                batch(1).encode_to_vec()
+            )
+            .await
+            .result
+            .unwrap_err()
+            .code(),
+            "origin_not_allowed"
+        );
+        headers.insert(
+            header::ORIGIN,
+            HeaderValue::from_static("http://localhost:3000"),
+        );
+        headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
+        assert_eq!(
+            post(&state, None, &headers, batch(1).encode_to_vec())
+                .await
+                .result
+                .unwrap_err()
+                .code(),
+            "unsupported_media_type"
+        );
+        headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("text/plain;charset=UTF-8"),
+        );
+        assert_eq!(
+            post(&state, None, &headers, batch(501).encode_to_vec())
+                .await
+                .result
+                .unwrap_err()
+                .code(),
+            "too_many_events"
+        );
+        let mut other = batch(1);
+        other.site_key = "other".into();
+        assert_eq!(
+            post(&state, Some("site=demo"), &headers, other.encode_to_vec())
+                .await
+                .result
+                .unwrap_err()
+                .code(),
+            "site_key_mismatch"
+        );
+        assert!(sink.records().is_empty());
+    }
+
+    #[tokio::test]
+    async fn sink_failure_is_503_queue_full() {
+        let sink = MemorySink::new();
+        sink.set_failing(true);
+        let state = state(sink);
+        let err = post(&state, None, &HeaderMap::new(), batch(1).encode_to_vec())
+            .await
+            .result
+            .unwrap_err();
+        assert_eq!(err.code(), "queue_full");
+        assert_eq!(err.status(), 503);
+    }
+
+    #[test]
+    fn query_site() {
+        assert_eq!(site_from_query(Some("a=1&site=demo")), Some("demo"));
+        assert_eq!(site_from_query(Some("site=")), None);
+        assert_eq!(site_from_query(None), None);
+    }
+}

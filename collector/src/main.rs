@@ -1,0 +1,104 @@
+//! `sightline-collector`: the edge collector binary.
+
+use std::{net::SocketAddr, path::PathBuf, process::ExitCode};
+
+use clap::Parser;
+use sightline_collector::config::{Config, LogFormat};
+
+/// Sightline edge collector: validates, rate-limits and forwards browser batches to Kafka.
+#[derive(Debug, Parser)]
+#[command(version)]
+struct Cli {
+    /// TOML configuration file (see collector/sightline.example.toml).
+    #[arg(long, env = "SIGHTLINE_CONFIG")]
+    config: Option<PathBuf>,
+    /// Listen address, overriding server.listen.
+    #[arg(long, env = "SIGHTLINE_LISTEN")]
+    listen: Option<SocketAddr>,
+    /// Kafka bootstrap servers, overriding kafka.brokers.
+    #[arg(long, env = "SIGHTLINE_BROKERS")]
+    brokers: Option<String>,
+    /// Topic prefix, overriding routing.prefix.
+    #[arg(long, env = "SIGHTLINE_TOPIC_PREFIX")]
+    topic_prefix: Option<String>,
+    /// Log format (text or json), overriding log.format.
+    #[arg(long, env = "SIGHTLINE_LOG_FORMAT", value_parser = ["text", "json"])]
+    log_format: Option<String>,
+    /// Validate the configuration, print a summary and exit (0 valid, 2 invalid).
+    #[arg(long)]
+    check_config: bool,
+}
+
+fn load(cli: &Cli) -> Result<Config, sightline_collector::config::ConfigError> {
+    let mut config = Config::load(cli.config.as_deref())?;
+    if let Some(listen) = cli.listen {
+        config.server.listen = listen;
+    }
+    if let Some(brokers) = &cli.brokers {
+        config.kafka.brokers.clone_from(brokers);
+    }
+    if let Some(prefix) = &cli.topic_prefix {
+        config.routing.prefix.clone_from(prefix);
+    }
+    match cli.log_format.as_deref() {
+        Some("json") => config.log.format = LogFormat::Json,
+        Some("text") => config.log.format = LogFormat::Text,
+        _ => {}
+    }
+    config.validate()?;
+    Ok(config)
+}
+
+fn init_logging(config: &Config) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .or_else(|_| tracing_subscriber::EnvFilter::try_new(&config.log.level))
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter);
+    match config.log.format {
+        LogFormat::Json => builder.json().init(),
+        LogFormat::Text => builder.init(),
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let config = match load(&cli) {
+        Ok(config) => config,
+        Err(err) => {
+            eprintln!("sightline-collector: {err}");
+            return ExitCode::from(2);
+        }
+    };
+    if cli.check_config {
+        println!(
+            "configuration OK: listen {}, brokers {}, prefix {:?}, {} site(s)",
+            config.server.listen,
+            config.kafka.brokers,
+            config.routing.prefix,
+            config.sites.len()
+        );
+        return ExitCode::SUCCESS;
+    }
+    init_logging(&config);
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(err) => {
+            eprintln!("sightline-collector: cannot start the runtime: {err}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(sightline_collector::run(
+        config,
+        sightline_collector::shutdown_signal(),
+    )) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            tracing::error!(%err, "collector failed");
+            eprintln!("sightline-collector: {err}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,239 @@
+//! Prometheus metrics, all prefixed `sightline_collector_`, served as text on `/metrics`.
+
+use prometheus_client::{
+    encoding::{EncodeLabelSet, text::encode},
+    metrics::{
+        counter::Counter,
+        family::Family,
+        gauge::Gauge,
+        histogram::{Histogram, exponential_buckets},
+    },
+    registry::Registry,
+};
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct RouteStatus {
+    pub route: String,
+    pub status: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct KindLabel {
+    pub kind: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct ReasonLabel {
+    pub reason: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct CodeLabel {
+    pub code: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct LimiterLabel {
+    pub limiter: String,
+}
+
+pub struct Metrics {
+    registry: Registry,
+    pub http_requests: Family<RouteStatus, Counter>,
+    pub events_accepted: Family<KindLabel, Counter>,
+    pub events_rejected: Family<ReasonLabel, Counter>,
+    pub events_overflowed: Counter,
+    pub requests_refused: Family<CodeLabel, Counter>,
+    pub rate_limited: Family<LimiterLabel, Counter>,
+    pub ack_latency: Histogram,
+    pub queue_depth: Gauge,
+    pub clock_skew: Histogram,
+    pub connections_open: Gauge,
+    pub connections_refused: Counter,
+    pub proxy_header_errors: Counter,
+}
+
+impl Metrics {
+    pub fn new() -> Self {
+        let mut registry = Registry::with_prefix("sightline_collector");
+        let http_requests = Family::<RouteStatus, Counter>::default();
+        registry.register(
+            "http_requests",
+            "HTTP requests by route and status",
+            http_requests.clone(),
+        );
+        let events_accepted = Family::<KindLabel, Counter>::default();
+        registry.register(
+            "events_accepted",
+            "Events acknowledged by Kafka on their kind (or overflow) topic",
+            events_accepted.clone(),
+        );
+        let events_rejected = Family::<ReasonLabel, Counter>::default();
+        registry.register(
+            "events_rejected",
+            "Events sent to the dead-letter topic, by reason",
+            events_rejected.clone(),
+        );
+        let events_overflowed = Counter::default();
+        registry.register(
+            "events_overflowed",
+            "Events of hot users rerouted to the overflow topic",
+            events_overflowed.clone(),
+        );
+        let requests_refused = Family::<CodeLabel, Counter>::default();
+        registry.register(
+            "requests_refused",
+            "Batch requests refused as a whole, by error code",
+            requests_refused.clone(),
+        );
+        let rate_limited = Family::<LimiterLabel, Counter>::default();
+        registry.register(
+            "rate_limited",
+            "Requests refused by a rate limiter",
+            rate_limited.clone(),
+        );
+        // 0.5 ms .. ~16 s
+        let ack_latency = Histogram::new(exponential_buckets(0.0005, 2.0, 16));
+        registry.register(
+            "produce_ack_latency_seconds",
+            "Time from handing a request's records to Kafka until all were acknowledged",
+            ack_latency.clone(),
+        );
+        let queue_depth = Gauge::default();
+        registry.register(
+            "producer_queue_depth",
+            "Records in the producer queue not yet acknowledged",
+            queue_depth.clone(),
+        );
+        let clock_skew = Histogram::new([
+            0.1, 0.5, 1.0, 5.0, 30.0, 60.0, 300.0, 3600.0, 86_400.0, 604_800.0,
+        ]);
+        registry.register(
+            "client_clock_skew_seconds",
+            "Absolute difference between a batch's sent_at and the server clock",
+            clock_skew.clone(),
+        );
+        let connections_open = Gauge::default();
+        registry.register(
+            "connections_open",
+            "Open client connections",
+            connections_open.clone(),
+        );
+        let connections_refused = Counter::default();
+        registry.register(
+            "connections_refused",
+            "Connections closed at accept because server.max_connections was reached",
+            connections_refused.clone(),
+        );
+        let proxy_header_errors = Counter::default();
+        registry.register(
+            "proxy_header_errors",
+            "Connections closed because their PROXY protocol header was missing or invalid",
+            proxy_header_errors.clone(),
+        );
+        Self {
+            registry,
+            http_requests,
+            events_accepted,
+            events_rejected,
+            events_overflowed,
+            requests_refused,
+            rate_limited,
+            ack_latency,
+            queue_depth,
+            clock_skew,
+            connections_open,
+            connections_refused,
+            proxy_header_errors,
+        }
+    }
+
+    pub fn count_request(&self, route: &str, status: u16) {
+        self.http_requests
+            .get_or_create(&RouteStatus {
+                route: route.to_owned(),
+                status: status.to_string(),
+            })
+            .inc();
+    }
+
+    pub fn count_accepted(&self, kind: &str, n: u64) {
+        self.events_accepted
+            .get_or_create(&KindLabel {
+                kind: kind.to_owned(),
+            })
+            .inc_by(n);
+    }
+
+    pub fn count_rejected(&self, reason: &str, n: u64) {
+        self.events_rejected
+            .get_or_create(&ReasonLabel {
+                reason: reason.to_owned(),
+            })
+            .inc_by(n);
+    }
+
+    pub fn count_refused(&self, code: &str) {
+        self.requests_refused
+            .get_or_create(&CodeLabel {
+                code: code.to_owned(),
+            })
+            .inc();
+    }
+
+    pub fn count_rate_limited(&self, limiter: &str) {
+        self.rate_limited
+            .get_or_create(&LimiterLabel {
+                limiter: limiter.to_owned(),
+            })
+            .inc();
+    }
+
+    /// Prometheus text exposition format.
+    pub fn render(&self) -> String {
+        let mut out = String::new();
+        // Writing into a String cannot fail; an error here would be a bug in the encoder.
+        if let Err(err) = encode(&mut out, &self.registry) {
+            tracing::error!(%err, "encoding metrics failed");
+        }
+        out
+    }
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_and_labels_are_as_documented() {
+        let m = Metrics::new();
+        m.count_request("/v1/batch", 200);
+        m.count_accepted("click", 3);
+        m.count_rejected("string_too_long", 1);
+        m.count_rate_limited("ip");
+        m.ack_latency.observe(0.01);
+        let text = m.render();
+        assert!(
+            text.contains(
+                "sightline_collector_http_requests_total{route=\"/v1/batch\",status=\"200\"} 1"
+            ),
+            "{text}"
+        );
+        assert!(text.contains("sightline_collector_events_accepted_total{kind=\"click\"} 3"));
+        assert!(
+            text.contains(
+                "sightline_collector_events_rejected_total{reason=\"string_too_long\"} 1"
+            )
+        );
+        assert!(text.contains("sightline_collector_rate_limited_total{limiter=\"ip\"} 1"));
+        assert!(text.contains("sightline_collector_produce_ack_latency_seconds_count 1"));
+        assert!(text.contains("sightline_collector_producer_queue_depth"));
+        assert!(text.contains("sightline_collector_client_clock_skew_seconds"));
+    }
+}

@@ -1,0 +1,72 @@
+//! What every request handler shares.
+
+use std::{
+    collections::HashMap,
+    sync::{
+        Arc,
+        atomic::{AtomicBool, Ordering},
+    },
+    time::Duration,
+};
+
+use crate::{
+    config::Config,
+    http::cors::{OriginPattern, origin_allowed},
+    limiters::Limiters,
+    metrics::Metrics,
+    router::Router,
+    sinks::Sink,
+};
+
+pub struct AppState {
+    pub config: Config,
+    /// Site key → allowed origins.
+    pub sites: HashMap<String, Vec<OriginPattern>>,
+    pub limiters: Limiters,
+    pub router: Router,
+    pub sink: Arc<dyn Sink>,
+    pub metrics: Metrics,
+    draining: AtomicBool,
+}
+
+impl AppState {
+    pub fn new(config: Config, sink: Arc<dyn Sink>) -> Self {
+        let sites = config
+            .sites
+            .iter()
+            .map(|s| (s.key.clone(), s.allowed_origins.clone()))
+            .collect();
+        Self {
+            limiters: Limiters::new(&config.rate_limits),
+            router: Router::new(&config.routing),
+            sites,
+            sink,
+            metrics: Metrics::new(),
+            draining: AtomicBool::new(false),
+            config,
+        }
+    }
+
+    /// Whether `origin` may send for `site` (`None`: for any configured site).
+    pub fn origin_allowed(&self, site: Option<&str>, origin: &str) -> bool {
+        match site {
+            Some(site) => self
+                .sites
+                .get(site)
+                .is_some_and(|p| origin_allowed(p, origin)),
+            None => self.sites.values().any(|p| origin_allowed(p, origin)),
+        }
+    }
+
+    pub fn start_draining(&self) {
+        self.draining.store(true, Ordering::SeqCst);
+    }
+
+    pub fn is_draining(&self) -> bool {
+        self.draining.load(Ordering::SeqCst)
+    }
+
+    pub fn kafka_retry_after(&self) -> Duration {
+        Duration::from_secs(self.config.kafka.retry_after_s)
+    }
+}
