@@ -1,9 +1,19 @@
-"""A deterministic set of interactions and the answers the dashboards must give for it.
+"""A deterministic set of interactions, how a browser would deliver them, and the answers the
+dashboards must give for them.
 
-The interactions are plain Python objects (`Interaction`); `records()` turns them into the Kafka
-records the collector would write (sightline.v1.CollectedEvent, keyed by user, one topic per
-kind) and `truth()` computes every dashboard number straight from the interactions, without
-protobuf or ClickHouse, so the two paths share nothing but the input.
+The interactions are plain Python objects (`Interaction`) grouped into the batches a browser
+would send (`PlannedBatch`: one per page view, as the SDK starts a new batch when the page or
+the identity changes), with some batches delivered twice and some carrying events the collector
+must reject (`Defect`). `sdk_batches.py` turns the plan into sightline.v1.Batch messages for the
+collector; `truth()` computes every dashboard number straight from the interactions, without
+protobuf, the collector or ClickHouse, so the two paths share nothing but the input.
+
+Times: `Interaction.time_ms` is when the interaction happened on a correct clock. The browser
+sends it on its own, skewed clock (`User.clock_skew_ms`) together with its clock's `sent_at`, and
+the collector computes event_time = received_at - (sent_at - client_ts), which is time_ms plus
+the request's transit time. `check_unambiguous()` proves that no shift below TIME_TOLERANCE_MS
+can move an event to another day, reorder a session or move a funnel step across the window, so
+the truth does not depend on the collector's clock; the test checks that every shift was below.
 """
 
 import random
@@ -22,10 +32,17 @@ SLOTS = {
 }
 HEATMAP_CELL_PX = 100
 FUNNEL_WINDOW_S = 1800
-KIND_TOPIC = {
-    "page_view": "page_views", "click": "clicks", "scroll": "scrolls", "hover": "hovers",
-    "ad_impression": "ad_impressions", "ad_click": "ad_clicks", "search": "searches", "custom": "custom",
-}
+# Largest difference allowed between an event's true time and the collector's corrected time
+# (the request's transit from stamping sent_at to the collector reading its clock; a resent batch
+# keeps its sent_at, so its copy also carries the first request's round trip).
+TIME_TOLERANCE_MS = 5_000
+# Steps of one session are at least this far apart, so a shift below the tolerance cannot
+# reorder them.
+MIN_STEP_GAP_MS = 6_000
+# Clock error of the users' browsers: the collector's correction must cancel it.
+CLOCK_SKEWS_MS = [0, 2 * 3600_000, -(3 * 3600_000 + 17 * 60_000), 45_000, -1_500]
+HOT_USER = "anon-demo-004"
+RESEND_SHARE = 0.06
 
 
 @dataclass
@@ -36,6 +53,7 @@ class User:
     college: str
     cohort: str
     experiments: dict
+    clock_skew_ms: int = 0
 
     @property
     def key(self) -> str:
@@ -56,13 +74,79 @@ class Interaction:
 
 
 @dataclass
+class Defect:
+    """An event the collector must reject with `reason` (its documented code). `shape` says what
+    is wrong with it (see sdk_batches.defect_event)."""
+
+    shape: str
+    reason: str
+    site: str
+
+
+# shape → the collector's reason code (collector/README.md, "Per-event rejections")
+DEFECT_REASONS = {
+    "no_event_id": "missing_event_id",
+    "short_event_id": "invalid_event_id",
+    "no_kind": "missing_payload",
+    "eight_days_old": "timestamp_out_of_window",
+    "an_hour_ahead": "timestamp_out_of_window",
+    "long_search_query": "string_too_long",
+    "too_many_properties": "too_many_properties",
+}
+
+
+@dataclass
+class PlannedBatch:
+    """One POST /v1/batch: events of one page view of one session, in order."""
+
+    user: User
+    session_id: str
+    url: str
+    batch_seq: int
+    interactions: list
+    defects: list = field(default_factory=list)
+    resend: bool = False  # delivered twice with the same bytes (lost response, browser retry)
+
+    @property
+    def event_count(self) -> int:
+        return len(self.interactions) + len(self.defects)
+
+
+@dataclass
 class Dataset:
     interactions: list
-    duplicates: list  # interactions delivered twice (browser retry / spool replay)
-    overflow: set  # event ids routed to the overflow topic (hot key)
-    rejected: list  # (reason, site) dead letters
-    garbage: int  # undecodable records
+    batches: list
+    garbage: int  # undecodable records (produced straight to Kafka: the collector never writes one)
     days: list
+
+    @property
+    def duplicates(self) -> list:
+        """Interactions delivered twice."""
+        return [i for b in self.batches if b.resend for i in b.interactions]
+
+    @property
+    def overflow(self) -> set:
+        """Event ids the collector routes to the overflow topic: the hot user's batch is larger
+        than the hot-user burst (hot_user_burst()), which no other user's total reaches."""
+        return {i.event_id for b in self.batches if b.user.anonymous_id == HOT_USER for i in b.interactions}
+
+    @property
+    def defects(self) -> list:
+        return [d for b in self.batches for d in b.defects]
+
+    def events_sent_by_user(self) -> dict:
+        """Events each user sends in total, resends included (what the hot-user limiter counts
+        per user key), by anonymous id."""
+        out = defaultdict(int)
+        for b in self.batches:
+            out[b.user.anonymous_id] += b.event_count * (2 if b.resend else 1)
+        return dict(out)
+
+    def hot_user_burst(self) -> int:
+        """A hot-user burst no regular user reaches even with no refill, and the hot user's one
+        batch exceeds: the limiter then overflows exactly the hot user's events, whatever the timing."""
+        regular = [n for anonymous_id, n in self.events_sent_by_user().items() if anonymous_id != HOT_USER]
+        return max(regular)
 
 
 def _id(rng: random.Random) -> bytes:
@@ -84,31 +168,65 @@ def generate(seed: int = 20260301, today: datetime | None = None) -> Dataset:
                 college=COLLEGES[n % len(COLLEGES)],
                 cohort=COHORTS[(n // 3) % len(COHORTS)],
                 experiments={exp: variants[rng.randrange(len(variants))] for exp, variants in EXPERIMENTS.items()},
+                clock_skew_ms=CLOCK_SKEWS_MS[n % len(CLOCK_SKEWS_MS)],
             ))
-    out: list[Interaction] = []
+    batches: list[PlannedBatch] = []
+    hot = None
     for user in users:
+        if user.anonymous_id == HOT_USER:
+            hot = user
+            continue
         for s in range(rng.randint(1, 3)):
             day = days[rng.randrange(len(days))]
-            start = int((day + timedelta(hours=rng.randint(1, 20), minutes=rng.randint(0, 59))).timestamp() * 1000)
-            _session(rng, user, f"sess-{user.anonymous_id}-{s}", start, out)
-    duplicates = [i for i in out if rng.random() < 0.06]
-    overflow = {i.event_id for i in out if i.user.anonymous_id == "anon-demo-004"}
-    rejected = [("missing_event_id", "demo"), ("timestamp_out_of_window", "demo"), ("timestamp_out_of_window", "other")]
-    return Dataset(out, duplicates, overflow, rejected, garbage=2, days=[d.date() for d in days])
+            # Sessions start 01:00–18:59 UTC and last at most a few hours: every event is hours
+            # away from a day boundary and in the past.
+            start = int((day + timedelta(hours=rng.randint(1, 18), minutes=rng.randint(0, 59))).timestamp() * 1000)
+            _session(rng, user, f"sess-{user.anonymous_id}-{s}", start, batches)
+    for b in batches:
+        b.resend = rng.random() < RESEND_SHARE
+    _add_defects(batches)
+    if hot is not None:
+        start = int((days[1] + timedelta(hours=9)).timestamp() * 1000)
+        _hot_session(rng, hot, start, batches, clicks=Dataset([], batches, 0, []).hot_user_burst() + 20)
+    interactions = [i for b in batches for i in b.interactions]
+    return Dataset(interactions, batches, garbage=2, days=[d.date() for d in days])
 
 
-def _session(rng: random.Random, user: User, session_id: str, start_ms: int, out: list) -> None:
+def _add_defects(batches: list) -> None:
+    """One event of each defect shape in a batch of a demo user (the out-of-window one also on
+    the other site); never in a resent batch, so each dead letter is written once."""
+    candidates = {site: [b for b in batches if b.user.site == site and not b.resend] for site in ("demo", "other")}
+    for n, shape in enumerate(DEFECT_REASONS):
+        pick = candidates["demo"][(n * 7) % len(candidates["demo"])]
+        pick.defects.append(Defect(shape, DEFECT_REASONS[shape], "demo"))
+    candidates["other"][0].defects.append(Defect("eight_days_old", DEFECT_REASONS["eight_days_old"], "other"))
+
+
+def _session(rng: random.Random, user: User, session_id: str, start_ms: int, batches: list) -> None:
     t = start_ms
     seq = 0
+    searches: list[int] = []
+    batch: PlannedBatch | None = None
 
     def add(kind, page_view_id, url, **data):
         nonlocal t, seq
         seq += 1
-        t += rng.randint(2_000, 90_000)
+        t += rng.randint(MIN_STEP_GAP_MS, 90_000)
         # A slow visitor: the next step comes after the funnel window has closed.
         if data.pop("late", False):
             t += (FUNNEL_WINDOW_S + 60) * 1000
-        out.append(Interaction(kind, _id(rng), t, user, session_id, page_view_id, url, seq, data))
+        is_step = kind == "ad_click" or (kind == "page_view" and "/courses/" in url)
+        # Keep every search → step distance clear of the window edge by more than the tolerance.
+        while is_step and any(abs(t - s - FUNNEL_WINDOW_S * 1000) <= TIME_TOLERANCE_MS for s in searches):
+            t += 2 * TIME_TOLERANCE_MS
+        if kind == "search":
+            searches.append(t)
+        batch.interactions.append(Interaction(kind, _id(rng), t, user, session_id, page_view_id, url, seq, data))
+
+    def new_batch(url):
+        nonlocal batch
+        batch = PlannedBatch(user, session_id, url, len([b for b in batches if b.session_id == session_id]) + 1, [])
+        batches.append(batch)
 
     pages = ["/"]
     if rng.random() < 0.7:
@@ -120,6 +238,7 @@ def _session(rng: random.Random, user: User, session_id: str, start_ms: int, out
     for path in pages:
         pv = _id(rng)
         url = f"https://{user.site}.example{path}"
+        new_batch(url)
         add("page_view", pv, url, navigation="NAVIGATION_LOAD", page_height=2400, late=late and path.startswith("/courses"))
         if path == "/search":
             add("search", pv, url, query=rng.choice(["python", "data science", "mba"]), results_count=rng.randint(0, 40))
@@ -145,110 +264,46 @@ def _session(rng: random.Random, user: User, session_id: str, start_ms: int, out
             if not viewable or rng.random() < 0.8:
                 add("ad_impression", pv, url, phase="IMPRESSION_PHASE_FINAL", viewable=viewable, **ad)
     if rng.random() < 0.4:
-        add("custom", _id(rng), f"https://{user.site}.example/", name="enroll",
-            properties=[("plan", "pro"), ("seats", 3), ("trial", True), ("price", 12.5)])
+        url = f"https://{user.site}.example/"
+        new_batch(url)
+        add("custom", _id(rng), url, name="enroll", properties=[("plan", "pro"), ("seats", 3), ("trial", True), ("price", 12.5)])
 
 
-# ── records, as the collector writes them ─────────────────────────────────────────────────────
-
-def collected_event(messages, i: Interaction):
-    ce = messages.CollectedEvent()
-    ev = ce.event
-    ev.event_id = i.event_id
-    ev.client_ts_ms = i.time_ms - 250
-    ev.seq = i.seq
-    ev.page_view_id = i.page_view_id
-    d = i.data
-    if i.kind == "page_view":
-        ev.page_view.url = i.url
-        ev.page_view.navigation = messages.enum_value("Navigation", d["navigation"])
-        ev.page_view.page_height = d["page_height"]
-    elif i.kind == "search":
-        ev.search.query = d["query"]
-        ev.search.results_count = d["results_count"]
-    elif i.kind == "scroll":
-        ev.scroll.max_depth_pct = d["depth_pct"]
-        ev.scroll.milestone_pct = d["depth_pct"]
-        ev.scroll.page_height = 2400
-    elif i.kind == "click":
-        ev.click.element.selector = d["selector"]
-        ev.click.element.tag = d["tag"]
-        ev.click.element.data["course"] = "c1"
-        ev.click.page.x, ev.click.page.y = d["page_x"], d["page_y"]
-    elif i.kind == "hover":
-        ev.hover.element.selector = d["selector"]
-        ev.hover.dwell_ms = d["dwell_ms"]
-        ev.hover.ad_slot_id = d["slot"]
-    elif i.kind in ("ad_impression", "ad_click"):
-        x, y, w, h = SLOTS[d["slot"]]
-        body = ev.ad_impression if i.kind == "ad_impression" else ev.ad_click
-        body.ad.slot_id, body.ad.creative_id, body.ad.campaign_id = d["slot"], d["creative"], d["campaign"]
-        body.ad.width, body.ad.height = w, h
-        body.impression_id = d["impression_id"]
-        body.page_rect.x, body.page_rect.y, body.page_rect.width, body.page_rect.height = x, y, w, h
-        if i.kind == "ad_impression":
-            body.phase = messages.enum_value("ImpressionPhase", d["phase"])
-            body.viewable = d["viewable"]
-            body.measurable = True
-            body.max_visible_fraction = 1.0 if d["viewable"] else 0.2
-            body.in_view_ms = 1500 if d["viewable"] else 0
-            body.rule = messages.enum_value("ViewabilityRule", "VIEWABILITY_RULE_DISPLAY_50")
-        else:
-            body.page.x, body.page.y = x + w // 2, y + h // 2
-            body.since_viewable_ms = 2000
-    elif i.kind == "custom":
-        ev.custom.name = d["name"]
-        for key, value in d["properties"]:
-            prop = ev.custom.properties.add()
-            prop.key = key
-            if isinstance(value, bool):
-                prop.bool_value = value
-            elif isinstance(value, int):
-                prop.int_value = value
-            elif isinstance(value, float):
-                prop.number_value = value
-            else:
-                prop.string_value = value
-    ce.kind = messages.enum_value("EventKind", "EVENT_KIND_" + i.kind.upper())
-    ce.site_key = i.user.site
-    ce.sdk_version = "0.1.0"
-    ce.context.url = i.url
-    ce.context.viewport_width, ce.context.viewport_height = 1366, 768
-    ce.context.locale = "en-IN"
-    ce.context.timezone_offset_min = 330
-    ce.identity.anonymous_id = i.user.anonymous_id
-    ce.identity.user_id = i.user.user_id
-    ce.identity.session_id = i.session_id
-    ce.identity.page_session_id = i.session_id + "-p"
-    ce.identity.traits["college"] = i.user.college
-    ce.identity.traits["cohort"] = i.user.cohort
-    for exp, variant in i.user.experiments.items():
-        ce.experiments[exp] = variant
-    ce.batch_seq = i.seq
-    ce.user_key = i.user.key
-    ce.received_at_ms = i.time_ms + 40
-    ce.event_time_ms = i.time_ms
-    ce.client_sent_at_ms = i.time_ms - 200
-    ce.client_ip = "203.0.113.0"
-    ce.user_agent = "Mozilla/5.0 (X11; Linux x86_64)"
-    ce.collector_id = "test-collector"
-    return ce
+def _hot_session(rng: random.Random, user: User, start_ms: int, batches: list, clicks: int) -> None:
+    """A script hammering one page: one batch with more events than the hot-user burst."""
+    session_id = f"sess-{user.anonymous_id}-bot"
+    url = f"https://{user.site}.example/search"
+    pv = _id(rng)
+    batch = PlannedBatch(user, session_id, url, 1, [])
+    t = start_ms
+    batch.interactions.append(Interaction("page_view", _id(rng), t, user, session_id, pv, url, 1,
+                                          {"navigation": "NAVIGATION_LOAD", "page_height": 2400}))
+    for n in range(clicks):
+        t += MIN_STEP_GAP_MS
+        batch.interactions.append(Interaction("click", _id(rng), t, user, session_id, pv, url, n + 2,
+                                              {"selector": "main>button.more", "tag": "button", "page_x": 600, "page_y": 1900}))
+    batches.append(batch)
 
 
-def records(messages, data: Dataset, prefix: str = "sightline.") -> list:
-    """(topic, key, value) for every Kafka record: events, duplicates, dead letters, garbage."""
-    out = []
-    for i in data.interactions + data.duplicates:
-        topic = "overflow" if i.event_id in data.overflow else KIND_TOPIC[i.kind]
-        out.append((prefix + topic, i.user.key.encode(), collected_event(messages, i).SerializeToString()))
-    for n, (reason, site) in enumerate(data.rejected):
-        rej = messages.RejectedEvent()
-        rej.reason, rej.detail, rej.site_key = reason, f"test dead letter {n}", site
-        rej.received_at_ms = int(datetime.combine(data.days[0], datetime.min.time(), timezone.utc).timestamp() * 1000) + n
-        out.append((prefix + "rejected", site.encode(), rej.SerializeToString()))
-    for n in range(data.garbage):
-        out.append((prefix + "clicks", b"garbage", b"\xff\xffnot a protobuf message" + bytes([n])))
-    return out
+# ── the dataset's own guarantees ──────────────────────────────────────────────────────────────
+
+def check_unambiguous(data: Dataset, tolerance_ms: int = TIME_TOLERANCE_MS) -> list[str]:
+    """Problems that would let a time shift below `tolerance_ms` change a dashboard number."""
+    problems = []
+    by_session = defaultdict(list)
+    for i in data.interactions:
+        by_session[i.session_id].append(i)
+        into_day = i.time_ms % 86_400_000
+        if into_day < tolerance_ms or 86_400_000 - into_day <= tolerance_ms:
+            problems.append(f"{i.event_id.hex()} is {into_day} ms into its day")
+    for session, events in by_session.items():
+        times = sorted(i.time_ms for i in events)
+        problems += [f"{session}: steps {b - a} ms apart" for a, b in zip(times, times[1:]) if b - a <= tolerance_ms]
+        searches = [i.time_ms for i in events if i.kind == "search"]
+        steps = [i.time_ms for i in events if _funnel_step(i) > 1]
+        problems += [f"{session}: a step {t - s} ms after a search" for s in searches for t in steps
+                     if abs(t - s - FUNNEL_WINDOW_S * 1000) <= tolerance_ms]
+    return problems
 
 
 # ── ground truth, from the interactions only ──────────────────────────────────────────────────
@@ -301,7 +356,7 @@ def truth(data: Dataset, site: str = "demo") -> dict:
         "heatmap": ad_groups(cell),
         "funnel": _funnel(ev),
         "ab": {k: {n: len(v) for n, v in row.items()} for k, row in ab.items()},
-        "rejected": _count(r for r, s in data.rejected if s == site),
+        "rejected": _count(d.reason for d in data.defects if d.site == site),
     }
 
 
@@ -312,18 +367,24 @@ def _count(items) -> dict:
     return dict(out)
 
 
+def _funnel_step(i: Interaction) -> int:
+    if i.kind == "search":
+        return 1
+    if i.kind == "page_view" and "/courses/" in i.url:
+        return 2
+    if i.kind == "ad_click":
+        return 3
+    return 0
+
+
 def _funnel(ev: list) -> dict:
     """Sessions reaching each step of search → course view → ad click within the window,
     counted the way windowFunnel defines it: a chain of strictly later events that starts at a
     search and ends no later than the window after that search."""
     steps = defaultdict(list)
     for i in ev:
-        if i.kind == "search":
-            steps[i.session_id].append((i.time_ms, 1))
-        elif i.kind == "page_view" and "/courses/" in i.url:
-            steps[i.session_id].append((i.time_ms, 2))
-        elif i.kind == "ad_click":
-            steps[i.session_id].append((i.time_ms, 3))
+        if _funnel_step(i):
+            steps[i.session_id].append((i.time_ms, _funnel_step(i)))
     reached = defaultdict(int)
     for session, events in steps.items():
         events.sort()

@@ -27,7 +27,8 @@ def question(name: str) -> str:
         if not line.startswith("--"):
             break
         lines.append(line.lstrip("- ").strip())
-    return " ".join(lines).replace("Business question: ", "")
+    text = " ".join(lines).replace("Business question: ", "")
+    return text[:1].upper() + text[1:]
 
 
 def run(engine, name: str, window: Window) -> list[dict]:

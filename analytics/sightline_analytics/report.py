@@ -9,7 +9,7 @@ import html
 import shutil
 import sys
 import time
-from datetime import date, datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from . import pipeline, queries
@@ -74,7 +74,7 @@ def heatmap(rows: list, cell_px: int = 100) -> str:
     max_y = max(int(r["cell_y"]) for r in rows) + 2
     scale = 36
     top = max(int(r["impressions"]) for r in rows) or 1
-    w, h = max_x * scale + 60, max_y * scale + 40
+    w, h = max_x * scale + 200, max_y * scale + 40
     parts = [f'<svg viewBox="0 0 {w} {h}" width="{min(w, 900)}" role="img" aria-label="ad position heatmap">',
              f'<rect x="40" y="20" width="{max_x * scale}" height="{max_y * scale}" fill="#f8fafc" stroke="#cbd5e1"/>']
     for gx in range(0, max_x + 1, 2):
@@ -85,11 +85,19 @@ def heatmap(rows: list, cell_px: int = 100) -> str:
         x, y = 40 + int(r["cell_x"]) * scale, 20 + int(r["cell_y"]) * scale
         heat = int(r["impressions"]) / top
         color = f"rgb({int(255 - 40 * heat)},{int(237 - 190 * heat)},{int(213 - 190 * heat)})"
+        ink = "#fff" if heat > 0.5 else "#111827"  # label readable on dark and light cells
         parts.append(f'<rect x="{x}" y="{y}" width="{scale}" height="{scale}" fill="{color}" stroke="#fff">'
                      f'<title>cell ({r["x_px"]}, {r["y_px"]}) px: {r["impressions"]} impressions, '
                      f'{r["viewable_impressions"]} viewable, {r["clicks"]} clicks, CTR {pct(r["ctr"])}</title></rect>'
-                     f'<text x="{x + scale / 2}" y="{y + scale / 2 + 4}" text-anchor="middle" class=cell>'
+                     f'<text x="{x + scale / 2}" y="{y + scale / 2 + 4}" text-anchor="middle" class=cell style="fill:{ink}">'
                      f'{float(r["ctr"] or 0) * 100:.0f}%</text>')
+    # colour scale: impressions per cell
+    lx = 60 + max_x * scale
+    for k in range(5):
+        heat = k / 4
+        color = f"rgb({int(255 - 40 * heat)},{int(237 - 190 * heat)},{int(213 - 190 * heat)})"
+        parts.append(f'<rect x="{lx}" y="{20 + k * 22}" width="18" height="18" fill="{color}" stroke="#cbd5e1"/>'
+                     f'<text x="{lx + 24}" y="{33 + k * 22}" class=ax>{round(top * heat)} impressions</text>')
     parts.append("</svg>")
     return "".join(parts)
 
@@ -136,9 +144,9 @@ def ab_table(rows: list) -> str:
 
 CSS = """body{font:14px system-ui,sans-serif;margin:2em auto;max-width:980px;color:#111827}
 h1{font-size:22px}h2{font-size:17px;margin-top:2em}p.q{color:#4b5563;margin:.2em 0 .8em}
-table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #e5e7eb;padding:3px 8px;text-align:right}
+table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #e5e7eb;padding:3px 8px;text-align:right;white-space:nowrap}
 th{background:#f3f4f6}.ax{font-size:11px;fill:#6b7280}.val{font-size:10px;fill:#111827}.cell{font-size:10px;fill:#111827}
-.lbl{font-size:13px;fill:#111827}.empty{color:#9ca3af}.meta{color:#6b7280;font-size:12px}"""
+.lbl{font-size:13px;fill:#111827}.cell{font-weight:600}.empty{color:#9ca3af}.meta{color:#6b7280;font-size:12px}"""
 
 
 def render(results: dict, window: queries.Window, meta: dict) -> str:

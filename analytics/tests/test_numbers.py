@@ -1,17 +1,24 @@
-"""Every dashboard query, run by ClickHouse over what it consumed from Kafka, equals the ground
-truth computed in Python from the known interactions."""
+"""Every dashboard query, run by ClickHouse over what it consumed from Kafka after the collector
+wrote it, equals the ground truth computed in Python from the known interactions."""
 
 import math
+from datetime import datetime, timezone
 
 import pytest
 
-from sightline_analytics import queries
+from sightline_analytics import dataset, delivery, queries
 from sightline_analytics.queries import Window
 
 
+def utc_date(ms: int):
+    return datetime.fromtimestamp(ms / 1000, timezone.utc).date()
+
+
 @pytest.fixture(scope="module")
-def window(data):
-    return Window("demo", data.days[0], data.days[-1])
+def window(data, run):
+    """The events' days, through the day the collector received them (dead letters are filed
+    under their receipt day)."""
+    return Window("demo", data.days[0], max(data.days[-1], utc_date(run.sent_until_ms)))
 
 
 @pytest.fixture(scope="module")
@@ -29,7 +36,55 @@ def strip(t):
     return {"impressions": t["impressions"], "viewable": t["viewable"], "clicks": t["clicks"]}
 
 
+def test_the_dataset_leaves_no_room_for_transit_time():
+    """No shift below TIME_TOLERANCE_MS moves an event across a day, reorders a session or moves a
+    funnel step across the window: the truth does not depend on the collector's clock."""
+    assert dataset.check_unambiguous(dataset.generate()) == []
+    # The check can fail: a step 1 ms from the window edge after a search is ambiguous.
+    data = dataset.generate()
+    session = next(b.session_id for b in data.batches if any(i.kind == "search" for i in b.interactions))
+    search = next(i for i in data.interactions if i.session_id == session and i.kind == "search")
+    step = next(i for i in data.interactions if i.session_id == session and i.kind == "page_view")
+    step.url, step.time_ms = "https://demo.example/courses/c1", search.time_ms + dataset.FUNNEL_WINDOW_S * 1000 + 1
+    assert any("after a search" in p for p in dataset.check_unambiguous(data))
+
+
+def test_every_batch_was_answered_with_its_counts_and_the_collector_stopped_cleanly(run, data):
+    assert delivery.unexpected(run.deliveries) == []
+    assert len(run.deliveries) == len(data.batches) + sum(1 for b in data.batches if b.resend)
+    assert sum(d.answer["accepted"] for d in run.deliveries) == len(data.interactions) + len(data.duplicates)
+    assert sum(d.answer["rejected"] for d in run.deliveries) == len(data.defects) > 0
+    assert run.collector_exit == 0
+
+
+def test_event_times_are_the_collectors_skew_corrected_times(run, data):
+    """Every stored copy: event_time = received_at - (sent_at - client_ts) with the values the
+    browser sent, received_at within the sending phase, and event_time within the tolerance of
+    the true time although the browsers' clocks were hours off."""
+    sent = {}
+    for d in run.deliveries:
+        for event_id, client_ts in d.stamped.client_ts_ms.items():
+            sent[event_id.hex()] = (d.stamped.sent_at_ms, client_ts)
+    true_ms = {i.event_id.hex(): i.time_ms for i in data.interactions}
+    rows = run.engine.rows(
+        "SELECT lower(hex(event_id)) AS id, toUnixTimestamp64Milli(event_time) AS t, "
+        "toUnixTimestamp64Milli(received_at) AS r, collector_id, client_ip FROM sightline.events")
+    assert len(rows) >= len(data.interactions)
+    assert {r["id"] for r in rows} == set(true_ms)
+    assert {d.planned.user.clock_skew_ms for d in run.deliveries} >= {0, 2 * 3600_000}
+    for r in rows:
+        t, received = int(r["t"]), int(r["r"])
+        sent_at, client_ts = sent[r["id"]]
+        assert t == received - (sent_at - client_ts), r
+        assert run.sent_from_ms <= received <= run.sent_until_ms, r
+        assert 0 <= t - true_ms[r["id"]] < dataset.TIME_TOLERANCE_MS, r
+        assert (r["collector_id"], r["client_ip"]) == (run.collector_settings.collector_id, "127.0.0.0"), r
+
+
 def test_every_record_was_consumed_and_the_garbage_set_aside(loaded, data):
+    # exactly what was sent: every accepted event, every resent copy, the two garbage records
+    records = int(loaded.scalar("SELECT sum(records) FROM sightline.kafka_ingest"))
+    assert records == len(data.interactions) + len(data.duplicates) + data.garbage
     assert int(loaded.scalar("SELECT count() FROM sightline.kafka_errors")) == data.garbage
     assert int(loaded.scalar("SELECT uniqExact(event_id) FROM sightline.events")) == len(data.interactions)
     assert int(loaded.scalar("SELECT count() FROM sightline.events_unique")) == len(data.interactions)
@@ -101,8 +156,17 @@ def test_ab_counts_and_significance(loaded, window, truth):
 
 
 def test_rejected_by_reason(loaded, window, truth):
+    """The collector's dead letters, by its reason codes (one defect of each kind was sent)."""
     rows = queries.run(loaded, "rejected_by_reason", window)
     assert {r["reason"]: int(r["rejected"]) for r in rows} == truth["rejected"]
+    assert set(truth["rejected"]) == set(dataset.DEFECT_REASONS.values())
+
+
+def test_dead_letters_carry_the_collectors_details(run, data):
+    rows = run.engine.rows("SELECT site_key, reason, detail, collector_id FROM sightline.rejected_events ORDER BY site_key, reason")
+    want = sorted((d.site, d.reason) for d in data.defects)
+    assert sorted((r["site_key"], r["reason"]) for r in rows) == want
+    assert all(r["detail"] and r["collector_id"] == run.collector_settings.collector_id for r in rows), rows
 
 
 def test_impressions_deduplicate_across_phases_and_redelivery(loaded, data):
@@ -115,10 +179,16 @@ def test_impressions_deduplicate_across_phases_and_redelivery(loaded, data):
     assert final == len(ids)
 
 
-def test_overflow_topic_events_are_counted(loaded, data):
-    assert data.overflow
-    got = int(loaded.scalar(
-        "SELECT uniqExact(event_id) FROM sightline.events WHERE anonymous_id = 'anon-demo-004'"))
+def test_the_hot_users_events_came_through_the_overflow_topic_and_are_counted(run, data):
+    """The hot user's batch exceeds the collector's hot-user burst: it went to <prefix>overflow,
+    unkeyed, and every one of its events still counts."""
+    assert len(data.overflow) > run.collector_settings.hot_user_burst
+    overflow_topic = run.collector_settings.topic_prefix + "overflow"
+    on_topic = int(run.engine.scalar(
+        "SELECT sum(records) FROM sightline.kafka_ingest WHERE topic = {t:String}", {"t": overflow_topic}))
+    assert on_topic == len(data.overflow)
+    got = int(run.engine.scalar(
+        "SELECT uniqExact(event_id) FROM sightline.events WHERE anonymous_id = {a:String}", {"a": dataset.HOT_USER}))
     assert got == len(data.overflow)
 
 
