@@ -6,7 +6,12 @@
 //! `SIGHTLINE__LIMITS__MAX_BODY_BYTES=1048576`), then the CLI flags (`--listen`,
 //! `--brokers`, … which also read their own `SIGHTLINE_*` variables).
 
-use std::{collections::BTreeMap, net::SocketAddr, path::Path, time::Duration};
+use std::{
+    collections::BTreeMap,
+    net::SocketAddr,
+    path::{Path, PathBuf},
+    time::Duration,
+};
 
 use ipnet::IpNet;
 use serde::Deserialize;
@@ -41,6 +46,7 @@ pub struct Config {
     pub rate_limits: RateLimitsConfig,
     pub kafka: KafkaConfig,
     pub routing: RoutingConfig,
+    pub spool: SpoolConfig,
     pub shutdown: ShutdownConfig,
     pub log: LogConfig,
     /// Sites allowed to send data, keyed by their public site key.
@@ -54,6 +60,10 @@ pub struct ServerConfig {
     pub listen: SocketAddr,
     /// Open connections beyond this are closed at accept. Default 10 000.
     pub max_connections: usize,
+    /// `POST /v1/batch` requests processed at once; beyond, 503 `overloaded` with
+    /// `Retry-After: 1` at once, before the body is read. Bounds memory: at most this
+    /// many bodies (each ≤ `limits.max_decompressed_bytes`) are held. Default 256.
+    pub max_in_flight_requests: usize,
     /// A client must send the request head within this time or the connection is
     /// closed. Default 10 000 ms.
     pub header_read_timeout_ms: u64,
@@ -82,6 +92,7 @@ impl Default for ServerConfig {
         Self {
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
             max_connections: 10_000,
+            max_in_flight_requests: 256,
             header_read_timeout_ms: 10_000,
             body_read_timeout_ms: 10_000,
             http2: true,
@@ -279,6 +290,54 @@ impl Default for RoutingConfig {
     }
 }
 
+/// The durable spool (write-ahead log) in front of Kafka; see `sinks::spool`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SpoolConfig {
+    /// Spool records when Kafka is unreachable, slow or its queue is above the
+    /// high-water mark, instead of answering 503. Default true.
+    pub enabled: bool,
+    /// Directory of the segment files; must be on persistent storage and used by one
+    /// collector process only (it is locked). `{port}` is replaced by the listen port,
+    /// so several collectors on one host (demo, tests) get their own directory and a
+    /// restarted one finds its own again. Default `spool/{port}` (relative to the
+    /// working directory).
+    pub dir: PathBuf,
+    /// Byte cap of all segments; appends beyond are refused with 503 `spool_full`.
+    /// Default 1 073 741 824 (1 GiB).
+    pub max_bytes: u64,
+    /// A segment is closed and a new one started beyond this size. Default 67 108 864 (64 MiB).
+    pub segment_bytes: u64,
+    /// `/readyz` answers 503 `spool_above_high_water` when the spool holds more than
+    /// this percentage of `max_bytes`. Default 50.
+    pub ready_max_pct: u8,
+    /// A request whose records Kafka has not acknowledged within this time is spooled
+    /// instead (and answered once fsynced). Default 2 000 ms.
+    pub direct_timeout_ms: u64,
+    /// Requests that may wait for the writer thread; more wait for a slot. Default 4 096.
+    pub append_queue: usize,
+    /// Records handed to Kafka per replay step. Default 2 000.
+    pub replay_batch_records: usize,
+    /// Longest pause between replay attempts while Kafka fails. Default 5 000 ms.
+    pub replay_backoff_max_ms: u64,
+}
+
+impl Default for SpoolConfig {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            dir: PathBuf::from("spool/{port}"),
+            max_bytes: 1024 * 1024 * 1024,
+            segment_bytes: 64 * 1024 * 1024,
+            ready_max_pct: 50,
+            direct_timeout_ms: 2_000,
+            append_queue: 4_096,
+            replay_batch_records: 2_000,
+            replay_backoff_max_ms: 5_000,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct ShutdownConfig {
@@ -398,6 +457,24 @@ impl Config {
         if self.kafka.queue_high_water_pct == 0 || self.kafka.queue_high_water_pct > 100 {
             return invalid("kafka.queue_high_water_pct must be in 1..=100".into());
         }
+        if self.server.max_in_flight_requests == 0 {
+            return invalid("server.max_in_flight_requests must be > 0".into());
+        }
+        let spool = &self.spool;
+        if spool.enabled {
+            if spool.dir.as_os_str().is_empty() {
+                return invalid("spool.dir is empty".into());
+            }
+            if spool.segment_bytes == 0 || spool.max_bytes < spool.segment_bytes {
+                return invalid(format!(
+                    "spool.max_bytes ({}) must be >= spool.segment_bytes ({}) > 0",
+                    spool.max_bytes, spool.segment_bytes
+                ));
+            }
+            if spool.ready_max_pct == 0 || spool.ready_max_pct > 100 {
+                return invalid("spool.ready_max_pct must be in 1..=100".into());
+            }
+        }
         if self.kafka.ack_timeout_ms == 0 {
             return invalid("kafka.ack_timeout_ms must be > 0".into());
         }
@@ -416,6 +493,16 @@ impl Config {
             }
         }
         Ok(())
+    }
+
+    /// `spool.dir` with `{port}` replaced by the listen port.
+    pub fn spool_dir(&self) -> PathBuf {
+        let dir = self.spool.dir.to_string_lossy();
+        if dir.contains("{port}") {
+            PathBuf::from(dir.replace("{port}", &self.server.listen.port().to_string()))
+        } else {
+            self.spool.dir.clone()
+        }
     }
 
     pub fn body_read_timeout(&self) -> Duration {
@@ -495,6 +582,19 @@ mod tests {
         ));
         let dup = "[[sites]]\nkey = \"a\"\n[[sites]]\nkey = \"a\"\n";
         assert!(Config::from_toml_with_env(dup, []).is_err());
+    }
+
+    #[test]
+    fn spool_dir_gets_the_listen_port() {
+        let config =
+            Config::from_toml_with_env("[server]\nlisten = \"127.0.0.1:9000\"\n", []).unwrap();
+        assert!(config.spool.enabled);
+        assert_eq!(config.spool_dir(), PathBuf::from("spool/9000"));
+        let bad = "[spool]\nmax_bytes = 10\nsegment_bytes = 100\n";
+        assert!(matches!(
+            Config::from_toml_with_env(bad, []),
+            Err(ConfigError::Invalid(_))
+        ));
     }
 
     #[test]

@@ -49,6 +49,10 @@ pub enum ApiError {
     KafkaUnavailable(String),
     #[error("producer queue is full")]
     QueueFull,
+    #[error("durable spool is full (Kafka has been away too long)")]
+    SpoolFull,
+    #[error("too many requests in flight (server.max_in_flight_requests)")]
+    Overloaded,
     #[error("collector is shutting down")]
     ShuttingDown,
     #[error("error reading the request: {0}")]
@@ -77,6 +81,8 @@ impl ApiError {
             ApiError::RateLimited { .. } => "rate_limited",
             ApiError::KafkaUnavailable(_) => "kafka_unavailable",
             ApiError::QueueFull => "queue_full",
+            ApiError::SpoolFull => "spool_full",
+            ApiError::Overloaded => "overloaded",
             ApiError::ShuttingDown => "shutting_down",
             ApiError::BadRequest(_) => "bad_request",
         }
@@ -101,9 +107,11 @@ impl ApiError {
                 StatusCode::UNSUPPORTED_MEDIA_TYPE
             }
             ApiError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
-            ApiError::KafkaUnavailable(_) | ApiError::QueueFull | ApiError::ShuttingDown => {
-                StatusCode::SERVICE_UNAVAILABLE
-            }
+            ApiError::KafkaUnavailable(_)
+            | ApiError::QueueFull
+            | ApiError::SpoolFull
+            | ApiError::Overloaded
+            | ApiError::ShuttingDown => StatusCode::SERVICE_UNAVAILABLE,
         }
     }
 
@@ -115,9 +123,12 @@ impl ApiError {
             ApiError::RateLimited { retry_after, .. } => Some(Duration::from_secs(
                 retry_after.as_secs_f64().ceil().max(1.0) as u64,
             )),
-            ApiError::KafkaUnavailable(_) | ApiError::QueueFull | ApiError::ShuttingDown => {
-                Some(kafka_retry)
-            }
+            ApiError::KafkaUnavailable(_)
+            | ApiError::QueueFull
+            | ApiError::SpoolFull
+            | ApiError::ShuttingDown => Some(kafka_retry),
+            // Momentary overload: come back soon, another instance may have room.
+            ApiError::Overloaded => Some(Duration::from_secs(1)),
             _ => None,
         }
     }

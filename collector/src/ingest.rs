@@ -234,6 +234,7 @@ where
             .ack_latency
             .observe(started.elapsed().as_secs_f64()),
         Err(SinkError::QueueFull) => return Err(ApiError::QueueFull),
+        Err(SinkError::SpoolFull) => return Err(ApiError::SpoolFull),
         Err(SinkError::Delivery(detail)) => return Err(ApiError::KafkaUnavailable(detail)),
     }
 

@@ -26,7 +26,7 @@ use tokio::{net::TcpListener, sync::Semaphore};
 
 use config::Config;
 use hyper_util::server::graceful::GracefulShutdown;
-use sinks::{Sink, kafka::KafkaSink};
+use sinks::{Sink, kafka::KafkaSink, spool::SpoolSink};
 use state::AppState;
 
 #[derive(Debug, thiserror::Error)]
@@ -40,6 +40,8 @@ pub enum RunError {
     },
     #[error("producer flush at shutdown failed: {0}")]
     Flush(sinks::SinkError),
+    #[error(transparent)]
+    Spool(#[from] sinks::spool::SpoolOpenError),
 }
 
 /// A bound, not yet serving collector.
@@ -50,10 +52,20 @@ pub struct Collector {
 }
 
 impl Collector {
-    /// Binds `config.server.listen` and connects the Kafka sink.
+    /// Binds `config.server.listen` and connects the Kafka sink, behind the durable
+    /// spool when `spool.enabled`.
     pub async fn bind(config: Config) -> Result<Self, RunError> {
-        let sink = KafkaSink::connect(&config.kafka).await?;
-        Self::bind_with_sink(config, Arc::new(sink)).await
+        let kafka: Arc<dyn Sink> = Arc::new(KafkaSink::connect(&config.kafka).await?);
+        let sink: Arc<dyn Sink> = if config.spool.enabled {
+            let spool = config::SpoolConfig {
+                dir: config.spool_dir(),
+                ..config.spool.clone()
+            };
+            Arc::new(SpoolSink::open(&spool, kafka)?)
+        } else {
+            kafka
+        };
+        Self::bind_with_sink(config, sink).await
     }
 
     /// Binds with any [`Sink`] (tests use the in-memory one).

@@ -70,8 +70,17 @@ fn main() -> ExitCode {
         }
     };
     if cli.check_config {
+        let spool = if config.spool.enabled {
+            format!(
+                "spool {} (cap {} bytes)",
+                config.spool_dir().display(),
+                config.spool.max_bytes
+            )
+        } else {
+            "spool disabled".to_owned()
+        };
         println!(
-            "configuration OK: listen {}, brokers {}, prefix {:?}, {} site(s)",
+            "configuration OK: listen {}, brokers {}, prefix {:?}, {} site(s), {spool}",
             config.server.listen,
             config.kafka.brokers,
             config.routing.prefix,

@@ -189,6 +189,11 @@ impl Metrics {
             .inc();
     }
 
+    /// For sinks that bring their own metrics (the spool).
+    pub fn registry_mut(&mut self) -> &mut Registry {
+        &mut self.registry
+    }
+
     /// Prometheus text exposition format.
     pub fn render(&self) -> String {
         let mut out = String::new();

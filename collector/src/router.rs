@@ -99,8 +99,8 @@ impl Router {
                 key,
                 payload: event.encode_to_vec(),
                 headers: RecordHeaders {
-                    schema: SCHEMA_COLLECTED,
-                    kind: kind_name(kind),
+                    schema: SCHEMA_COLLECTED.into(),
+                    kind: kind_name(kind).into(),
                     site: site.to_owned(),
                 },
             });
@@ -120,8 +120,8 @@ impl Router {
                 key: key.filter(|k| !k.is_empty()),
                 payload: rejected.encode_to_vec(),
                 headers: RecordHeaders {
-                    schema: SCHEMA_REJECTED,
-                    kind: kind_name(kind),
+                    schema: SCHEMA_REJECTED.into(),
+                    kind: kind_name(kind).into(),
                     site: site.to_owned(),
                 },
             });

@@ -9,6 +9,8 @@ use std::{
     time::Duration,
 };
 
+use tokio::sync::Semaphore;
+
 use crate::{
     config::Config,
     http::cors::{OriginPattern, origin_allowed},
@@ -26,6 +28,8 @@ pub struct AppState {
     pub router: Router,
     pub sink: Arc<dyn Sink>,
     pub metrics: Metrics,
+    /// Permits for `POST /v1/batch` (`server.max_in_flight_requests`).
+    pub in_flight: Arc<Semaphore>,
     draining: AtomicBool,
 }
 
@@ -36,12 +40,15 @@ impl AppState {
             .iter()
             .map(|s| (s.key.clone(), s.allowed_origins.clone()))
             .collect();
+        let mut metrics = Metrics::new();
+        sink.register_metrics(metrics.registry_mut());
         Self {
             limiters: Limiters::new(&config.rate_limits),
             router: Router::new(&config.routing),
             sites,
             sink,
-            metrics: Metrics::new(),
+            metrics,
+            in_flight: Arc::new(Semaphore::new(config.server.max_in_flight_requests)),
             draining: AtomicBool::new(false),
             config,
         }

@@ -38,6 +38,9 @@ pub fn test_config() -> Config {
     config.rate_limits.per_ip_per_s = 0;
     config.rate_limits.per_site_events_per_s = 0;
     config.rate_limits.hot_user_events_per_s = 0;
+    // These tests exercise the Kafka-only path (503 on Kafka trouble); the spool has
+    // its own tests (collector unit tests, tests/tests/reliability_*.rs).
+    config.spool.enabled = false;
     config.sites = vec![SiteConfig {
         key: SITE.into(),
         allowed_origins: vec![

@@ -83,7 +83,17 @@ where
 {
     let origin = origin_of(&request);
     let (parts, body) = request.into_parts();
-    let outcome = ingest::handle_batch(state, peer, parts.uri.query(), &parts.headers, body).await;
+    // Shed load before reading the body: a bounded number of requests hold memory.
+    let permit = state.in_flight.clone().try_acquire_owned();
+    let outcome = match permit {
+        Ok(_permit) => {
+            ingest::handle_batch(state, peer, parts.uri.query(), &parts.headers, body).await
+        }
+        Err(_) => ingest::Outcome {
+            site: ingest::site_from_query(parts.uri.query()).map(str::to_owned),
+            result: Err(ApiError::Overloaded),
+        },
+    };
     let mut response = match &outcome.result {
         Ok(summary) => response::json(
             StatusCode::OK,
@@ -142,8 +152,13 @@ fn readyz(state: &AppState) -> HttpResponse {
         .metrics
         .queue_depth
         .set(gauge_value(health.queue_depth));
+    // With a spool, Kafka trouble alone keeps the collector ready: it still makes
+    // every accepted record durable, and taking every collector out of the load
+    // balancer during a broker outage would push the data back to the browsers.
     let reason = if state.is_draining() {
         Some("draining")
+    } else if let Some(spool) = health.spool {
+        (spool.bytes > spool.ready_max_bytes).then_some("spool_above_high_water")
     } else if !health.reachable {
         Some("kafka_unreachable")
     } else if health.queue_depth > health.high_water {
@@ -151,14 +166,112 @@ fn readyz(state: &AppState) -> HttpResponse {
     } else {
         None
     };
-    match reason {
-        None => response::json(
-            StatusCode::OK,
-            json!({"status": "ready", "queue_depth": health.queue_depth}),
-        ),
-        Some(reason) => response::json(
-            StatusCode::SERVICE_UNAVAILABLE,
-            json!({"status": "not_ready", "reason": reason, "queue_depth": health.queue_depth}),
-        ),
+    let mut body = json!({
+        "status": if reason.is_some() { "not_ready" } else { "ready" },
+        "queue_depth": health.queue_depth,
+        "kafka_reachable": health.reachable,
+    });
+    if let Some(reason) = reason {
+        body["reason"] = json!(reason);
+    }
+    if let Some(spool) = health.spool {
+        body["spool_bytes"] = json!(spool.bytes);
+        body["spool_records"] = json!(spool.records);
+        body["spool_max_bytes"] = json!(spool.max_bytes);
+    }
+    let status = if reason.is_some() {
+        StatusCode::SERVICE_UNAVAILABLE
+    } else {
+        StatusCode::OK
+    };
+    response::json(status, body)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{
+        config::{Config, SpoolConfig},
+        sinks::{memory::MemorySink, spool::SpoolSink},
+    };
+    use http_body_util::{BodyExt, Full};
+
+    fn config() -> Config {
+        Config::from_toml_with_env("[[sites]]\nkey = \"demo\"\n", []).unwrap()
+    }
+
+    async fn body_json(response: HttpResponse) -> serde_json::Value {
+        let bytes = response.into_body().collect().await.unwrap().to_bytes();
+        serde_json::from_slice(&bytes).unwrap()
+    }
+
+    #[tokio::test]
+    async fn with_a_spool_kafka_trouble_keeps_readyz_ready_until_the_spool_fills() {
+        let dir = tempfile::tempdir().unwrap();
+        let kafka = MemorySink::new();
+        kafka.set_failing(true);
+        let spool_config = SpoolConfig {
+            dir: dir.path().to_owned(),
+            max_bytes: 8192,
+            segment_bytes: 4096,
+            ready_max_pct: 50,
+            ..SpoolConfig::default()
+        };
+        let spool = SpoolSink::open(&spool_config, Arc::new(kafka)).unwrap();
+        let state = AppState::new(config(), Arc::new(spool));
+        let ready = readyz(&state);
+        assert_eq!(ready.status(), StatusCode::OK);
+        let json = body_json(ready).await;
+        assert_eq!(json["kafka_reachable"], false);
+        assert_eq!(json["spool_bytes"], 0);
+
+        let record = crate::sinks::Record {
+            topic: "t".into(),
+            key: None,
+            payload: vec![0; 1000],
+            headers: crate::sinks::RecordHeaders {
+                schema: "s".into(),
+                kind: "click".into(),
+                site: "demo".into(),
+            },
+        };
+        for _ in 0..6 {
+            state.sink.deliver(vec![record.clone()]).await.unwrap();
+        }
+        let not_ready = readyz(&state);
+        assert_eq!(not_ready.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(
+            body_json(not_ready).await["reason"],
+            "spool_above_high_water"
+        );
+        let text = state.metrics.render();
+        assert!(
+            text.contains("sightline_collector_spool_records 6"),
+            "{text}"
+        );
+        assert!(text.contains("sightline_collector_spool_corrupt_records_total 0"));
+    }
+
+    #[tokio::test]
+    async fn beyond_max_in_flight_requests_is_503_overloaded_at_once() {
+        let state = Arc::new(AppState::new(config(), Arc::new(MemorySink::new())));
+        let held = state
+            .in_flight
+            .clone()
+            .try_acquire_many_owned(state.config.server.max_in_flight_requests as u32)
+            .unwrap();
+        let request = Request::post(ROUTE_BATCH)
+            .body(Full::new(Bytes::from_static(b"ignored")))
+            .unwrap();
+        let response = handle(state.clone(), "192.0.2.1".parse().unwrap(), request)
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(
+            response.headers().get(header::RETRY_AFTER).unwrap(),
+            HeaderValue::from_static("1")
+        );
+        assert_eq!(body_json(response).await["error"], "overloaded");
+        drop(held);
     }
 }

@@ -110,11 +110,11 @@ fn headers(h: &RecordHeaders) -> OwnedHeaders {
     OwnedHeaders::new_with_capacity(3)
         .insert(Header {
             key: RecordHeaders::SCHEMA,
-            value: Some(h.schema),
+            value: Some(h.schema.as_ref()),
         })
         .insert(Header {
             key: RecordHeaders::KIND,
-            value: Some(h.kind),
+            value: Some(h.kind.as_ref()),
         })
         .insert(Header {
             key: RecordHeaders::SITE,
@@ -159,6 +159,7 @@ impl Sink for KafkaSink {
             reachable: self.reachable.load(Ordering::SeqCst),
             queue_depth: u64::try_from(self.producer.in_flight_count()).unwrap_or(0),
             high_water: self.high_water,
+            spool: None,
         }
     }
 

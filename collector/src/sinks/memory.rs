@@ -55,6 +55,7 @@ impl Sink for MemorySink {
             reachable: !self.failing.load(Ordering::SeqCst),
             queue_depth: 0,
             high_water: 0,
+            spool: None,
         }
     }
 

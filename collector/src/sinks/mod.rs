@@ -1,19 +1,20 @@
 //! Where records go once a request is accepted.
 //!
 //! The HTTP layer only knows [`Sink`]: "make these records durable, tell me when they
-//! are". Today that is [`kafka::KafkaSink`] (durable = acknowledged by all in-sync
-//! replicas). The durable spool planned in issue 8 slots in as another `Sink` that
-//! wraps the Kafka one — `deliver` tries Kafka and, when Kafka is unreachable or its
-//! queue is above the high-water mark, appends to a write-ahead log and resolves after
-//! fsync; a replayer drains the log into the inner sink. Neither the router nor the
-//! HTTP layer changes for that: they see one `Sink`.
+//! are". [`kafka::KafkaSink`]: durable = acknowledged by all in-sync replicas.
+//! [`spool::SpoolSink`] wraps it: `deliver` tries Kafka and, when Kafka is unreachable,
+//! slow or its queue is above the high-water mark, appends to a write-ahead log and
+//! resolves after fsync; a replayer drains the log into the inner sink. Neither the
+//! router nor the HTTP layer knows which one they talk to.
 
 pub mod kafka;
 pub mod memory;
+pub mod spool;
 
-use std::{sync::Arc, time::Duration};
+use std::{borrow::Cow, sync::Arc, time::Duration};
 
 use futures::future::BoxFuture;
+use prometheus_client::registry::Registry;
 
 /// One Kafka record, independent of the client library.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -28,10 +29,11 @@ pub struct Record {
 /// Headers on every record, so consumers can route without decoding.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RecordHeaders {
-    /// Protobuf message name, e.g. `sightline.v1.CollectedEvent`.
-    pub schema: &'static str,
+    /// Protobuf message name, e.g. `sightline.v1.CollectedEvent`. Borrowed on the
+    /// request path; owned when a record is read back from the spool.
+    pub schema: Cow<'static, str>,
     /// Event kind in snake case, e.g. `click` (`unspecified` when missing).
-    pub kind: &'static str,
+    pub kind: Cow<'static, str>,
     pub site: String,
 }
 
@@ -48,6 +50,9 @@ pub enum SinkError {
     QueueFull,
     #[error("delivery failed: {0}")]
     Delivery(String),
+    /// The durable spool reached its byte cap: shed load (503 + Retry-After).
+    #[error("spool is full")]
+    SpoolFull,
 }
 
 /// What `/readyz` and the queue-depth gauge need to know.
@@ -59,11 +64,29 @@ pub struct SinkHealth {
     pub queue_depth: u64,
     /// Depth above which the sink counts as not ready.
     pub high_water: u64,
+    /// Present when a durable spool backs the sink.
+    pub spool: Option<SpoolHealth>,
+}
+
+/// Depth of the durable spool, for `/readyz` and the gauges.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SpoolHealth {
+    pub bytes: u64,
+    pub records: u64,
+    /// `spool.max_bytes`: appends beyond are refused (503).
+    pub max_bytes: u64,
+    /// Above this many bytes `/readyz` answers 503 (`spool.ready_max_pct`).
+    pub ready_max_bytes: u64,
 }
 
 impl SinkHealth {
+    /// Whether new records can be made durable right now. With a spool, Kafka trouble
+    /// does not matter until the spool nears its cap.
     pub fn ready(&self) -> bool {
-        self.reachable && self.queue_depth <= self.high_water
+        match self.spool {
+            Some(spool) => spool.bytes <= spool.ready_max_bytes,
+            None => self.reachable && self.queue_depth <= self.high_water,
+        }
     }
 }
 
@@ -78,4 +101,7 @@ pub trait Sink: Send + Sync + 'static {
 
     /// Waits until everything handed over so far is delivered, at most `timeout`.
     fn flush(&self, timeout: Duration) -> BoxFuture<'_, Result<(), SinkError>>;
+
+    /// Adds the sink's own metrics to the collector's registry (default: none).
+    fn register_metrics(&self, _registry: &mut Registry) {}
 }

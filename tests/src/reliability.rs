@@ -1,0 +1,496 @@
+//! Harness for the zero-data-loss proofs (`tests/tests/reliability_*.rs`, run by
+//! `scripts/test-reliability.sh`): the real collector binary as a child process, the
+//! real broker stopped and started with `scripts/kafka.sh`, a load generator that
+//! remembers every event id the collector acknowledged, and a reader that finds them
+//! in Kafka and counts what is lost or duplicated.
+
+use std::{
+    collections::{BTreeMap, BTreeSet},
+    net::{SocketAddr, TcpListener},
+    path::{Path, PathBuf},
+    process::{Child, Command, ExitStatus, Stdio},
+    sync::{
+        Arc, Mutex,
+        atomic::{AtomicBool, AtomicU64, Ordering},
+    },
+    time::{Duration, Instant},
+};
+
+use anyhow::{Context, bail};
+use prost::Message as _;
+use rdkafka::{
+    ClientConfig, Message, Offset, TopicPartitionList,
+    consumer::{BaseConsumer, Consumer},
+};
+use sightline_proto::v1::{CollectedEvent, Search, event::Kind};
+
+use crate::{
+    collector::{batch, client, get, metric, request},
+    kafka::{bootstrap, end_offsets, topic},
+};
+
+/// Workspace root (for the binary and `scripts/kafka.sh`).
+pub fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map_or_else(|| PathBuf::from("."), Path::to_path_buf)
+}
+
+/// The collector binary: `SIGHTLINE_COLLECTOR_BIN`, else `target/debug/sightline-collector`.
+pub fn collector_bin() -> PathBuf {
+    std::env::var_os("SIGHTLINE_COLLECTOR_BIN").map_or_else(
+        || repo_root().join("target/debug/sightline-collector"),
+        PathBuf::from,
+    )
+}
+
+/// A duration from the environment in seconds (e.g. `SIGHTLINE_OUTAGE_S`), else `default`.
+pub fn env_secs(name: &str, default: u64) -> Duration {
+    Duration::from_secs(
+        std::env::var(name)
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(default),
+    )
+}
+
+/// Stops or starts the test broker with `scripts/kafka.sh stop|start` (storage kept).
+/// Refuses to touch port 9092 (shared by other work on this machine).
+pub fn kafka_ctl(action: &str) -> anyhow::Result<()> {
+    let bootstrap = bootstrap();
+    let port = bootstrap
+        .rsplit(':')
+        .next()
+        .context("SIGHTLINE_KAFKA has no port")?;
+    if port == "9092" {
+        bail!("refusing to {action} the broker on 9092: run these tests on their own broker");
+    }
+    let started = Instant::now();
+    let status = Command::new(repo_root().join("scripts/kafka.sh"))
+        .arg(action)
+        .env("KAFKA_PORT", port)
+        .stdin(Stdio::null())
+        .status()
+        .with_context(|| format!("running scripts/kafka.sh {action}"))?;
+    if !status.success() {
+        bail!("scripts/kafka.sh {action} failed: {status}");
+    }
+    eprintln!(
+        "kafka {action}: done in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
+/// A free loopback port (bound then released; the collector binds it right after).
+pub fn free_port() -> anyhow::Result<u16> {
+    Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+}
+
+/// The real `sightline-collector` binary as a child process.
+pub struct CollectorProcess {
+    pub addr: SocketAddr,
+    child: Child,
+}
+
+impl CollectorProcess {
+    /// Starts the binary with the example config (site `demo`), limits off, the given
+    /// spool directory and extra `SIGHTLINE__*` overrides; waits for `/healthz`.
+    pub async fn start(
+        spool_dir: &Path,
+        brokers: &str,
+        overrides: &[(&str, &str)],
+    ) -> anyhow::Result<Self> {
+        let port = free_port()?;
+        let addr = SocketAddr::from(([127, 0, 0, 1], port));
+        let root = repo_root();
+        let mut command = Command::new(collector_bin());
+        command
+            .arg("--config")
+            .arg(root.join("collector/sightline.example.toml"))
+            .arg("--listen")
+            .arg(addr.to_string())
+            .arg("--brokers")
+            .arg(brokers)
+            .env("SIGHTLINE__SPOOL__DIR", spool_dir)
+            .env("SIGHTLINE__RATE_LIMITS__PER_IP_PER_S", "0")
+            .env("SIGHTLINE__RATE_LIMITS__PER_SITE_EVENTS_PER_S", "0")
+            .env("SIGHTLINE__RATE_LIMITS__HOT_USER_EVENTS_PER_S", "0")
+            .env("SIGHTLINE__KAFKA__HEALTH_CHECK_INTERVAL_MS", "500")
+            .env("SIGHTLINE__SHUTDOWN__READINESS_GRACE_MS", "300")
+            .env("RUST_LOG", "warn,sightline_collector=info")
+            .stdin(Stdio::null());
+        for (name, value) in overrides {
+            command.env(name, value);
+        }
+        let child = command
+            .spawn()
+            .with_context(|| format!("starting {}", collector_bin().display()))?;
+        let mut process = Self { addr, child };
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            if let Ok(reply) = get(addr, "/healthz").await {
+                if reply.status == 200 {
+                    return Ok(process);
+                }
+            }
+            if let Some(status) = process.child.try_wait()? {
+                bail!("collector exited during start-up: {status}");
+            }
+            if Instant::now() > deadline {
+                process.kill();
+                bail!("collector did not answer /healthz within 30 s");
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// SIGKILL, no chance to clean up.
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// SIGTERM, then waits for the exit (at most `timeout`).
+    pub async fn terminate(mut self, timeout: Duration) -> anyhow::Result<ExitStatus> {
+        // SAFETY: sending a signal to our own child by pid.
+        let rc = unsafe { libc_kill(self.child.id() as i32, 15) };
+        if rc != 0 {
+            bail!("kill(SIGTERM) failed");
+        }
+        let deadline = Instant::now() + timeout;
+        loop {
+            if let Some(status) = self.child.try_wait()? {
+                return Ok(status);
+            }
+            if Instant::now() > deadline {
+                self.kill();
+                bail!("collector did not exit within {timeout:?} of SIGTERM");
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Resident set size in KiB (from /proc).
+    pub fn rss_kib(&self) -> Option<u64> {
+        rss_kib(self.child.id())
+    }
+
+    pub async fn metrics(&self) -> anyhow::Result<String> {
+        Ok(get(self.addr, "/metrics").await?.body)
+    }
+
+    /// Waits until the spool is empty (`spool_records` 0 on `/readyz`), at most `timeout`.
+    pub async fn wait_spool_drained(&self, timeout: Duration) -> anyhow::Result<Duration> {
+        let started = Instant::now();
+        loop {
+            let ready = get(self.addr, "/readyz").await?;
+            let json = ready.json();
+            if json["spool_records"].as_u64() == Some(0) && json["spool_bytes"].as_u64() == Some(0)
+            {
+                return Ok(started.elapsed());
+            }
+            if started.elapsed() > timeout {
+                bail!(
+                    "spool not drained within {timeout:?}: {}",
+                    ready.body.trim()
+                );
+            }
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        }
+    }
+}
+
+impl Drop for CollectorProcess {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+unsafe extern "C" {
+    #[link_name = "kill"]
+    fn libc_kill(pid: i32, signal: i32) -> i32;
+}
+
+/// Resident set size of a process in KiB.
+pub fn rss_kib(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))?
+        .trim()
+        .trim_end_matches("kB")
+        .trim()
+        .parse()
+        .ok()
+}
+
+/// What a load run saw.
+#[derive(Debug, Default)]
+pub struct LoadStats {
+    /// Event ids of every request answered 200.
+    pub acked: BTreeSet<Vec<u8>>,
+    /// Answers by status (0 = transport error).
+    pub statuses: BTreeMap<u16, u64>,
+    /// Latencies of 200 answers, ms.
+    pub ok_latencies_ms: Vec<f64>,
+    /// Latencies of refusals (429/503), ms.
+    pub refused_latencies_ms: Vec<f64>,
+    /// `Retry-After` was present on every 429/503.
+    pub retry_after_missing: u64,
+}
+
+impl LoadStats {
+    pub fn count(&self, status: u16) -> u64 {
+        self.statuses.get(&status).copied().unwrap_or(0)
+    }
+}
+
+/// The `p`-quantile (0..=1) of `values`, 0 when empty.
+pub fn quantile(values: &[f64], p: f64) -> f64 {
+    if values.is_empty() {
+        return 0.0;
+    }
+    let mut sorted = values.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    let idx = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[idx.min(sorted.len() - 1)]
+}
+
+/// Closed-loop senders posting `search` batches until stopped; every user key starts
+/// with `run` so the reader can pick this run's records out of the topic.
+pub struct Load {
+    stop: Arc<AtomicBool>,
+    stats: Arc<Mutex<LoadStats>>,
+    sent: Arc<AtomicU64>,
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+}
+
+impl Load {
+    /// `senders` concurrent loops of `events` events per batch, pausing `pause` between
+    /// requests (zero: as fast as answers come).
+    pub fn start(
+        addr: SocketAddr,
+        run: &str,
+        senders: usize,
+        events: usize,
+        pause: Duration,
+    ) -> Self {
+        let stop = Arc::new(AtomicBool::new(false));
+        let stats = Arc::new(Mutex::new(LoadStats::default()));
+        let sent = Arc::new(AtomicU64::new(0));
+        let tasks = (0..senders)
+            .map(|sender| {
+                let (stop, stats, sent) = (stop.clone(), stats.clone(), sent.clone());
+                let run = run.to_owned();
+                tokio::spawn(async move {
+                    let http = client();
+                    let url = format!("http://{addr}/v1/batch");
+                    let mut i = 0u64;
+                    while !stop.load(Ordering::SeqCst) {
+                        i += 1;
+                        let anon = format!("{run}-{sender}-{}", i % 7);
+                        let b = batch(
+                            &anon,
+                            "",
+                            (0..events)
+                                .map(|j| {
+                                    Kind::Search(Search {
+                                        query: format!("{i}-{j}"),
+                                        results_count: 1,
+                                    })
+                                })
+                                .collect(),
+                        );
+                        let ids: Vec<Vec<u8>> =
+                            b.events.iter().map(|e| e.event_id.clone()).collect();
+                        let started = Instant::now();
+                        sent.fetch_add(1, Ordering::Relaxed);
+                        let reply = request(
+                            &http,
+                            http::Method::POST,
+                            &url,
+                            &[("content-type", "application/x-protobuf")],
+                            b.encode_to_vec(),
+                        )
+                        .await;
+                        let ms = started.elapsed().as_secs_f64() * 1000.0;
+                        let failed = {
+                            let mut s = stats.lock().unwrap_or_else(|e| e.into_inner());
+                            match &reply {
+                                Ok(r) => {
+                                    *s.statuses.entry(r.status).or_default() += 1;
+                                    if r.status == 200 {
+                                        s.acked.extend(ids);
+                                        s.ok_latencies_ms.push(ms);
+                                    } else if r.status == 429 || r.status == 503 {
+                                        s.refused_latencies_ms.push(ms);
+                                        if r.header("retry-after").is_none() {
+                                            s.retry_after_missing += 1;
+                                        }
+                                    }
+                                    r.status != 200
+                                }
+                                Err(_) => {
+                                    *s.statuses.entry(0).or_default() += 1;
+                                    true
+                                }
+                            }
+                        };
+                        if failed {
+                            // A real client backs off; keeps a dead collector from
+                            // turning this loop into a busy spin.
+                            tokio::time::sleep(Duration::from_millis(50)).await;
+                        } else if !pause.is_zero() {
+                            tokio::time::sleep(pause).await;
+                        }
+                    }
+                })
+            })
+            .collect();
+        Self {
+            stop,
+            stats,
+            sent,
+            tasks,
+        }
+    }
+
+    /// Requests sent so far.
+    pub fn sent(&self) -> u64 {
+        self.sent.load(Ordering::Relaxed)
+    }
+
+    /// Event ids acknowledged so far.
+    pub fn acked(&self) -> usize {
+        self.stats.lock().map(|s| s.acked.len()).unwrap_or(0)
+    }
+
+    /// Stops every sender (waiting for its last answer) and returns the statistics.
+    pub async fn finish(self) -> LoadStats {
+        self.stop.store(true, Ordering::SeqCst);
+        for task in self.tasks {
+            let _ = task.await;
+        }
+        std::mem::take(&mut *self.stats.lock().unwrap_or_else(|e| e.into_inner()))
+    }
+}
+
+/// What the broker holds of a run, compared to what was acknowledged.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Verdict {
+    pub acked: usize,
+    pub lost: usize,
+    /// Extra copies of acknowledged events (at-least-once; consumers dedup by id).
+    pub duplicates: usize,
+    /// Distinct events of this run found in Kafka (acked or not).
+    pub found: usize,
+}
+
+/// Offsets to read a run's records from (take them before the load starts).
+pub fn start_offsets() -> anyhow::Result<Vec<(i32, i64)>> {
+    end_offsets(&topic("searches"))
+}
+
+/// Reads `sightline.searches` from `start` until every acknowledged id was seen (plus a
+/// short quiet period to count late duplicates) or `timeout`; compares.
+pub fn verify(
+    run: &str,
+    start: &[(i32, i64)],
+    acked: &BTreeSet<Vec<u8>>,
+    timeout: Duration,
+) -> anyhow::Result<Verdict> {
+    let consumer: BaseConsumer = ClientConfig::new()
+        .set("bootstrap.servers", bootstrap())
+        .set("group.id", format!("sightline-reliability-{run}"))
+        .set("enable.auto.commit", "false")
+        .set("enable.partition.eof", "false")
+        .create()?;
+    let mut assignment = TopicPartitionList::new();
+    for &(partition, offset) in start {
+        assignment.add_partition_offset(&topic("searches"), partition, Offset::Offset(offset))?;
+    }
+    consumer.assign(&assignment)?;
+    let prefix = format!("{run}-");
+    let mut seen: BTreeMap<Vec<u8>, usize> = BTreeMap::new();
+    let deadline = Instant::now() + timeout;
+    let mut missing = acked.len();
+    let mut quiet_since = Instant::now();
+    while Instant::now() < deadline {
+        match consumer.poll(Duration::from_millis(200)) {
+            Some(message) => {
+                let message = message?;
+                quiet_since = Instant::now();
+                if !message
+                    .key()
+                    .is_some_and(|k| k.starts_with(prefix.as_bytes()))
+                {
+                    continue;
+                }
+                let Some(id) = message
+                    .payload()
+                    .and_then(|p| CollectedEvent::decode(p).ok())
+                    .and_then(|e| e.event)
+                    .map(|e| e.event_id)
+                else {
+                    continue;
+                };
+                let count = seen.entry(id.clone()).or_default();
+                *count += 1;
+                if *count == 1 && acked.contains(&id) {
+                    missing -= 1;
+                }
+            }
+            None if missing == 0 && quiet_since.elapsed() > Duration::from_secs(2) => break,
+            None => {}
+        }
+    }
+    let duplicates = acked
+        .iter()
+        .filter_map(|id| seen.get(id))
+        .map(|n| n.saturating_sub(1))
+        .sum();
+    Ok(Verdict {
+        acked: acked.len(),
+        lost: missing,
+        duplicates,
+        found: seen.len(),
+    })
+}
+
+/// Prints one summary line (and appends it to `$SIGHTLINE_RELIABILITY_SUMMARY` when set,
+/// which `scripts/test-reliability.sh` prints at the end).
+pub fn report(proof: &str, verdict: Option<&Verdict>, details: &str) {
+    let counts = verdict.map_or_else(String::new, |v| {
+        format!(
+            "acked={} lost={} duplicates={} ",
+            v.acked, v.lost, v.duplicates
+        )
+    });
+    let line = format!("{proof:<28} {counts}{details}");
+    eprintln!("RELIABILITY {line}");
+    if let Some(path) = std::env::var_os("SIGHTLINE_RELIABILITY_SUMMARY") {
+        use std::io::Write;
+        if let Ok(mut file) = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+        {
+            let _ = writeln!(file, "{line}");
+        }
+    }
+}
+
+/// A metric value from a collector's `/metrics` text (0 when absent).
+pub fn metric_of(text: &str, sample: &str) -> f64 {
+    metric(text, sample)
+}
+
+/// A fresh id for a run's user keys.
+pub fn run_id(name: &str) -> String {
+    format!("rel-{name}-{:08x}", rand::random::<u32>())
+}
