@@ -1,0 +1,105 @@
+#!/usr/bin/env bash
+# `make demo`: build the SDK, the collector and sightline-tail, start Kafka, the collector
+# (collector/sightline.example.toml: site key "demo", localhost origins) and the demo site,
+# print the URLs, and on Ctrl-C stop everything this script started, in reverse order.
+#
+# Environment: KAFKA_PORT (9092), COLLECTOR_PORT (8080), DEMO_PORT (3000).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+repo=$(pwd)
+
+export KAFKA_PORT=${KAFKA_PORT:-9092}
+collector_port=${COLLECTOR_PORT:-8080}
+demo_port=${DEMO_PORT:-3000}
+brokers=127.0.0.1:$KAFKA_PORT
+logs=$repo/.cache/demo
+mkdir -p "$logs"
+
+started=$(date +%s)
+step() { printf '\n==> %s\n' "$*"; }
+die() { printf 'demo: %s\n' "$*" >&2; exit 1; }
+
+for tool in cargo node npm java curl; do
+  command -v "$tool" >/dev/null || die "$tool is required (see README: toolchain)"
+done
+port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+for port in "$collector_port" "$demo_port"; do
+  port_free "$port" || die "port $port is in use; choose others with COLLECTOR_PORT=… DEMO_PORT=…"
+done
+
+# --- cleanup: only what this script started, by pid -------------------------------------
+pids=()
+kafka_started=no
+cleanup() {
+  trap - INT TERM EXIT
+  echo
+  step "stopping the demo"
+  for (( i=${#pids[@]}-1; i>=0; i-- )); do kill -TERM "${pids[i]}" 2>/dev/null || true; done
+  for pid in "${pids[@]}"; do
+    for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
+    kill -KILL "$pid" 2>/dev/null || true
+  done
+  if [ "$kafka_started" = yes ]; then scripts/kafka.sh down || true; fi
+  echo "demo: stopped (logs in $logs)"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+wait_http() { # url seconds name
+  for _ in $(seq 1 $(( $2 * 5 ))); do
+    curl -fsS -o /dev/null "$1" 2>/dev/null && return 0
+    sleep 0.2
+  done
+  die "$3 did not answer on $1 within $2 s (log: $logs)"
+}
+
+step "build the SDK (make sdk)"
+scripts/build-sdk.sh
+
+step "build the collector and sightline-tail (debug build: fast to compile, plenty for a demo)"
+cargo build -p sightline-collector -p sightline-tail
+
+step "install the demo site's packages and build the Vite page"
+(cd demo-site && npm ci --no-audit --no-fund --loglevel=error && npm run --silent build)
+
+step "start Kafka on $brokers"
+if scripts/kafka.sh status; then
+  echo "demo: reusing the broker already started by scripts/kafka.sh on $brokers (left running at exit)"
+else
+  kafka_started=yes
+  scripts/kafka.sh up
+fi
+
+step "start the collector on 127.0.0.1:$collector_port"
+target/debug/sightline-collector --config collector/sightline.example.toml \
+  --listen "127.0.0.1:$collector_port" --brokers "$brokers" >"$logs/collector.log" 2>&1 &
+pids+=($!)
+wait_http "http://127.0.0.1:$collector_port/readyz" 30 collector
+
+step "start the demo site on localhost:$demo_port"
+node demo-site/server/server.mjs --port "$demo_port" --collector "http://localhost:$collector_port" \
+  --brokers "$brokers" --tail target/debug/sightline-tail >"$logs/site.log" 2>&1 &
+pids+=($!)
+wait_http "http://127.0.0.1:$demo_port/healthz" 15 "demo site"
+
+cat <<URLS
+
+Sightline demo is up (ready after $(( $(date +%s) - started )) s):
+
+  Search page (SDK via script tag)   http://localhost:$demo_port/
+  Catalogue (SDK via npm + Vite)     http://localhost:$demo_port/catalogue
+  Live view of Kafka                 http://localhost:$demo_port/live
+  Collector                          http://localhost:$collector_port  (POST /v1/batch, GET /readyz)
+  Kafka bootstrap                    $brokers
+
+  Watch the raw events:  target/debug/sightline-tail --brokers $brokers
+  One user's ad clicks:  target/debug/sightline-tail --brokers $brokers --kind ad_click --user stu-asha
+  Logs: $logs/   Ctrl-C stops everything.
+
+URLS
+
+# Wait for Ctrl-C (the trap interrupts `wait` at once) or for a child to die on its own.
+# The collector drains for up to its shutdown grace period (5 s by default) before it exits.
+status=0
+wait -n "${pids[@]}" || status=$?
+die "a demo process exited on its own (status $status); see $logs/collector.log and $logs/site.log"
