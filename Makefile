@@ -3,7 +3,7 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
-.PHONY: help demo test sdk kafka-up kafka-down report lint
+.PHONY: help demo test test-reliability sdk kafka-up kafka-down bench report lint
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -13,6 +13,9 @@ demo: ## run Kafka, the collector and the demo site on this machine
 
 test: ## every test: lint, unit, golden vectors, Kafka integration, browser, end to end
 	@scripts/test.sh
+
+test-reliability: ## zero-data-loss proofs: Kafka outage, SIGKILL, SIGTERM, spool cap, load shedding (~6 min)
+	@scripts/test-reliability.sh
 
 lint: ## cargo fmt --check and clippy -D warnings
 	@scripts/test.sh lint
@@ -25,6 +28,9 @@ kafka-up: ## start a local Apache Kafka broker (KRaft) on 127.0.0.1:$${KAFKA_POR
 
 kafka-down: ## stop that broker and delete its storage
 	@scripts/kafka.sh down
+
+bench: ## collector vs its HTTP and Kafka ceilings, SDK cost; writes bench/RESULTS.md
+	@scripts/bench.sh
 
 report: ## ClickHouse (chdb) report of the demo's data as HTML
 	@scripts/report.sh

@@ -71,6 +71,8 @@ else
 fi
 
 step "start the collector on 127.0.0.1:$collector_port"
+# The spool outlives a demo run on purpose: events accepted while Kafka was away are replayed next time.
+SIGHTLINE__SPOOL__DIR=.cache/demo/spool/{port} \
 target/debug/sightline-collector --config collector/sightline.example.toml \
   --listen "127.0.0.1:$collector_port" --brokers "$brokers" >"$logs/collector.log" 2>&1 &
 pids+=($!)

@@ -67,6 +67,8 @@ wait_http() { # url seconds name
 }
 
 collector_port=$(free_port)
+rm -rf "$artifacts/spool"
+SIGHTLINE__SPOOL__DIR="$artifacts/spool/{port}" \
 target/debug/sightline-collector --config collector/sightline.example.toml \
   --listen "127.0.0.1:$collector_port" --brokers "$SIGHTLINE_KAFKA" >"$artifacts/collector.log" 2>&1 &
 pids+=($!)
