@@ -1,0 +1,102 @@
+#!/usr/bin/env bash
+# `make sdk`: builds sdk-wasm/pkg/ — optimized wasm, wasm-bindgen JS glue, TypeScript
+# declarations, package.json (@sightline/sdk), the script-tag entry and loader snippet —
+# and enforces the size budget (wasm + glue + loader, gzip -9).
+#
+# Tools: wasm-bindgen CLI at exactly the crate's pinned version, wasm-opt from the npm
+# package `binaryen` (sdk-wasm/package.json; Debian's binaryen corrupts current
+# wasm-bindgen output).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+BUDGET_BYTES=${SDK_BUDGET_BYTES:-24576} # 24 KB gzip -9 (issue 4); the aim is 16 KB
+SDK=sdk-wasm
+PKG=$SDK/pkg
+WASM_IN=target/wasm32-unknown-unknown/wasm-release/sightline_sdk.wasm
+
+pinned=$(sed -n 's/^wasm-bindgen = "=\(.*\)"/\1/p' Cargo.toml)
+have=$(wasm-bindgen --version | awk '{print $2}')
+if [ "$pinned" != "$have" ]; then
+  echo "wasm-bindgen CLI $have does not match the pinned crate version $pinned:" >&2
+  echo "  cargo install wasm-bindgen-cli --version $pinned" >&2
+  exit 1
+fi
+
+if [ ! -x $SDK/node_modules/.bin/wasm-opt ] || [ ! -x $SDK/node_modules/.bin/terser ]; then
+  echo "==> installing binaryen (wasm-opt) and terser from npm into $SDK/node_modules"
+  (cd $SDK && npm ci --no-audit --no-fund --loglevel=error)
+fi
+
+echo "==> cargo build (wasm32, profile wasm-release)"
+# Keep the target_features section for wasm-bindgen (it needs it to emit externref glue);
+# wasm-opt strips everything afterwards.
+export CARGO_PROFILE_WASM_RELEASE_STRIP=false
+cargo build -p sightline-sdk --target wasm32-unknown-unknown --profile wasm-release
+
+echo "==> wasm-bindgen --target web"
+rm -rf "$PKG"
+mkdir -p "$PKG"
+wasm-bindgen --target web --out-dir "$PKG" --out-name sightline_sdk "$WASM_IN"
+
+echo "==> wasm-opt -Oz"
+$SDK/node_modules/.bin/wasm-opt -Oz --enable-bulk-memory --enable-nontrapping-float-to-int \
+  --enable-sign-ext --enable-mutable-globals --enable-reference-types --strip-debug --strip-producers \
+  "$PKG/sightline_sdk_bg.wasm" -o "$PKG/sightline_sdk_bg.wasm"
+
+echo "==> terser (JS glue and script-tag entry)"
+# The wasm-bindgen glue is readable source; minified it is what pages download.
+$SDK/node_modules/.bin/terser "$PKG/sightline_sdk.js" --module --compress --mangle -o "$PKG/sightline_sdk.js"
+$SDK/node_modules/.bin/terser $SDK/js/sightline.js --module --compress --mangle -o "$PKG/sightline.js"
+cp $SDK/js/loader.js "$PKG/loader.js"
+cp $SDK/README.md "$PKG/README.md"
+version=$(sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -1)
+cat > "$PKG/package.json" <<JSON
+{
+  "name": "@sightline/sdk",
+  "version": "$version",
+  "description": "Sightline browser SDK: autocapture, ad viewability, protobuf batching, reliable delivery (Rust/WebAssembly)",
+  "license": "Apache-2.0",
+  "type": "module",
+  "main": "./sightline_sdk.js",
+  "module": "./sightline_sdk.js",
+  "types": "./sightline_sdk.d.ts",
+  "exports": {
+    ".": {
+      "types": "./sightline_sdk.d.ts",
+      "import": "./sightline_sdk.js",
+      "default": "./sightline_sdk.js"
+    },
+    "./script": "./sightline.js",
+    "./sightline_sdk_bg.wasm": "./sightline_sdk_bg.wasm",
+    "./package.json": "./package.json"
+  },
+  "files": [
+    "sightline_sdk.js",
+    "sightline_sdk.d.ts",
+    "sightline_sdk_bg.wasm",
+    "sightline_sdk_bg.wasm.d.ts",
+    "sightline.js",
+    "loader.js",
+    "README.md"
+  ],
+  "sideEffects": false
+}
+JSON
+
+echo "==> size budget (gzip -9 limit $BUDGET_BYTES bytes)"
+node - "$PKG" "$BUDGET_BYTES" <<'NODE'
+const fs = require('fs'), zlib = require('zlib'), path = require('path');
+const [dir, budget] = [process.argv[2], Number(process.argv[3])];
+const files = ['sightline_sdk_bg.wasm', 'sightline_sdk.js', 'sightline.js', 'loader.js'];
+let raw = 0, gz = 0, br = 0;
+for (const f of files) {
+  const data = fs.readFileSync(path.join(dir, f));
+  const g = zlib.gzipSync(data, { level: 9 }).length;
+  const b = zlib.brotliCompressSync(data, { params: { [zlib.constants.BROTLI_PARAM_QUALITY]: 11 } }).length;
+  raw += data.length; gz += g; br += b;
+  console.log(`  ${f.padEnd(24)} ${String(data.length).padStart(7)} raw ${String(g).padStart(6)} gzip ${String(b).padStart(6)} brotli`);
+}
+console.log(`  ${'total'.padEnd(24)} ${String(raw).padStart(7)} raw ${String(gz).padStart(6)} gzip ${String(br).padStart(6)} brotli (budget ${budget} gzip)`);
+if (gz > budget) { console.error(`SDK size ${gz} B gzip exceeds the budget of ${budget} B`); process.exit(1); }
+NODE
+echo "==> $PKG ready"

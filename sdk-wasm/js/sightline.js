@@ -1,0 +1,12 @@
+// Script-tag entry: loads the SDK, then replays the commands the inline snippet queued
+// (sightline('init', {...}), sightline('track', ...)) in order, and makes later calls direct.
+import load, * as sdk from './sightline_sdk.js';
+var w = window, q = (w.sightline && w.sightline.q) || [];
+function run(name) {
+  var f = name !== 'default' && name !== 'initSync' && sdk[name];
+  if (typeof f == 'function') try { f.apply(0, [].slice.call(arguments, 1)); } catch (e) {}
+}
+load({ module_or_path: new URL('sightline_sdk_bg.wasm', import.meta.url) }).then(function () {
+  w.sightline = run;
+  for (var i = 0; i < q.length; i++) run.apply(0, q[i]);
+});

@@ -1,0 +1,179 @@
+//! Everything a site can configure, with its default and its limit, in one place.
+//! The browser layer reads `init({...})` into this struct; unknown or invalid values keep
+//! the defaults documented here.
+
+use alloc::{string::String, vec::Vec};
+
+/// Events per batch by default.
+pub const DEFAULT_MAX_EVENTS: usize = 50;
+/// Bytes per batch by default: well under the 64 KB `sendBeacon` limit.
+pub const DEFAULT_MAX_BYTES: usize = 16 * 1024;
+/// Allowed range for `batch.maxBytes` (the upper end keeps beacons deliverable).
+pub const MAX_BYTES_RANGE: (usize, usize) = (1024, 60 * 1024);
+/// Allowed range for `batch.maxEvents`.
+pub const MAX_EVENTS_RANGE: (usize, usize) = (1, 500);
+pub const DEFAULT_FLUSH_INTERVAL_MS: u32 = 5_000;
+/// Allowed range for `batch.flushIntervalMs`.
+pub const FLUSH_INTERVAL_RANGE: (u32, u32) = (250, 600_000);
+/// Minimum pointer dwell for a hover event.
+pub const DEFAULT_HOVER_MS: u32 = 500;
+/// Closed batches kept in memory while consent is pending.
+pub const MAX_OUTBOX_BATCHES: usize = 20;
+/// Bytes of undelivered batches kept for retry (and mirrored to localStorage).
+pub const DEFAULT_RETRY_BYTES: usize = 128 * 1024;
+/// Limits on what host code can put into an event through the API.
+pub const MAX_NAME_BYTES: usize = 128;
+pub const MAX_VALUE_BYTES: usize = 512;
+pub const MAX_PROPERTIES: usize = 32;
+/// Element text, when enabled, is cut to this many bytes.
+pub const MAX_TEXT_BYTES: usize = 64;
+/// Default ad slot selector (issue 5).
+pub const DEFAULT_AD_SELECTOR: &str = "[data-ad-slot]";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Consent {
+    /// Capture and send.
+    Granted,
+    /// Capture into memory only; nothing leaves the page until granted.
+    Pending,
+    /// Capture nothing; forget what was kept.
+    Denied,
+}
+
+impl Consent {
+    pub fn parse(text: &str) -> Option<Consent> {
+        match text {
+            "granted" => Some(Consent::Granted),
+            "pending" => Some(Consent::Pending),
+            "denied" => Some(Consent::Denied),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Full endpoint URL (the browser layer appends `/v1/batch` to a bare origin).
+    pub endpoint: String,
+    pub site_key: String,
+    pub clicks: bool,
+    pub scroll: bool,
+    pub hovers: bool,
+    pub ads: bool,
+    pub ad_selector: String,
+    pub max_events: usize,
+    pub max_bytes: usize,
+    pub flush_interval_ms: u32,
+    pub consent: Consent,
+    pub respect_do_not_track: bool,
+    /// Share of visitors tracked, 0..=1, decided per anonymous id so it is stable.
+    pub sample_rate: f64,
+    pub debug: bool,
+    pub hover_ms: u32,
+    /// Send up to `MAX_TEXT_BYTES` of an element's visible text (off: text is free content).
+    pub element_text: bool,
+    /// data-* attributes (without the prefix) copied into clicks and hovers.
+    pub data_attributes: Vec<String>,
+    /// Query parameters kept in URLs; `*` at the end is a prefix match.
+    pub query_allowlist: Vec<String>,
+    pub retry_bytes: usize,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            endpoint: String::new(),
+            site_key: String::new(),
+            clicks: true,
+            scroll: true,
+            hovers: true,
+            ads: true,
+            ad_selector: DEFAULT_AD_SELECTOR.into(),
+            max_events: DEFAULT_MAX_EVENTS,
+            max_bytes: DEFAULT_MAX_BYTES,
+            flush_interval_ms: DEFAULT_FLUSH_INTERVAL_MS,
+            consent: Consent::Granted,
+            respect_do_not_track: false,
+            sample_rate: 1.0,
+            debug: false,
+            hover_ms: DEFAULT_HOVER_MS,
+            element_text: false,
+            data_attributes: [
+                "track",
+                "ad-slot",
+                "ad-creative",
+                "ad-campaign",
+                "ad-placement",
+            ]
+            .into_iter()
+            .map(String::from)
+            .collect(),
+            query_allowlist: alloc::vec!["utm_*".into()],
+            retry_bytes: DEFAULT_RETRY_BYTES,
+        }
+    }
+}
+
+/// `value` clamped into `range`.
+pub fn clamp<T: PartialOrd>(value: T, range: (T, T)) -> T {
+    if value < range.0 {
+        range.0
+    } else if value > range.1 {
+        range.1
+    } else {
+        value
+    }
+}
+
+/// Whether the visitor with `anonymous_id` is in the sample: a stable hash (FNV-1a) of the
+/// id against the rate, so a visitor is either always or never tracked.
+pub fn sampled_in(anonymous_id: &str, rate: f64) -> bool {
+    if rate >= 1.0 || rate.is_nan() {
+        return true;
+    }
+    let mut hash: u32 = 0x811c_9dc5;
+    for byte in anonymous_id.bytes() {
+        hash = (hash ^ u32::from(byte)).wrapping_mul(0x0100_0193);
+    }
+    f64::from(hash % 10_000) < rate * 10_000.0
+}
+
+/// `text` cut to at most `max` bytes on a char boundary.
+pub fn truncate(text: &str, max: usize) -> &str {
+    if text.len() <= max {
+        return text;
+    }
+    let mut cut = max;
+    while !text.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    text.get(..cut).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sampling_is_stable_and_roughly_proportional() {
+        let ids: Vec<String> = (0..2000).map(|i| alloc::format!("visitor-{i}")).collect();
+        let kept = ids.iter().filter(|id| sampled_in(id, 0.25)).count();
+        assert!((400..600).contains(&kept), "{kept}");
+        assert!(
+            ids.iter()
+                .all(|id| sampled_in(id, 0.25) == sampled_in(id, 0.25))
+        );
+        assert!(ids.iter().all(|id| sampled_in(id, 1.0)));
+        assert!(!ids.iter().any(|id| sampled_in(id, 0.0)));
+    }
+
+    #[test]
+    fn clamps_and_truncates() {
+        assert_eq!(clamp(100_000, MAX_BYTES_RANGE), 60 * 1024);
+        assert_eq!(clamp(0, MAX_EVENTS_RANGE), 1);
+        assert_eq!(truncate("héllo", 2), "h");
+        assert_eq!(truncate("abc", 5), "abc");
+        assert_eq!(Consent::parse("pending"), Some(Consent::Pending));
+        assert_eq!(Consent::parse("yes"), None);
+    }
+}
