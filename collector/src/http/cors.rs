@@ -187,11 +187,17 @@ pub fn origin_allowed(patterns: &[OriginPattern], origin: &str) -> bool {
     patterns.iter().any(|p| p.matches(origin))
 }
 
-/// Headers for an allowed origin on an actual (non-preflight) response.
-pub fn response_headers(origin: &str) -> [(http::HeaderName, String); 2] {
+/// Headers for an allowed origin on an actual (non-preflight) response. `Retry-After` is
+/// exposed because the SDK's backoff honours it, and a cross-origin script cannot read a
+/// response header that is not listed.
+pub fn response_headers(origin: &str) -> [(http::HeaderName, String); 3] {
     [
         (http::header::ACCESS_CONTROL_ALLOW_ORIGIN, origin.to_owned()),
         (http::header::VARY, "Origin".to_owned()),
+        (
+            http::header::ACCESS_CONTROL_EXPOSE_HEADERS,
+            "Retry-After".to_owned(),
+        ),
     ]
 }
 
@@ -218,6 +224,14 @@ mod tests {
 
     fn p(s: &str) -> OriginPattern {
         OriginPattern::parse(s).unwrap()
+    }
+
+    #[test]
+    fn responses_expose_retry_after_to_the_sdk() {
+        let headers = response_headers("http://localhost:3000");
+        assert!(headers.iter().any(|(name, value)| {
+            name == http::header::ACCESS_CONTROL_EXPOSE_HEADERS && value == "Retry-After"
+        }));
     }
 
     #[test]
