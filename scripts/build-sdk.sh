@@ -38,10 +38,18 @@ rm -rf "$PKG"
 mkdir -p "$PKG"
 wasm-bindgen --target web --out-dir "$PKG" --out-name sightline_sdk "$WASM_IN"
 
+# Features every browser that runs the SDK has (Chromium/Firefox/Safari since 2021-22).
+WASM_FEATURES="--enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext
+  --enable-mutable-globals --enable-reference-types"
 echo "==> wasm-opt -Oz"
-$SDK/node_modules/.bin/wasm-opt -Oz --enable-bulk-memory --enable-nontrapping-float-to-int \
-  --enable-sign-ext --enable-mutable-globals --enable-reference-types --strip-debug --strip-producers \
+# shellcheck disable=SC2086
+$SDK/node_modules/.bin/wasm-opt -Oz $WASM_FEATURES --strip-debug --strip-producers \
   "$PKG/sightline_sdk_bg.wasm" -o "$PKG/sightline_sdk_bg.wasm"
+
+echo "==> short import/export names (wasm and glue)"
+# shellcheck disable=SC2086
+node $SDK/tools/minify-names.mjs $SDK/node_modules/.bin/wasm-opt \
+  "$PKG/sightline_sdk_bg.wasm" "$PKG/sightline_sdk.js" $WASM_FEATURES
 
 echo "==> terser (JS glue and script-tag entry)"
 # The wasm-bindgen glue is readable source; minified it is what pages download.

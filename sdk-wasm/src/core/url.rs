@@ -35,6 +35,19 @@ pub fn origin_and_path(url: &str) -> String {
     truncate(strip_credentials(split(url).0))
 }
 
+/// What identifies a page view: the full URL without its fragment. Compared before
+/// sanitizing, so `/search?q=a` → `/search?q=b` is a new page view although both are
+/// reported as `/search`; a fragment-only change (an in-page anchor) is not.
+pub fn page_key(url: &str) -> &str {
+    url.split_once('#').map_or(url, |(before, _)| before)
+}
+
+/// Whether the location moving from `previous` to `current` (raw hrefs, or a stored
+/// [`page_key`]) starts a new page view.
+pub fn is_new_page(previous: &str, current: &str) -> bool {
+    page_key(previous) != page_key(current)
+}
+
 fn split(url: &str) -> (&str, Option<&str>) {
     let url = url.split_once('#').map_or(url, |(before, _)| before);
     match url.split_once('?') {
@@ -102,6 +115,26 @@ mod tests {
             sanitize("https://ex.com/p#x?utm_a=1", DEFAULT_QUERY_ALLOWLIST),
             "https://ex.com/p"
         );
+    }
+
+    #[test]
+    fn page_views_compare_the_full_url_before_sanitizing() {
+        // Query-only change: both sanitize to ".../search", yet it is a new page view.
+        let a = "https://ex.com/search?q=a";
+        let b = "https://ex.com/search?q=b";
+        assert_eq!(
+            sanitize(a, DEFAULT_QUERY_ALLOWLIST),
+            sanitize(b, DEFAULT_QUERY_ALLOWLIST)
+        );
+        assert!(is_new_page(a, b));
+        // replaceState to the same URL, or only a new fragment: not a page view.
+        assert!(!is_new_page(a, a));
+        assert!(!is_new_page(a, "https://ex.com/search?q=a#results"));
+        assert!(!is_new_page(
+            page_key("https://ex.com/p#x"),
+            "https://ex.com/p"
+        ));
+        assert!(is_new_page(a, "https://ex.com/courses/1"));
     }
 
     #[test]

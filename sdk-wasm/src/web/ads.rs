@@ -121,10 +121,20 @@ fn observers(sdk: &mut Sdk) {
     }
 }
 
-/// Starts tracking every slot on the page for a new page view.
+/// Starts tracking the slots of a new page view. The scan runs in the next task, not now:
+/// on an SPA navigation the router usually replaces the old page's slots right after
+/// `pushState`, and scanning now would give those outgoing slots a second, never-measured
+/// impression in the new page view. Slots still on the page then (or added later, via the
+/// MutationObserver) are the new page view's.
 pub fn start_page_view(sdk: &mut Sdk) {
     observers(sdk);
-    scan(sdk);
+    env::set_timeout(0.0, || {
+        with_sdk(|sdk| {
+            if sdk.cfg.ads && sdk.capturing() {
+                scan(sdk);
+            }
+        });
+    });
 }
 
 /// Adds slots not tracked yet (all of them at a page view start).
@@ -191,7 +201,10 @@ fn on_mutations(sdk: &mut Sdk) {
             observer.unobserve(&slot.element);
         }
         let finals = finish(&mut slot, env::perf_ms());
-        sdk.record(finals);
+        // A slot removed before the browser ever measured it was never an impression.
+        if slot.state.is_some() {
+            sdk.record(finals);
+        }
     }
     scan(sdk);
 }

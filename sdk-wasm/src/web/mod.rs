@@ -62,7 +62,10 @@ pub struct Sdk {
     page_session_id: String,
     seq: u64,
     page_view_id: Vec<u8>,
+    /// The sanitized URL reported for the current page view.
     page_url: String,
+    /// The current page view's full URL without fragment (see `url::page_key`).
+    page_key: String,
     context: Context,
     queue: BatchQueue,
     retry: RetryQueue,
@@ -136,6 +139,7 @@ impl Sdk {
             seq: 0,
             page_view_id: Vec::new(),
             page_url: String::new(),
+            page_key: String::new(),
             context: Default::default(),
             queue: BatchQueue::new(cfg.site_key.clone(), limits),
             retry: RetryQueue::new(cfg.retry_bytes),
@@ -198,10 +202,10 @@ impl Sdk {
         }
     }
 
-    /// Called after history changes; a new page view only when the sanitized URL changed.
+    /// Called after history changes; a new page view only when the URL (query included,
+    /// fragment excluded) changed, compared before sanitizing.
     pub fn on_url_change(&mut self, navigation: Navigation) {
-        let current = url::sanitize(&capture::page::location_href(), &self.cfg.query_allowlist);
-        if current != self.page_url {
+        if url::is_new_page(&self.page_key, &capture::page::location_href()) {
             self.start_page_view(navigation);
         }
     }
@@ -211,7 +215,9 @@ impl Sdk {
         if !first {
             self.end_page_view();
         }
-        let url = url::sanitize(&capture::page::location_href(), &self.cfg.query_allowlist);
+        let href = capture::page::location_href();
+        let url = url::sanitize(&href, &self.cfg.query_allowlist);
+        self.page_key = url::page_key(&href).into();
         let referrer = if first {
             url::origin_and_path(&env::document().map(|d| d.referrer()).unwrap_or_default())
         } else {

@@ -11,17 +11,13 @@ pub fn on_scroll(sdk: &mut Sdk) {
         return;
     }
     let Some(window) = env::window() else { return };
-    let callback = wasm_bindgen::closure::Closure::once_into_js(|| {
+    let callback = env::once(|| {
         with_sdk(|sdk| {
             sdk.scroll_frame_pending = false;
             observe(sdk);
         });
     });
-    use wasm_bindgen::JsCast;
-    if window
-        .request_animation_frame(callback.unchecked_ref())
-        .is_ok()
-    {
+    if window.request_animation_frame(&callback).is_ok() {
         sdk.scroll_frame_pending = true;
     }
 }
