@@ -32,7 +32,7 @@ fetch() {
   if [ -f "$libs/.complete" ]; then return; fi
   log "downloading Apache Kafka $kafka_version from Maven Central into $libs"
   rm -rf "$libs" && mkdir -p "$libs"
-  mvn -q -B -Dstyle.color=never -f "$repo/scripts/kafka/pom.xml" -Dmaven.repo.local="$cache/m2" \
+  mvn -q -B -Dstyle.color=never --no-transfer-progress -f "$repo/scripts/kafka/pom.xml" -Dmaven.repo.local="$cache/m2" \
     dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory="$libs"
   touch "$libs/.complete"
 }

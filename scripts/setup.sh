@@ -34,7 +34,7 @@ if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$wasm_bindge
   cargo install wasm-bindgen-cli --version "$wasm_bindgen_version" --quiet
 fi
 
-for dir in sdk-wasm tests/browser tests/e2e demo-site; do
+for dir in sdk-wasm tests/browser tests/e2e demo-site bench/sdk; do
   if [ -f "$dir/package-lock.json" ] && [ ! -d "$dir/node_modules" ]; then
     log "npm ci in $dir"
     (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
