@@ -43,6 +43,7 @@ cleanup() {
   echo "demo: stopped (logs in $logs)"
 }
 trap cleanup EXIT
+interrupted=no
 trap 'exit 130' INT TERM
 
 wait_http() { # url seconds name
@@ -102,6 +103,10 @@ URLS
 
 # Wait for Ctrl-C (the trap interrupts `wait` at once) or for a child to die on its own.
 # The collector drains for up to its shutdown grace period (5 s by default) before it exits.
+# Ctrl-C reaches the whole foreground process group, so a child may stop before this
+# script's trap runs: a child ended by SIGINT/SIGTERM (130/143) is the user stopping the demo.
+trap 'interrupted=yes' INT TERM
 status=0
 wait -n "${pids[@]}" || status=$?
+if [ "$interrupted" = yes ] || [ "$status" = 130 ] || [ "$status" = 143 ]; then exit 0; fi
 die "a demo process exited on its own (status $status); see $logs/collector.log and $logs/site.log"
