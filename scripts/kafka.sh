@@ -117,7 +117,10 @@ case "${1:-}" in
     fi ;;
   down) stop_broker; rm -rf "$run" ;;
   stop) stop_broker ;;
-  start) start_broker ;;
+  start)
+    start_broker
+    # shellcheck disable=SC2046
+    admin leaders "$bootstrap" 60 $(topics) ;;
   status) running ;;
   topics) topics ;;
   *) sed -n '2,13p' "$0" >&2; exit 2 ;;

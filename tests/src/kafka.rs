@@ -6,6 +6,7 @@ use anyhow::{Context, bail};
 use rdkafka::{
     ClientConfig, Message, Offset, TopicPartitionList,
     consumer::{BaseConsumer, Consumer},
+    error::{KafkaError, RDKafkaErrorCode},
     message::OwnedMessage,
 };
 
@@ -43,11 +44,34 @@ pub fn end_offsets(topic: &str) -> anyhow::Result<Vec<(i32, i64)>> {
         .set("bootstrap.servers", bootstrap())
         .create()?;
     (0..partition_count(topic)?)
-        .map(|p| {
-            let (_, high) = consumer.fetch_watermarks(topic, p, Duration::from_secs(10))?;
-            Ok((p, high))
-        })
+        .map(|p| Ok((p, high_watermark(&consumer, topic, p)?)))
         .collect()
+}
+
+/// End offset of one partition. Retries for a while when the partition has no leader yet
+/// (just after the broker started or restarted in an outage test), which is transient.
+fn high_watermark(consumer: &BaseConsumer, topic: &str, partition: i32) -> anyhow::Result<i64> {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        match consumer.fetch_watermarks(topic, partition, Duration::from_secs(10)) {
+            Ok((_, high)) => return Ok(high),
+            Err(err) if leaderless(&err) && Instant::now() < deadline => {
+                std::thread::sleep(Duration::from_millis(200));
+            }
+            Err(err) => return Err(err.into()),
+        }
+    }
+}
+
+fn leaderless(err: &KafkaError) -> bool {
+    matches!(
+        err.rdkafka_error_code(),
+        Some(
+            RDKafkaErrorCode::NotLeaderForPartition
+                | RDKafkaErrorCode::LeaderNotAvailable
+                | RDKafkaErrorCode::UnknownTopicOrPartition
+        )
+    )
 }
 
 /// Reads `topic` from the given per-partition offsets until `expected` records arrived
