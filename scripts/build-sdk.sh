@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # `make sdk`: builds sdk-wasm/pkg/ — optimized wasm, wasm-bindgen JS glue, TypeScript
 # declarations, package.json (@sightline/sdk), the script-tag entry and loader snippet —
-# and enforces the size budget (wasm + glue + loader, gzip -9).
+# and enforces the size budget (wasm + glue with js/dom.js + script entry + loader, gzip -9).
 #
 # Tools: wasm-bindgen CLI at exactly the crate's pinned version, wasm-opt from the npm
 # package `binaryen` (sdk-wasm/package.json; Debian's binaryen corrupts current
@@ -51,6 +51,9 @@ echo "==> short import/export names (wasm and glue)"
 node $SDK/tools/minify-names.mjs $SDK/node_modules/.bin/wasm-opt \
   "$PKG/sightline_sdk_bg.wasm" "$PKG/sightline_sdk.js" $WASM_FEATURES
 
+echo "==> js/dom.js into the glue"
+node $SDK/tools/inline-dom.mjs "$PKG" sightline_sdk.js
+
 echo "==> terser (JS glue and script-tag entry)"
 # The wasm-bindgen glue is readable source; minified it is what pages download.
 $SDK/node_modules/.bin/terser "$PKG/sightline_sdk.js" --module --compress --mangle -o "$PKG/sightline_sdk.js"
@@ -95,6 +98,7 @@ echo "==> size budget (gzip -9 limit $BUDGET_BYTES bytes)"
 node - "$PKG" "$BUDGET_BYTES" <<'NODE'
 const fs = require('fs'), zlib = require('zlib'), path = require('path');
 const [dir, budget] = [process.argv[2], Number(process.argv[3])];
+// Everything a page downloads (the glue includes js/dom.js, see tools/inline-dom.mjs).
 const files = ['sightline_sdk_bg.wasm', 'sightline_sdk.js', 'sightline.js', 'loader.js'];
 let raw = 0, gz = 0, br = 0;
 for (const f of files) {

@@ -29,8 +29,21 @@ glue = glue.replace(/^(\s+)([A-Za-z_$][\w$]*)(: function\b)/gm, (whole, indent, 
   replaced++;
   return `${indent}${JSON.stringify(imports.get(name))}${rest}`;
 });
+// Functions of a JS snippet module (js/dom.js) that need no adapter are imported by the
+// wasm directly from that module (`"./snippets/…": importN`); after minifying there is one
+// import module, so they join the import object under their short names.
+for (const [mod, name, short] of mapping.imports) {
+  const key = `${JSON.stringify(mod)}: import`;
+  const at = glue.indexOf(key);
+  if (at < 0 || glue.startsWith(`${key}0`, at)) continue;
+  const binding = glue.slice(at + key.length - 'import'.length).match(/^import\d+/)[0];
+  glue = glue.replace(/(const import0 = \{\n\s+__proto__: null,\n)/, `$1        ${JSON.stringify(short)}: ${binding}.${name},\n`);
+  replaced++;
+}
 if (replaced !== imports.size) throw new Error(`renamed ${replaced} of ${imports.size} imports in the glue`);
+glue = glue.replace(/^\s+"\.\/snippets\/[^"]+": import[1-9]\d*,\n/gm, '');
 for (const mod of oldModules) {
+  if (mod.startsWith('./snippets/')) continue;
   const key = `${JSON.stringify(mod)}: import0`;
   if (!glue.includes(key)) throw new Error(`import module ${mod} not found in the glue`);
   glue = glue.replace(key, `${JSON.stringify(newModule)}: import0`);

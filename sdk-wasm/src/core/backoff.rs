@@ -47,7 +47,7 @@ pub fn delay_ms(attempt: u32, jitter: f64, retry_after_ms: Option<u64>) -> u64 {
 /// `Retry-After` in delta-seconds form, as milliseconds. (The HTTP-date form is parsed by the
 /// browser layer with `Date.parse`, which is already in the page.)
 pub fn parse_retry_after_seconds(value: &str) -> Option<u64> {
-    let seconds: u64 = value.trim_ascii().parse().ok()?;
+    let seconds = super::num::parse_u64(value.trim_ascii())?;
     Some(seconds.saturating_mul(1000))
 }
 

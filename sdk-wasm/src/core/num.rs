@@ -21,6 +21,19 @@ pub fn round_u32(value: f64) -> u32 {
     }
 }
 
+/// Decimal `u64` as `str::parse` reads it (optional `+`, digits only, no overflow), without
+/// pulling the generic integer parser into the wasm.
+pub fn parse_u64(text: &str) -> Option<u64> {
+    let digits = text.strip_prefix('+').unwrap_or(text);
+    if digits.is_empty() {
+        return None;
+    }
+    digits.bytes().try_fold(0u64, |value, byte| {
+        let digit = byte.checked_sub(b'0').filter(|d| *d <= 9)?;
+        value.checked_mul(10)?.checked_add(u64::from(digit))
+    })
+}
+
 /// Whether `value` is an integer a JS number represents exactly.
 pub fn is_safe_integer(value: f64) -> bool {
     value.is_finite()
@@ -31,6 +44,25 @@ pub fn is_safe_integer(value: f64) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn parse_u64_matches_str_parse() {
+        for text in [
+            "0",
+            "42",
+            "+7",
+            "",
+            "+",
+            "-1",
+            "1.5",
+            " 1",
+            "18446744073709551615",
+            "18446744073709551616",
+            "9a",
+        ] {
+            assert_eq!(parse_u64(text), text.parse::<u64>().ok(), "{text:?}");
+        }
+    }
 
     #[test]
     fn rounds_like_math_round_for_positions() {

@@ -3,7 +3,7 @@
 //! localStorage and deliver it on the next page load. The durable IndexedDB store of
 //! issue 8 replaces only that mirror; this queue's rules stay.
 
-use alloc::{collections::VecDeque, string::String, vec::Vec};
+use alloc::{string::String, vec::Vec};
 
 use super::hex;
 
@@ -19,7 +19,8 @@ pub struct Pending {
 
 #[derive(Debug)]
 pub struct RetryQueue {
-    items: VecDeque<Pending>,
+    /// Oldest first (a plain Vec: the queue is short and VecDeque costs ~1 KB of wasm).
+    items: Vec<Pending>,
     bytes: usize,
     max_bytes: usize,
     /// Batches evicted to stay under `max_bytes`.
@@ -29,7 +30,7 @@ pub struct RetryQueue {
 impl RetryQueue {
     pub fn new(max_bytes: usize) -> RetryQueue {
         RetryQueue {
-            items: VecDeque::new(),
+            items: Vec::new(),
             bytes: 0,
             max_bytes,
             evicted: 0,
@@ -48,23 +49,20 @@ impl RetryQueue {
     /// than the whole cap is itself evicted.
     pub fn push(&mut self, pending: Pending) {
         self.bytes += pending.body.len();
-        self.items.push_back(pending);
-        while self.bytes > self.max_bytes {
-            match self.items.pop_front() {
-                Some(old) => {
-                    self.bytes -= old.body.len();
-                    self.evicted = self.evicted.saturating_add(1);
-                }
-                None => break,
-            }
+        self.items.push(pending);
+        while self.bytes > self.max_bytes && !self.items.is_empty() {
+            let old = self.items.remove(0);
+            self.bytes -= old.body.len();
+            self.evicted = self.evicted.saturating_add(1);
         }
     }
 
     /// Removes and returns the batches due at `now_ms`, oldest first.
     pub fn take_due(&mut self, now_ms: f64) -> Vec<Pending> {
-        let (due, waiting): (Vec<Pending>, Vec<Pending>) =
-            self.items.drain(..).partition(|p| p.due_ms <= now_ms);
-        self.items = waiting.into();
+        let (due, waiting): (Vec<Pending>, Vec<Pending>) = core::mem::take(&mut self.items)
+            .into_iter()
+            .partition(|p| p.due_ms <= now_ms);
+        self.items = waiting;
         self.bytes = self.items.iter().map(|p| p.body.len()).sum();
         due
     }

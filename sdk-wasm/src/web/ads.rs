@@ -1,34 +1,23 @@
-//! Ad slots (issue 5): one IntersectionObserver with thresholds feeds the viewability state
-//! machine in `core::viewability`; a MutationObserver picks up slots added or removed later.
-//! Layout is read only from IntersectionObserver entries (computed by the browser anyway),
-//! once for page height at first sight, and on click. Timers run only while an ad is in view.
+//! Ad slots (issue 5): one IntersectionObserver with thresholds (created in `js/dom.js`)
+//! feeds the viewability state machine in `core::viewability`; a MutationObserver picks up
+//! slots added or removed later. Layout is read only from IntersectionObserver entries
+//! (computed by the browser anyway; the page height once per observer callback) and on
+//! click. Timers run only while an ad is in view.
 
 use alloc::{string::String, vec::Vec};
-use js_sys::{Array, Reflect};
-use wasm_bindgen::{JsCast, JsValue, closure::Closure};
-use web_sys::{
-    DomRectReadOnly, Element, IntersectionObserver, IntersectionObserverEntry,
-    IntersectionObserverInit, MutationObserver, MutationObserverInit,
-};
+use wasm_bindgen::JsValue;
 
-use super::{Sdk, element, env, with_sdk};
+use super::{Sdk, element, env, js, timers};
 
 use crate::core::{
     event::{Ad, AdClick, AdImpression, Kind, Phase, Point, Rect},
     num::{round_i32, round_u32},
-    url,
     viewability::{Rule, Viewability},
 };
 
-/// Visible fractions at which the browser reports: the rule thresholds (0.3, 0.5) plus
-/// steps fine enough for a useful maximum visible fraction.
-const THRESHOLDS: [f64; 12] = [0.0, 0.1, 0.2, 0.25, 0.3, 0.4, 0.5, 0.6, 0.75, 0.8, 0.9, 1.0];
-/// IntersectionObserver v2 minimum notification delay (the spec requires >= 100 ms).
-const VISIBILITY_DELAY_MS: f64 = 100.0;
-
 struct Slot {
     key: u32,
-    element: Element,
+    element: JsValue,
     ad: Ad,
     impression_id: Vec<u8>,
     state: Option<Viewability>,
@@ -42,17 +31,10 @@ struct Slot {
     timer: Option<i32>,
 }
 
-/// An observer and the callback it calls (kept alive together).
-type Observed<O> = Option<(O, Closure<dyn FnMut(Array)>)>;
-
 #[derive(Default)]
 pub struct Ads {
     slots: Vec<Slot>,
     next_key: u32,
-    intersection: Observed<IntersectionObserver>,
-    mutation: Observed<MutationObserver>,
-    /// The browser supports IntersectionObserver v2 (`trackVisibility`).
-    visibility_v2: bool,
 }
 
 impl Ads {
@@ -66,58 +48,16 @@ impl Ads {
     }
 }
 
-fn attribute(element: &Element, name: &str) -> String {
-    element.get_attribute(name).unwrap_or_default()
+fn attribute(element: &JsValue, name: &str) -> String {
+    element::attribute(element, name).unwrap_or_default()
 }
 
-fn rect_of(bounds: &DomRectReadOnly, offset: (f64, f64)) -> Rect {
+fn rect_at(x: f64, y: f64, width: f64, height: f64) -> Rect {
     Rect {
-        x: round_i32(bounds.x() + offset.0),
-        y: round_i32(bounds.y() + offset.1),
-        width: round_u32(bounds.width()),
-        height: round_u32(bounds.height()),
-    }
-}
-
-fn observers(sdk: &mut Sdk) {
-    if sdk.ads.intersection.is_some() {
-        return;
-    }
-    let on_intersect = Closure::<dyn FnMut(Array)>::new(|entries: Array| {
-        with_sdk(|sdk| on_entries(sdk, entries));
-    });
-    let init = IntersectionObserverInit::new();
-    init.set_threshold(
-        &THRESHOLDS
-            .iter()
-            .map(|t| JsValue::from_f64(*t))
-            .collect::<Array>(),
-    );
-    let _ = Reflect::set(&init, &JsValue::from_str("trackVisibility"), &JsValue::TRUE);
-    let _ = Reflect::set(
-        &init,
-        &JsValue::from_str("delay"),
-        &JsValue::from_f64(VISIBILITY_DELAY_MS),
-    );
-    if let Ok(observer) =
-        IntersectionObserver::new_with_options(on_intersect.as_ref().unchecked_ref(), &init)
-    {
-        sdk.ads.visibility_v2 = env::get_bool(&observer, "trackVisibility") == Some(true);
-        sdk.ads.intersection = Some((observer, on_intersect));
-    }
-    let on_mutate = Closure::<dyn FnMut(Array)>::new(|_records: Array| {
-        with_sdk(on_mutations);
-    });
-    let Some(root) = env::document().and_then(|d| d.document_element()) else {
-        return;
-    };
-    if let Ok(observer) = MutationObserver::new(on_mutate.as_ref().unchecked_ref()) {
-        let options = MutationObserverInit::new();
-        options.set_child_list(true);
-        options.set_subtree(true);
-        if observer.observe_with_options(&root, &options).is_ok() {
-            sdk.ads.mutation = Some((observer, on_mutate));
-        }
+        x: round_i32(x),
+        y: round_i32(y),
+        width: round_u32(width),
+        height: round_u32(height),
     }
 }
 
@@ -126,32 +66,25 @@ fn observers(sdk: &mut Sdk) {
 /// `pushState`, and scanning now would give those outgoing slots a second, never-measured
 /// impression in the new page view. Slots still on the page then (or added later, via the
 /// MutationObserver) are the new page view's.
-pub fn start_page_view(sdk: &mut Sdk) {
-    observers(sdk);
-    env::set_timeout(0.0, || {
-        with_sdk(|sdk| {
-            if sdk.cfg.ads && sdk.capturing() {
-                scan(sdk);
-            }
-        });
-    });
+pub fn start_page_view() {
+    env::set_timeout(0.0, timers::AD_SCAN, 0);
+}
+
+/// The deferred scan of `start_page_view`.
+pub fn on_scan_timer(sdk: &mut Sdk) {
+    if sdk.cfg.ads && sdk.capturing() {
+        scan(sdk);
+    }
 }
 
 /// Adds slots not tracked yet (all of them at a page view start).
 fn scan(sdk: &mut Sdk) {
-    let Some(document) = env::document() else {
-        return;
-    };
-    let Ok(found) = document.query_selector_all(&sdk.cfg.ad_selector) else {
-        return;
-    };
-    for index in 0..found.length() {
-        let Some(element) = found
-            .item(index)
-            .and_then(|node| node.dyn_into::<Element>().ok())
-        else {
+    let count = js::scan(&sdk.cfg.ad_selector);
+    for index in 0..count {
+        let element = js::item(index);
+        if element.is_null() || element.is_undefined() {
             continue;
-        };
+        }
         if sdk.ads.slots.iter().any(|slot| slot.element == element) {
             continue;
         }
@@ -165,9 +98,7 @@ fn scan(sdk: &mut Sdk) {
             width: 0,
             height: 0,
         };
-        if let Some((observer, _)) = &sdk.ads.intersection {
-            observer.observe(&element);
-        }
+        js::watch(&element, true);
         sdk.ads.slots.push(Slot {
             key,
             element,
@@ -185,21 +116,19 @@ fn scan(sdk: &mut Sdk) {
     }
 }
 
-fn on_mutations(sdk: &mut Sdk) {
+pub fn on_mutations(sdk: &mut Sdk) {
     if !sdk.cfg.ads {
         return;
     }
     // Removed slots end their impression now.
     let mut index = 0;
     while index < sdk.ads.slots.len() {
-        if sdk.ads.slots[index].element.is_connected() {
+        if js::has(&sdk.ads.slots[index].element, &JsValue::NULL) {
             index += 1;
             continue;
         }
         let mut slot = sdk.ads.slots.remove(index);
-        if let Some((observer, _)) = &sdk.ads.intersection {
-            observer.unobserve(&slot.element);
-        }
+        js::watch(&slot.element, false);
         let finals = finish(&mut slot, env::perf_ms());
         // A slot removed before the browser ever measured it was never an impression.
         if slot.state.is_some() {
@@ -209,53 +138,48 @@ fn on_mutations(sdk: &mut Sdk) {
     scan(sdk);
 }
 
-fn on_entries(sdk: &mut Sdk, entries: Array) {
-    let offset = element::scroll_offset();
-    let mut events = Vec::new();
-    for entry in entries.iter() {
-        let Ok(entry) = entry.dyn_into::<IntersectionObserverEntry>() else {
-            continue;
-        };
-        let target = entry.target();
-        let visibility_v2 = sdk.ads.visibility_v2;
-        let Some(slot) = sdk.ads.slots.iter_mut().find(|slot| slot.element == target) else {
-            continue;
-        };
-        let now = entry.time();
-        let bounds = entry.bounding_client_rect();
-        let ratio = entry.intersection_ratio();
-        let root = entry.root_bounds();
-        if slot.state.is_none() {
-            slot.state = Some(Viewability::new(
-                Rule::for_size(bounds.width(), bounds.height()),
-                env::page_active(),
-            ));
-            slot.ad.width = round_u32(bounds.width());
-            slot.ad.height = round_u32(bounds.height());
-        }
-        // Rectangles at first sight (or at first observation, for ads never seen).
-        if slot.first_page_rect.is_none() || (!slot.seen && ratio > 0.0) {
-            slot.first_page_rect = Some(rect_of(&bounds, offset));
-            slot.first_viewport_rect = Some(rect_of(&bounds, (0.0, 0.0)));
-            slot.viewport = root.map_or((0, 0), |r| {
-                (r.width().max(0.0) as u32, r.height().max(0.0) as u32)
-            });
-            slot.page_height = super::capture::page::page_height();
-        }
-        slot.seen |= ratio > 0.0;
-        let visible = if visibility_v2 {
-            env::get_bool(&entry, "isVisible")
-        } else {
-            None
-        };
-        let Some(state) = slot.state.as_mut() else {
-            continue;
-        };
-        if state.set_fraction(now, ratio, visible) {
-            events.push(slot.key);
-        }
+/// One IntersectionObserver entry for `target`: `args` = [time, ratio, isVisible (1/0, -1
+/// without IO v2), x, y, width, height (viewport), root width, root height, scrollX,
+/// scrollY, page height].
+pub fn on_entry(sdk: &mut Sdk, target: &JsValue, args: &js::Args) {
+    let Some(slot) = sdk
+        .ads
+        .slots
+        .iter_mut()
+        .find(|slot| slot.element == *target)
+    else {
+        return;
+    };
+    let now = args.get(0);
+    let ratio = args.get(1);
+    let (x, y, width, height) = (args.get(3), args.get(4), args.get(5), args.get(6));
+    if slot.state.is_none() {
+        slot.state = Some(Viewability::new(
+            Rule::for_size(width, height),
+            env::page_active(),
+        ));
+        slot.ad.width = round_u32(width);
+        slot.ad.height = round_u32(height);
     }
-    settle(sdk, events);
+    // Rectangles at first sight (or at first observation, for ads never seen).
+    if slot.first_page_rect.is_none() || (!slot.seen && ratio > 0.0) {
+        slot.first_page_rect = Some(rect_at(x + args.get(9), y + args.get(10), width, height));
+        slot.first_viewport_rect = Some(rect_at(x, y, width, height));
+        slot.viewport = (args.get(7).max(0.0) as u32, args.get(8).max(0.0) as u32);
+        slot.page_height = args.get(11).max(0.0) as u32;
+    }
+    slot.seen |= ratio > 0.0;
+    let visible = match args.get(2) as i32 {
+        1 => Some(true),
+        0 => Some(false),
+        _ => None,
+    };
+    let key = slot.key;
+    let became = slot
+        .state
+        .as_mut()
+        .is_some_and(|state| state.set_fraction(now, ratio, visible));
+    settle(sdk, if became { alloc::vec![key] } else { Vec::new() });
 }
 
 /// Sends VIEWABLE for the slots in `became` and (re)arms the viewability timers.
@@ -269,10 +193,8 @@ fn settle(sdk: &mut Sdk, became: Vec<u32>) {
         let due = slot.state.as_ref().and_then(|state| state.viewable_due());
         match (due, slot.timer) {
             (Some(due), None) => {
-                let key = slot.key;
-                slot.timer = env::set_timeout(due - env::perf_ms() + 1.0, move || {
-                    with_sdk(|sdk| tick(sdk, key));
-                });
+                slot.timer =
+                    env::set_timeout(due - env::perf_ms() + 1.0, timers::AD_VIEWABILITY, slot.key);
             }
             (None, Some(timer)) => {
                 env::clear_timeout(timer);
@@ -286,7 +208,8 @@ fn settle(sdk: &mut Sdk, became: Vec<u32>) {
     }
 }
 
-fn tick(sdk: &mut Sdk, key: u32) {
+/// The viewability timer of slot `key`.
+pub fn tick(sdk: &mut Sdk, key: u32) {
     let now = env::perf_ms();
     let mut became = Vec::new();
     if let Some(slot) = sdk.ads.slots.iter_mut().find(|slot| slot.key == key) {
@@ -368,17 +291,15 @@ pub fn end_page_view(sdk: &mut Sdk) {
     let now = env::perf_ms();
     let mut slots = core::mem::take(&mut sdk.ads.slots);
     for slot in &mut slots {
-        if let Some((observer, _)) = &sdk.ads.intersection {
-            observer.unobserve(&slot.element);
-        }
+        js::watch(&slot.element, false);
         let kind = finish(slot, now);
         sdk.record(kind);
     }
 }
 
 /// A click inside an ad slot.
-pub fn on_click(sdk: &mut Sdk, target: &Element, page: &Point, viewport: &Point) {
-    let Some(slot_element) = target.closest(&sdk.cfg.ad_selector).ok().flatten() else {
+pub fn on_click(sdk: &mut Sdk, target: &JsValue, page: &Point, viewport: &Point) {
+    let Some(slot_element) = element::closest(target, &sdk.cfg.ad_selector) else {
         return;
     };
     let now = env::perf_ms();
@@ -390,41 +311,28 @@ pub fn on_click(sdk: &mut Sdk, target: &Element, page: &Point, viewport: &Point)
     else {
         return;
     };
-    let bounds = slot_element.get_bounding_client_rect();
-    let page_rect = element::page_rect(&slot_element);
+    let (page_rect, (left, top)) = element::page_rect(&slot_element);
     let since_viewable_ms = slot
         .state
         .as_ref()
         .and_then(|state| state.viewable_at_ms)
         .map_or(-1, |at| (now - at).max(0.0) as i64);
-    let href = target
-        .closest("a[href]")
-        .ok()
-        .flatten()
-        .map(|link| url::origin_and_path(&env::get_string(&link, "href").unwrap_or_default()))
-        .unwrap_or_default();
     let click = AdClick {
         ad: slot.ad.clone(),
         impression_id: slot.impression_id.clone(),
         in_ad: Point {
-            x: viewport.x - round_i32(bounds.x()),
-            y: viewport.y - round_i32(bounds.y()),
+            x: viewport.x - round_i32(left),
+            y: viewport.y - round_i32(top),
         },
         page: *page,
         viewport: *viewport,
         page_rect,
         since_viewable_ms,
-        href,
+        href: element::link_target(target),
     };
     sdk.record(Kind::AdClick(click));
 }
 
 pub fn disconnect(sdk: &mut Sdk) {
-    if let Some((observer, _)) = sdk.ads.intersection.take() {
-        observer.disconnect();
-    }
-    if let Some((observer, _)) = sdk.ads.mutation.take() {
-        observer.disconnect();
-    }
     sdk.ads.clear();
 }

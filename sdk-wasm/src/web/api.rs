@@ -5,10 +5,9 @@
 use alloc::{string::String, vec::Vec};
 
 use crate::core::event::{Kind, Navigation, Pairs, Value, set_pair};
-use js_sys::{Array, Object};
 use wasm_bindgen::prelude::*;
 
-use super::{env, start, stop, with_sdk};
+use super::{env, js, start, stop, with_sdk};
 use crate::core::config::{self, Config, Consent, clamp};
 
 fn debug() -> bool {
@@ -19,46 +18,73 @@ fn bounded(text: &str, max: usize) -> String {
     config::truncate(text, max).into()
 }
 
-/// Reads `init({...})`; invalid values keep their defaults (reported in debug mode).
+/// What `js/dom.js`'s `config` puts in place of a missing or non-string option.
+const MISSING: &str = "\u{2}";
+
+/// A string option, if it was given as a string.
+fn given(text: &str) -> Option<&str> {
+    (text != MISSING).then_some(text)
+}
+
+fn string_list(text: &str) -> Option<Vec<String>> {
+    let text = given(text)?;
+    Some(
+        text.split('\u{1}')
+            .filter(|item| !item.is_empty())
+            .take(config::MAX_PROPERTIES)
+            .map(String::from)
+            .collect(),
+    )
+}
+
+/// Reads `init({...})`, flattened by `js/dom.js` into strings and numbers (NaN = not
+/// given); invalid values keep their defaults (reported in debug mode).
+#[inline(never)]
 fn read_config(options: &JsValue) -> Option<Config> {
+    let joined = js::config(options);
+    let mut strings = joined.split('\u{0}');
+    let mut next = || strings.next().unwrap_or(MISSING);
+    let (collector, site_key, consent, ad_selector, data_attributes, query_allowlist) =
+        (next(), next(), next(), next(), next(), next());
+    let numbers = js::Args::read();
+    let flag = |index: usize, default: bool| {
+        let value = numbers.raw(index);
+        if value.is_nan() {
+            default
+        } else {
+            value == 1.0
+        }
+    };
+    let number = |index: usize| Some(numbers.raw(index)).filter(|v| !v.is_nan());
     let mut cfg = Config {
-        debug: env::get_bool(options, "debug").unwrap_or(false),
+        debug: flag(0, false),
         ..Config::default()
     };
-    let (Some(endpoint), Some(site_key)) = (
-        env::get_string(options, "collector"),
-        env::get_string(options, "siteKey"),
-    ) else {
+    let (Some(endpoint), Some(site_key)) = (given(collector), given(site_key)) else {
         env::report(cfg.debug, "init needs { collector, siteKey } as strings");
         return None;
     };
-    cfg.endpoint = endpoint;
-    cfg.site_key = bounded(&site_key, config::MAX_NAME_BYTES);
-    let auto = env::get(options, "autocapture");
-    if auto.is_object() {
-        cfg.clicks = env::get_bool(&auto, "clicks").unwrap_or(cfg.clicks);
-        cfg.scroll = env::get_bool(&auto, "scroll").unwrap_or(cfg.scroll);
-        cfg.hovers = env::get_bool(&auto, "hovers").unwrap_or(cfg.hovers);
-        cfg.ads = env::get_bool(&auto, "ads").unwrap_or(cfg.ads);
-        cfg.element_text = env::get_bool(&auto, "elementText").unwrap_or(false);
-        if let Some(ms) = env::get_f64(&auto, "hoverMs") {
-            cfg.hover_ms = clamp(ms, (50.0, 60_000.0)) as u32;
-        }
+    cfg.endpoint = endpoint.into();
+    cfg.site_key = bounded(site_key, config::MAX_NAME_BYTES);
+    cfg.clicks = flag(1, cfg.clicks);
+    cfg.scroll = flag(2, cfg.scroll);
+    cfg.hovers = flag(3, cfg.hovers);
+    cfg.ads = flag(4, cfg.ads);
+    cfg.element_text = flag(5, false);
+    if let Some(ms) = number(6) {
+        cfg.hover_ms = clamp(ms, (50.0, 60_000.0)) as u32;
     }
-    let batch = env::get(options, "batch");
-    if batch.is_object() {
-        if let Some(n) = env::get_f64(&batch, "maxEvents") {
-            cfg.max_events = clamp(n as usize, config::MAX_EVENTS_RANGE);
-        }
-        if let Some(n) = env::get_f64(&batch, "maxBytes") {
-            cfg.max_bytes = clamp(n as usize, config::MAX_BYTES_RANGE);
-        }
-        if let Some(n) = env::get_f64(&batch, "flushIntervalMs") {
-            cfg.flush_interval_ms = clamp(n as u32, config::FLUSH_INTERVAL_RANGE);
-        }
+    if let Some(n) = number(7) {
+        cfg.max_events = clamp(n as usize, config::MAX_EVENTS_RANGE);
     }
-    if let Some(consent) = env::get_string(options, "consent") {
-        match Consent::parse(&consent) {
+    if let Some(n) = number(8) {
+        cfg.max_bytes = clamp(n as usize, config::MAX_BYTES_RANGE);
+    }
+    if let Some(n) = number(9) {
+        cfg.flush_interval_ms = clamp(n as u32, config::FLUSH_INTERVAL_RANGE);
+    }
+    if let Some(consent) = given(consent) {
+        match Consent::parse(consent) {
             Some(consent) => cfg.consent = consent,
             None => env::report(
                 cfg.debug,
@@ -66,100 +92,68 @@ fn read_config(options: &JsValue) -> Option<Config> {
             ),
         }
     }
-    cfg.respect_do_not_track = env::get_bool(options, "respectDoNotTrack").unwrap_or(false);
-    if let Some(rate) = env::get_f64(options, "sampleRate") {
+    cfg.respect_do_not_track = flag(10, false);
+    if let Some(rate) = number(11) {
         cfg.sample_rate = clamp(rate, (0.0, 1.0));
     }
-    if let Some(selector) = env::get_string(options, "adSelector") {
-        cfg.ad_selector = selector;
+    if let Some(selector) = given(ad_selector) {
+        cfg.ad_selector = selector.into();
     }
-    if let Some(list) = string_list(&env::get(options, "dataAttributes")) {
+    if let Some(list) = string_list(data_attributes) {
         cfg.data_attributes = list;
     }
-    if let Some(list) = string_list(&env::get(options, "queryAllowlist")) {
+    if let Some(list) = string_list(query_allowlist) {
         cfg.query_allowlist = list;
     }
     Some(cfg)
 }
 
-fn string_list(value: &JsValue) -> Option<Vec<String>> {
-    if !Array::is_array(value) {
-        return None;
+/// A plain object's string, number and boolean entries, bounded, as (name, type, text,
+/// number); `None` when `value` is not an object (undefined/null give no entries).
+fn entries(value: &JsValue) -> Option<Vec<(String, u8, String, f64)>> {
+    let joined = js::pairs(value, config::MAX_PROPERTIES as u32)?;
+    let numbers = js::Args::read();
+    let mut out = Vec::new();
+    for (index, record) in joined.split('\u{1}').enumerate() {
+        let Some((head, text)) = record.split_once('\u{0}') else {
+            continue;
+        };
+        let mut chars = head.chars();
+        let Some(kind) = chars.next() else { continue };
+        out.push((
+            bounded(chars.as_str(), config::MAX_NAME_BYTES),
+            kind as u8,
+            bounded(text, config::MAX_VALUE_BYTES),
+            numbers.get(index),
+        ));
     }
-    Some(
-        Array::from(value)
-            .iter()
-            .filter_map(|v| v.as_string())
-            .take(config::MAX_PROPERTIES)
-            .collect(),
-    )
+    Some(out)
 }
 
-/// Plain object → string map (numbers and booleans converted), bounded.
+/// Plain object → string map (numbers and booleans as text), bounded.
 fn string_map(value: &JsValue) -> Option<Pairs> {
-    if value.is_undefined() || value.is_null() {
-        return Some(Pairs::new());
-    }
-    if !value.is_object() {
-        return None;
-    }
     let mut map = Pairs::new();
-    for entry in Object::entries(value.unchecked_ref())
-        .iter()
-        .take(config::MAX_PROPERTIES)
-    {
-        let pair = Array::from(&entry);
-        let (Some(key), value) = (pair.get(0).as_string(), pair.get(1)) else {
-            continue;
-        };
-        let text = if let Some(text) = value.as_string() {
-            text
-        } else if value.as_f64().is_some() || value.as_bool().is_some() {
-            String::from(js_sys::JsString::from(value))
-        } else {
-            continue;
-        };
-        set_pair(
-            &mut map,
-            bounded(&key, config::MAX_NAME_BYTES),
-            bounded(&text, config::MAX_VALUE_BYTES),
-        );
+    for (name, _, text, _) in entries(value)? {
+        set_pair(&mut map, name, text);
     }
     Some(map)
 }
 
 fn properties(value: &JsValue) -> Option<Vec<(String, Value)>> {
-    if value.is_undefined() || value.is_null() {
-        return Some(Vec::new());
-    }
-    if !value.is_object() {
-        return None;
-    }
-    let mut out = Vec::new();
-    for entry in Object::entries(value.unchecked_ref())
-        .iter()
-        .take(config::MAX_PROPERTIES)
-    {
-        let pair = Array::from(&entry);
-        let (Some(key), value) = (pair.get(0).as_string(), pair.get(1)) else {
-            continue;
-        };
-        let value = if let Some(text) = value.as_string() {
-            Value::Text(bounded(&text, config::MAX_VALUE_BYTES))
-        } else if let Some(flag) = value.as_bool() {
-            Value::Bool(flag)
-        } else if let Some(number) = value.as_f64() {
-            if crate::core::num::is_safe_integer(number) {
-                Value::Int(number as i64)
-            } else {
-                Value::Number(number)
-            }
-        } else {
-            continue;
-        };
-        out.push((bounded(&key, config::MAX_NAME_BYTES), value));
-    }
-    Some(out)
+    Some(
+        entries(value)?
+            .into_iter()
+            .map(|(name, kind, text, number)| {
+                let value = match kind {
+                    b'b' => Value::Bool(text == "true"),
+                    b'n' if crate::core::num::is_safe_integer(number) => Value::Int(number as i64),
+                    b'n' => Value::Number(number),
+                    _ => Value::Text(text),
+                };
+                (name, value)
+            })
+            .collect(),
+    )
 }
 
 #[wasm_bindgen(typescript_custom_section)]
@@ -188,6 +182,107 @@ export type Traits = Record<string, string | number | boolean>;
 export type Properties = Record<string, string | number | boolean>;
 "#;
 
+/// The API calls. Every export below is a one-line shim into `command`, so the argument
+/// checks and the SDK calls exist once in the wasm instead of once per export.
+#[derive(Clone, Copy)]
+enum Command {
+    Identify,
+    SetTraits,
+    SetExperiment,
+    Track,
+    Search,
+    Consent,
+}
+
+/// A string argument, or `None` (reported as `message` in debug mode).
+fn text_argument(value: &JsValue, non_empty: bool, message: &str) -> Option<String> {
+    let text = value.as_string().filter(|t| !non_empty || !t.is_empty());
+    if text.is_none() {
+        env::report(debug(), message);
+    }
+    text
+}
+
+#[inline(never)]
+fn command(command: Command, first: &JsValue, second: &JsValue) {
+    match command {
+        Command::Identify => {
+            let Some(user_id) = text_argument(
+                first,
+                true,
+                "identify(userId, traits?): userId must be a non-empty string",
+            ) else {
+                return;
+            };
+            let Some(traits) = string_map(second) else {
+                return env::report(debug(), "identify: traits must be an object");
+            };
+            with_sdk(|sdk| sdk.identify(bounded(&user_id, config::MAX_NAME_BYTES), traits));
+        }
+        Command::SetTraits => match string_map(first) {
+            Some(traits) => {
+                with_sdk(|sdk| sdk.set_traits(traits));
+            }
+            None => env::report(debug(), "setTraits(traits): traits must be an object"),
+        },
+        Command::SetExperiment => {
+            let message = "setExperiment(name, variant): both must be strings";
+            let (Some(name), Some(variant)) = (
+                text_argument(first, false, message),
+                text_argument(second, false, message),
+            ) else {
+                return;
+            };
+            with_sdk(|sdk| {
+                sdk.set_experiment(
+                    bounded(&name, config::MAX_NAME_BYTES),
+                    bounded(&variant, config::MAX_NAME_BYTES),
+                )
+            });
+        }
+        Command::Track => {
+            let Some(name) = text_argument(
+                first,
+                true,
+                "track(name, props?): name must be a non-empty string",
+            ) else {
+                return;
+            };
+            let Some(properties) = properties(second) else {
+                return env::report(debug(), "track: props must be an object");
+            };
+            with_sdk(|sdk| {
+                sdk.record(Kind::Custom {
+                    name: bounded(&name, config::MAX_NAME_BYTES),
+                    properties,
+                })
+            });
+        }
+        Command::Search => {
+            let Some(query) = text_argument(
+                first,
+                false,
+                "search(query, resultsCount): query must be a string",
+            ) else {
+                return;
+            };
+            let results_count = second.as_f64().unwrap_or(0.0).clamp(0.0, u32::MAX as f64) as u32;
+            with_sdk(|sdk| {
+                sdk.record(Kind::Search {
+                    query: bounded(&query, config::MAX_VALUE_BYTES),
+                    results_count,
+                })
+            });
+        }
+        Command::Consent => match first.as_string().as_deref().and_then(Consent::parse) {
+            Some(state) => {
+                with_sdk(|sdk| sdk.set_consent(state));
+            }
+            None => env::report(debug(), "consent(state): 'granted', 'pending' or 'denied'"),
+        },
+    }
+}
+
 /// Starts the SDK: `init({ collector, siteKey, autocapture, batch, consent, ... })`.
 #[wasm_bindgen]
 pub fn init(#[wasm_bindgen(unchecked_param_type = "SightlineConfig")] options: JsValue) {
@@ -202,26 +297,12 @@ pub fn identify(
     #[wasm_bindgen(unchecked_param_type = "string")] user_id: JsValue,
     #[wasm_bindgen(unchecked_param_type = "Traits | undefined")] traits: JsValue,
 ) {
-    let Some(user_id) = user_id.as_string().filter(|id| !id.is_empty()) else {
-        return env::report(
-            debug(),
-            "identify(userId, traits?): userId must be a non-empty string",
-        );
-    };
-    let Some(traits) = string_map(&traits) else {
-        return env::report(debug(), "identify: traits must be an object");
-    };
-    with_sdk(|sdk| sdk.identify(bounded(&user_id, config::MAX_NAME_BYTES), traits));
+    command(Command::Identify, &user_id, &traits);
 }
 
 #[wasm_bindgen(js_name = setTraits)]
 pub fn set_traits(#[wasm_bindgen(unchecked_param_type = "Traits")] traits: JsValue) {
-    match string_map(&traits) {
-        Some(traits) => {
-            with_sdk(|sdk| sdk.set_traits(traits));
-        }
-        None => env::report(debug(), "setTraits(traits): traits must be an object"),
-    }
+    command(Command::SetTraits, &traits, &JsValue::UNDEFINED);
 }
 
 #[wasm_bindgen(js_name = setExperiment)]
@@ -229,18 +310,7 @@ pub fn set_experiment(
     #[wasm_bindgen(unchecked_param_type = "string")] name: JsValue,
     #[wasm_bindgen(unchecked_param_type = "string")] variant: JsValue,
 ) {
-    let (Some(name), Some(variant)) = (name.as_string(), variant.as_string()) else {
-        return env::report(
-            debug(),
-            "setExperiment(name, variant): both must be strings",
-        );
-    };
-    with_sdk(|sdk| {
-        sdk.set_experiment(
-            bounded(&name, config::MAX_NAME_BYTES),
-            bounded(&variant, config::MAX_NAME_BYTES),
-        )
-    });
+    command(Command::SetExperiment, &name, &variant);
 }
 
 /// A custom event with typed properties.
@@ -249,21 +319,7 @@ pub fn track(
     #[wasm_bindgen(unchecked_param_type = "string")] name: JsValue,
     #[wasm_bindgen(unchecked_param_type = "Properties | undefined")] props: JsValue,
 ) {
-    let Some(name) = name.as_string().filter(|n| !n.is_empty()) else {
-        return env::report(
-            debug(),
-            "track(name, props?): name must be a non-empty string",
-        );
-    };
-    let Some(properties) = properties(&props) else {
-        return env::report(debug(), "track: props must be an object");
-    };
-    with_sdk(|sdk| {
-        sdk.record(Kind::Custom {
-            name: bounded(&name, config::MAX_NAME_BYTES),
-            properties,
-        })
-    });
+    command(Command::Track, &name, &props);
 }
 
 #[wasm_bindgen]
@@ -271,22 +327,7 @@ pub fn search(
     #[wasm_bindgen(unchecked_param_type = "string")] query: JsValue,
     #[wasm_bindgen(js_name = resultsCount, unchecked_param_type = "number")] results_count: JsValue,
 ) {
-    let Some(query) = query.as_string() else {
-        return env::report(
-            debug(),
-            "search(query, resultsCount): query must be a string",
-        );
-    };
-    let results_count = results_count
-        .as_f64()
-        .unwrap_or(0.0)
-        .clamp(0.0, u32::MAX as f64) as u32;
-    with_sdk(|sdk| {
-        sdk.record(Kind::Search {
-            query: bounded(&query, config::MAX_VALUE_BYTES),
-            results_count,
-        })
-    });
+    command(Command::Search, &query, &results_count);
 }
 
 /// A manual page view (for routers the history hooks do not see).
@@ -297,12 +338,7 @@ pub fn page() {
 
 #[wasm_bindgen]
 pub fn consent(#[wasm_bindgen(unchecked_param_type = "ConsentState")] state: JsValue) {
-    match state.as_string().as_deref().and_then(Consent::parse) {
-        Some(state) => {
-            with_sdk(|sdk| sdk.set_consent(state));
-        }
-        None => env::report(debug(), "consent(state): 'granted', 'pending' or 'denied'"),
-    }
+    command(Command::Consent, &state, &JsValue::UNDEFINED);
 }
 
 /// Stops all tracking for this browser, persistently, and forgets unsent data.

@@ -1,12 +1,12 @@
 //! Describes a DOM element for an event: bounded selector, tag, id, allowlisted data-*
 //! attributes, link target reduced to scheme/host/path, its page rectangle, and (only
 //! when the site enables it) a little visible text. Never the value of form fields.
+//! `js/dom.js` reads the raw strings; the bounds and the assembly are here.
 
 use alloc::{string::String, vec::Vec};
+use wasm_bindgen::JsValue;
 
-use web_sys::Element;
-
-use super::env;
+use super::js;
 use crate::core::{
     config,
     event::{Element as ElementInfo, Pairs, Rect, set_pair},
@@ -18,25 +18,52 @@ use crate::core::{
 pub const INTERACTIVE: &str =
     "a,button,[data-track],[role=button],input,select,textarea,label,summary";
 
-pub fn describe(element: &Element, data_attributes: &[String], with_text: bool) -> ElementInfo {
-    let mut nodes = Vec::with_capacity(selector::MAX_DEPTH);
-    let mut current = Some(element.clone());
-    while let Some(node) = current {
-        if nodes.len() == selector::MAX_DEPTH {
-            break;
-        }
-        nodes.push(selector::Node {
-            tag: node.tag_name(),
-            id: node.id(),
-            class: node.get_attribute("class").unwrap_or_default(),
-        });
-        current = node.parent_element();
-    }
+const ATTRIBUTE: u32 = 2;
+const TEXT: u32 = 3;
+const LINK_HREF: u32 = 4;
+
+pub fn attribute(element: &JsValue, name: &str) -> Option<String> {
+    js::el(element, ATTRIBUTE, name)
+}
+
+fn read(element: &JsValue, which: u32) -> String {
+    js::el(element, which, "").unwrap_or_default()
+}
+
+/// `element.closest(selector)`, if any.
+pub fn closest(element: &JsValue, selector: &str) -> Option<JsValue> {
+    let found = js::up(element, selector);
+    (!found.is_null() && !found.is_undefined()).then_some(found)
+}
+
+/// The enclosing link's target as scheme/host/path (empty outside links).
+pub fn link_target(element: &JsValue) -> String {
+    js::el(element, LINK_HREF, "")
+        .map(|href| url::origin_and_path(&href))
+        .unwrap_or_default()
+}
+
+pub fn describe(element: &JsValue, data_attributes: &[String], with_text: bool) -> ElementInfo {
+    // "TAG\0id\0class" per element, from the element outwards, joined by \1.
+    let path = js::path(element, selector::MAX_DEPTH as u32);
+    let nodes: Vec<selector::Node> = path
+        .split('\u{1}')
+        .filter(|node| !node.is_empty())
+        .map(|node| {
+            let mut fields = node.split('\u{0}');
+            let mut next = || String::from(fields.next().unwrap_or_default());
+            selector::Node {
+                tag: next(),
+                id: next(),
+                class: next(),
+            }
+        })
+        .collect();
     let mut data = Pairs::new();
     for name in data_attributes {
-        let mut attribute = String::from("data-");
-        attribute.push_str(name);
-        if let Some(value) = element.get_attribute(&attribute) {
+        let mut name_with_prefix = String::from("data-");
+        name_with_prefix.push_str(name);
+        if let Some(value) = attribute(element, &name_with_prefix) {
             set_pair(
                 &mut data,
                 name.clone(),
@@ -44,56 +71,42 @@ pub fn describe(element: &Element, data_attributes: &[String], with_text: bool) 
             );
         }
     }
-    let href = element
-        .closest("a[href]")
-        .ok()
-        .flatten()
-        .map(|link| url::origin_and_path(&env::get_string(&link, "href").unwrap_or_default()))
+    let tag = nodes
+        .first()
+        .map(|node| node.tag.to_ascii_lowercase())
         .unwrap_or_default();
-    let tag = element.tag_name().to_ascii_lowercase();
     let is_field = matches!(tag.as_str(), "input" | "textarea" | "select")
-        || element.has_attribute("contenteditable");
+        || attribute(element, "contenteditable").is_some();
     let text = if with_text && !is_field {
-        let content = element.text_content().unwrap_or_default();
+        let content = read(element, TEXT);
         config::truncate(content.trim_ascii(), config::MAX_TEXT_BYTES).into()
     } else {
         String::new()
     };
+    let id = nodes
+        .first()
+        .map(|node| node.id.clone())
+        .unwrap_or_default();
     ElementInfo {
         selector: selector::build(&nodes),
         tag,
-        id: element.id(),
+        id,
         data,
-        href,
+        href: link_target(element),
         text,
-        rect: page_rect(element),
+        rect: page_rect(element).0,
     }
 }
 
-/// The element's rectangle in page coordinates (one layout read).
-pub fn page_rect(element: &Element) -> Rect {
-    let rect = element.get_bounding_client_rect();
-    let (scroll_x, scroll_y) = scroll_offset();
-    Rect {
-        x: round_i32(rect.x() + scroll_x),
-        y: round_i32(rect.y() + scroll_y),
-        width: round_u32(rect.width()),
-        height: round_u32(rect.height()),
-    }
-}
-
-pub fn scroll_offset() -> (f64, f64) {
-    env::window().map_or((0.0, 0.0), |w| {
-        (w.scroll_x().unwrap_or(0.0), w.scroll_y().unwrap_or(0.0))
-    })
-}
-
-/// The element an event happened on: text nodes are attributed to their parent.
-pub fn target_element(event: &web_sys::Event) -> Option<Element> {
-    use wasm_bindgen::JsCast;
-    let target = event.target()?;
-    match target.dyn_into::<Element>() {
-        Ok(element) => Some(element),
-        Err(other) => other.dyn_into::<web_sys::Node>().ok()?.parent_element(),
-    }
+/// The element's rectangle in page coordinates and its viewport origin (one layout read).
+pub fn page_rect(element: &JsValue) -> (Rect, (f64, f64)) {
+    let r = js::rect(element);
+    let at = |i: usize| r.get(i).copied().filter(|v| v.is_finite()).unwrap_or(0.0);
+    let rect = Rect {
+        x: round_i32(at(0) + at(4)),
+        y: round_i32(at(1) + at(5)),
+        width: round_u32(at(2)),
+        height: round_u32(at(3)),
+    };
+    (rect, (at(0), at(1)))
 }

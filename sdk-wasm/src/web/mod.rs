@@ -1,19 +1,22 @@
 //! The browser layer: one `Sdk` per page, reached by handlers and API calls through
 //! [`with_sdk`]. Handlers record; `schedule_send` moves encoding and sending to a task of
-//! its own, off the interaction path.
+//! its own, off the interaction path. The DOM plumbing is `js/dom.js` (see `js`); every
+//! event and timer arrives through `dispatch`.
 
 mod ads;
 mod api;
 mod capture;
+mod dispatch;
 mod element;
 mod env;
+mod js;
 mod storage;
 mod transport;
 
 use alloc::{string::String, vec::Vec};
 use core::cell::RefCell;
 
-use wasm_bindgen::{JsCast, closure::Closure};
+use wasm_bindgen::{JsValue, closure::Closure};
 
 use crate::core::{
     backoff,
@@ -25,7 +28,15 @@ use crate::core::{
     session::Session,
     url,
 };
-use capture::{Listener, hover::Hovering, page::HistoryPatch};
+use capture::hover::Hovering;
+
+/// What a timer started through `env::set_timeout` is for (its `key` says which slot).
+pub mod timers {
+    pub const SEND: u32 = 0;
+    pub const RETRY: u32 = 1;
+    pub const AD_SCAN: u32 = 2;
+    pub const AD_VIEWABILITY: u32 = 3;
+}
 
 const KEY_ANONYMOUS_ID: &str = "sl_aid";
 const KEY_SESSION: &str = "sl_sid";
@@ -84,12 +95,12 @@ pub struct Sdk {
     pub scroll_frame_pending: bool,
     pub hovering: Option<Hovering>,
     pub ads: ads::Ads,
-    listeners: Vec<Listener>,
-    history: Option<HistoryPatch>,
-    interval: Option<(i32, Closure<dyn FnMut()>)>,
+    /// The one function `js/dom.js` calls for every event and timer (kept alive here).
+    dispatcher: Option<Closure<dyn Fn(u32, JsValue)>>,
 }
 
 impl Sdk {
+    #[inline(never)]
     fn new(cfg: Config) -> Sdk {
         let mut random = env::Random::new();
         let now = env::now_ms();
@@ -108,7 +119,7 @@ impl Sdk {
             });
         session.touch(now, || random.hex_id());
         let opted_out = storage::get(KEY_OPT_OUT).is_some();
-        let blocked_by_browser = cfg.respect_do_not_track && do_not_track();
+        let blocked_by_browser = cfg.respect_do_not_track && env::do_not_track();
         let sampled = config::sampled_in(&anonymous_id, cfg.sample_rate);
         if blocked_by_browser {
             env::report(
@@ -155,9 +166,7 @@ impl Sdk {
             scroll_frame_pending: false,
             hovering: None,
             ads: ads::Ads::default(),
-            listeners: Vec::new(),
-            history: None,
-            interval: None,
+            dispatcher: None,
             cfg,
         }
     }
@@ -219,7 +228,7 @@ impl Sdk {
         let url = url::sanitize(&href, &self.cfg.query_allowlist);
         self.page_key = url::page_key(&href).into();
         let referrer = if first {
-            url::origin_and_path(&env::document().map(|d| d.referrer()).unwrap_or_default())
+            url::origin_and_path(&capture::page::referrer())
         } else {
             url::origin_and_path(&self.page_url)
         };
@@ -236,7 +245,7 @@ impl Sdk {
             page_height,
         });
         if self.cfg.ads && self.capturing() {
-            ads::start_page_view(self);
+            ads::start_page_view();
         }
     }
 
@@ -255,17 +264,18 @@ impl Sdk {
             return;
         }
         self.send_scheduled = true;
-        env::set_timeout(0.0, || {
-            with_sdk(|sdk| {
-                sdk.send_scheduled = false;
-                sdk.send_outbox();
-            });
-        });
+        env::set_timeout(0.0, timers::SEND, 0);
     }
 
     /// Seals the open batch and sends everything waiting (normal flush).
     pub fn flush(&mut self) {
         self.queue.seal();
+        self.send_outbox();
+    }
+
+    /// The timer of `schedule_send`.
+    fn on_send_timer(&mut self) {
+        self.send_scheduled = false;
         self.send_outbox();
     }
 
@@ -291,7 +301,7 @@ impl Sdk {
             let pending = self.ready.remove(0);
             let request_id = self.next_request_id;
             self.next_request_id = self.next_request_id.wrapping_add(1);
-            if transport::fetch(&self.endpoint, &pending.body, request_id, true) {
+            if transport::fetch(&self.endpoint, &pending.body, request_id) {
                 self.inflight = Some((request_id, pending));
             } else {
                 self.retry_later(pending, None);
@@ -341,12 +351,12 @@ impl Sdk {
         let Some(due) = self.retry.next_due() else {
             return;
         };
-        self.retry_timer = env::set_timeout(due - env::now_ms(), || {
-            with_sdk(|sdk| {
-                sdk.retry_timer = None;
-                sdk.send_due_retries();
-            });
-        });
+        self.retry_timer = env::set_timeout(due - env::now_ms(), timers::RETRY, 0);
+    }
+
+    fn on_retry_timer(&mut self) {
+        self.retry_timer = None;
+        self.send_due_retries();
     }
 
     fn send_due_retries(&mut self) {
@@ -385,16 +395,16 @@ impl Sdk {
     }
 
     /// Picks up batches earlier page loads (or closed tabs) could not deliver.
+    #[inline(never)]
     fn adopt_stored_retries(&mut self) {
         let now = env::now_ms();
-        for stored in storage::take_prefixed(KEY_RETRY_PREFIX) {
-            for body in RetryQueue::parse(&stored) {
-                self.retry.push(Pending {
-                    body,
-                    attempts: 0,
-                    due_ms: now,
-                });
-            }
+        // Several stored queues come back joined by ',', the separator of one queue.
+        for body in RetryQueue::parse(&storage::take_prefixed(KEY_RETRY_PREFIX)) {
+            self.retry.push(Pending {
+                body,
+                attempts: 0,
+                due_ms: now,
+            });
         }
         if !self.retry.is_empty() {
             self.persist_retry();
@@ -465,7 +475,7 @@ impl Sdk {
             self.forget();
         } else {
             storage::remove(KEY_OPT_OUT);
-            let blocked_by_browser = self.cfg.respect_do_not_track && do_not_track();
+            let blocked_by_browser = self.cfg.respect_do_not_track && env::do_not_track();
             self.blocked =
                 blocked_by_browser || !config::sampled_in(&self.anonymous_id, self.cfg.sample_rate);
         }
@@ -491,89 +501,24 @@ impl Sdk {
         self.refresh_header();
     }
 
+    #[inline(never)]
     fn attach(&mut self) {
-        let (Some(window), Some(document)) = (env::window(), env::document()) else {
-            return;
-        };
-        let window_target: &web_sys::EventTarget = window.as_ref();
-        let document_target: &web_sys::EventTarget = document.as_ref();
-        let listeners = [
-            Listener::add(document_target, "click", true, |e| {
-                with_sdk(|sdk| capture::click::on_click(sdk, &e));
-            }),
-            Listener::add(window_target, "scroll", false, |_| {
-                with_sdk(capture::scroll::on_scroll);
-            }),
-            Listener::add(document_target, "mouseover", true, |e| {
-                with_sdk(|sdk| capture::hover::on_over(sdk, &e));
-            }),
-            Listener::add(document_target, "mouseout", true, |e| {
-                with_sdk(|sdk| capture::hover::on_out(sdk, &e));
-            }),
-            Listener::add(window_target, "popstate", false, |_| {
-                with_sdk(|sdk| sdk.on_url_change(Navigation::Pop));
-            }),
-            Listener::add(document_target, "visibilitychange", false, |_| {
-                with_sdk(|sdk| {
-                    if env::document().is_some_and(|d| d.hidden()) {
-                        sdk.on_hide(false);
-                    } else if sdk.cfg.ads {
-                        ads::set_page_active(sdk, env::page_active());
-                    }
-                });
-            }),
-            Listener::add(window_target, "pagehide", false, |_| {
-                with_sdk(|sdk| sdk.on_hide(true));
-            }),
-            Listener::add(window_target, "focus", false, |_| {
-                with_sdk(|sdk| ads::set_page_active(sdk, env::page_active()));
-            }),
-            Listener::add(window_target, "blur", false, |_| {
-                with_sdk(|sdk| ads::set_page_active(sdk, false));
-            }),
-        ];
-        self.listeners = listeners.into_iter().flatten().collect();
-        self.history = capture::page::patch_history();
-        let tick = Closure::<dyn FnMut()>::new(|| {
-            with_sdk(|sdk| {
-                if sdk.queue.pending_events() > 0 {
-                    sdk.flush();
-                }
-            });
-        });
-        if let Ok(handle) = window.set_interval_with_callback_and_timeout_and_arguments_0(
-            tick.as_ref().unchecked_ref(),
-            self.cfg.flush_interval_ms as i32,
-        ) {
-            self.interval = Some((handle, tick));
-        }
+        let dispatcher = Closure::<dyn Fn(u32, JsValue)>::new(dispatch::dispatch);
+        js::start(
+            dispatcher.as_ref(),
+            self.cfg.flush_interval_ms,
+            self.cfg.ads,
+        );
+        self.dispatcher = Some(dispatcher);
     }
 
     fn detach(&mut self) {
-        for listener in &self.listeners {
-            listener.remove();
-        }
-        self.listeners.clear();
-        if let Some(history) = self.history.take() {
-            history.restore();
-        }
-        if let (Some(window), Some((handle, _))) = (env::window(), self.interval.take()) {
-            window.clear_interval_with_handle(handle);
-        }
+        js::stop();
         if let Some(timer) = self.retry_timer.take() {
             env::clear_timeout(timer);
         }
         ads::disconnect(self);
     }
-}
-
-fn do_not_track() -> bool {
-    let Some(window) = env::window() else {
-        return false;
-    };
-    let navigator = window.navigator();
-    env::get_string(&navigator, "doNotTrack").as_deref() == Some("1")
-        || env::get_bool(&navigator, "globalPrivacyControl") == Some(true)
 }
 
 /// Starts the SDK (first `init` wins; later calls are reported and ignored).

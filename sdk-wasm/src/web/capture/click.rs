@@ -1,42 +1,36 @@
 //! Clicks: one delegated, capture-phase, passive listener on the document.
 
 use crate::core::event::{Kind, Point};
-use wasm_bindgen::JsCast;
-use web_sys::{Event, MouseEvent};
+use wasm_bindgen::JsValue;
 
-use super::super::{Sdk, element};
+use super::super::{Sdk, element, js::Args};
 
-pub fn on_click(sdk: &mut Sdk, event: &Event) {
-    let Some(mouse) = event.dyn_ref::<MouseEvent>() else {
+/// `target` is the clicked element; `args` = [pageX, pageY, clientX, clientY, button].
+pub fn on_click(sdk: &mut Sdk, target: &JsValue, args: &Args) {
+    if target.is_null() {
         return;
-    };
-    let Some(target) = element::target_element(event) else {
-        return;
-    };
+    }
     let page = Point {
-        x: mouse.page_x(),
-        y: mouse.page_y(),
+        x: args.get(0) as i32,
+        y: args.get(1) as i32,
     };
     let viewport = Point {
-        x: mouse.client_x(),
-        y: mouse.client_y(),
+        x: args.get(2) as i32,
+        y: args.get(3) as i32,
     };
     if sdk.cfg.ads {
-        super::super::ads::on_click(sdk, &target, &page, &viewport);
+        super::super::ads::on_click(sdk, target, &page, &viewport);
     }
     if !sdk.cfg.clicks {
         return;
     }
-    let attributed = target
-        .closest(element::INTERACTIVE)
-        .ok()
-        .flatten()
-        .unwrap_or(target);
+    let attributed =
+        element::closest(target, element::INTERACTIVE).unwrap_or_else(|| target.clone());
     let info = element::describe(&attributed, &sdk.cfg.data_attributes, sdk.cfg.element_text);
     sdk.record(Kind::Click {
         element: info,
         page,
         viewport,
-        button: mouse.button().max(0) as u32,
+        button: args.get(4).max(0.0) as u32,
     });
 }

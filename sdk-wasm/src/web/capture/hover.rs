@@ -3,35 +3,31 @@
 
 use crate::core::event::Kind;
 use alloc::string::String;
-use wasm_bindgen::JsCast;
-use web_sys::{Element, Event, MouseEvent, Node};
+use wasm_bindgen::JsValue;
 
-use super::super::{Sdk, element, env};
+use super::super::{Sdk, element, env, js};
 
 const TRACKABLE: &str = "a,button,[data-track]";
 
 pub struct Hovering {
-    element: Element,
+    element: JsValue,
     since_ms: f64,
 }
 
-fn trackable(sdk: &Sdk, target: &Element) -> Option<Element> {
+fn trackable(sdk: &Sdk, target: &JsValue) -> Option<JsValue> {
     let mut selector = String::from(TRACKABLE);
     if sdk.cfg.ads {
         selector.push(',');
         selector.push_str(&sdk.cfg.ad_selector);
     }
-    target.closest(&selector).ok().flatten()
+    element::closest(target, &selector)
 }
 
-pub fn on_over(sdk: &mut Sdk, event: &Event) {
-    if !sdk.cfg.hovers {
+pub fn on_over(sdk: &mut Sdk, target: &JsValue) {
+    if !sdk.cfg.hovers || target.is_null() {
         return;
     }
-    let Some(target) = element::target_element(event) else {
-        return;
-    };
-    let found = trackable(sdk, &target);
+    let found = trackable(sdk, target);
     if let (Some(current), Some(found)) = (&sdk.hovering, &found) {
         if current.element == *found {
             return;
@@ -44,14 +40,10 @@ pub fn on_over(sdk: &mut Sdk, event: &Event) {
     });
 }
 
-pub fn on_out(sdk: &mut Sdk, event: &Event) {
+/// The pointer left an element for `related` (null when it left the window).
+pub fn on_out(sdk: &mut Sdk, related: &JsValue) {
     let Some(current) = &sdk.hovering else { return };
-    let related = event
-        .dyn_ref::<MouseEvent>()
-        .and_then(|m| m.related_target())
-        .and_then(|t| t.dyn_into::<Node>().ok());
-    let node: &Node = current.element.as_ref();
-    if related.is_some_and(|related| node.contains(Some(&related))) {
+    if !related.is_null() && js::has(&current.element, related) {
         return;
     }
     end(sdk);
@@ -67,12 +59,8 @@ pub fn end(sdk: &mut Sdk) {
         return;
     }
     let ad_slot_id = if sdk.cfg.ads {
-        hovering
-            .element
-            .closest(&sdk.cfg.ad_selector)
-            .ok()
-            .flatten()
-            .and_then(|slot| slot.get_attribute("data-ad-slot"))
+        element::closest(&hovering.element, &sdk.cfg.ad_selector)
+            .and_then(|slot| element::attribute(&slot, "data-ad-slot"))
             .unwrap_or_default()
     } else {
         String::new()

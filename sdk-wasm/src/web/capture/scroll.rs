@@ -4,39 +4,33 @@
 use crate::core::event::{Kind, Scroll};
 use alloc::vec::Vec;
 
-use super::super::{Sdk, env, with_sdk};
+use super::super::{
+    Sdk,
+    js::{self, Metrics},
+};
+
+/// Timer purpose meaning "animation frame" for `env::set_timeout`'s JS side.
+const ANIMATION_FRAME: f64 = -1.0;
 
 pub fn on_scroll(sdk: &mut Sdk) {
     if !sdk.cfg.scroll || sdk.scroll_frame_pending {
         return;
     }
-    let Some(window) = env::window() else { return };
-    let callback = env::once(|| {
-        with_sdk(|sdk| {
-            sdk.scroll_frame_pending = false;
-            observe(sdk);
-        });
-    });
-    if window.request_animation_frame(&callback).is_ok() {
-        sdk.scroll_frame_pending = true;
-    }
+    js::timer(ANIMATION_FRAME, 0, 0);
+    sdk.scroll_frame_pending = true;
+}
+
+/// The animation frame requested by `on_scroll`.
+pub fn on_frame(sdk: &mut Sdk) {
+    sdk.scroll_frame_pending = false;
+    observe(sdk);
 }
 
 /// Current (depth px, page height px).
 pub fn measure() -> (u32, u32) {
-    let Some(window) = env::window() else {
-        return (0, 0);
-    };
-    let scroll_y = window.scroll_y().unwrap_or(0.0);
-    let viewport = window
-        .inner_height()
-        .ok()
-        .and_then(|v| v.as_f64())
-        .unwrap_or(0.0);
-    let height = env::document()
-        .and_then(|d| d.document_element())
-        .map_or(0, |root| root.scroll_height().max(0)) as f64;
-    ((scroll_y + viewport).max(0.0) as u32, height as u32)
+    let m = Metrics::read();
+    let depth = (m.get(js::SCROLL_Y) + m.get(js::VIEWPORT_HEIGHT)).max(0.0) as u32;
+    (depth, m.dimension(js::PAGE_HEIGHT))
 }
 
 fn observe(sdk: &mut Sdk) {

@@ -1,0 +1,68 @@
+//! The one entry point of every DOM event and timer: `js/dom.js` calls it with a kind
+//! (the numbers below, shared with that file) and an element or string, and leaves the
+//! event's numbers for `js::Args::read`.
+
+use wasm_bindgen::JsValue;
+
+use super::{Sdk, ads, capture, env, js::Args, timers, transport::Delivery, with_sdk};
+use crate::core::event::Navigation;
+
+const CLICK: u32 = 0;
+const SCROLL: u32 = 1;
+const MOUSE_OVER: u32 = 2;
+const MOUSE_OUT: u32 = 3;
+const POP_STATE: u32 = 4;
+const PUSH_STATE: u32 = 5;
+const VISIBILITY: u32 = 6;
+const PAGE_HIDE: u32 = 7;
+const FOCUS: u32 = 8;
+const BLUR: u32 = 9;
+const FLUSH_INTERVAL: u32 = 10;
+const ANIMATION_FRAME: u32 = 11;
+const TIMER: u32 = 12;
+const DELIVERY: u32 = 13;
+const INTERSECTION: u32 = 14;
+const MUTATION: u32 = 15;
+
+pub fn dispatch(kind: u32, target: JsValue) {
+    with_sdk(|sdk| handle(sdk, kind, &target));
+}
+
+fn handle(sdk: &mut Sdk, kind: u32, target: &JsValue) {
+    match kind {
+        CLICK => capture::click::on_click(sdk, target, &Args::read()),
+        SCROLL => capture::scroll::on_scroll(sdk),
+        MOUSE_OVER => capture::hover::on_over(sdk, target),
+        MOUSE_OUT => capture::hover::on_out(sdk, target),
+        POP_STATE => sdk.on_url_change(Navigation::Pop),
+        PUSH_STATE => sdk.on_url_change(Navigation::Push),
+        VISIBILITY => {
+            if Args::read().get(0) == 1.0 {
+                sdk.on_hide(false);
+            } else if sdk.cfg.ads {
+                ads::set_page_active(sdk, env::page_active());
+            }
+        }
+        PAGE_HIDE => sdk.on_hide(true),
+        FOCUS => ads::set_page_active(sdk, env::page_active()),
+        BLUR => ads::set_page_active(sdk, false),
+        FLUSH_INTERVAL if sdk.queue.pending_events() > 0 => sdk.flush(),
+        ANIMATION_FRAME => capture::scroll::on_frame(sdk),
+        TIMER => {
+            let args = Args::read();
+            match args.get(0) as u32 {
+                timers::SEND => sdk.on_send_timer(),
+                timers::RETRY => sdk.on_retry_timer(),
+                timers::AD_SCAN => ads::on_scan_timer(sdk),
+                _ => ads::tick(sdk, args.get(1) as u32),
+            }
+        }
+        DELIVERY => {
+            let delivery = Delivery::read(target, &Args::read());
+            sdk.on_delivery(delivery);
+        }
+        INTERSECTION => ads::on_entry(sdk, target, &Args::read()),
+        MUTATION => ads::on_mutations(sdk),
+        _ => {}
+    }
+}
