@@ -5,7 +5,7 @@
 use alloc::{string::String, vec::Vec};
 
 use super::{
-    event::{Context, Identity, Pairs, encode_header},
+    event::{Context, Identity, encode_header},
     wire,
 };
 
@@ -29,11 +29,12 @@ pub struct Limits {
 }
 
 /// What every event of a batch shares.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct Header {
-    pub context: Context,
-    pub identity: Identity,
-    pub experiments: Pairs,
+/// What every event of a batch shares, borrowed from the SDK's state (encoded at once).
+#[derive(Debug, Clone, Copy)]
+pub struct Header<'a> {
+    pub context: &'a Context,
+    pub identity: Identity<'a>,
+    pub experiments: &'a [(String, String)],
 }
 
 /// An encoded batch without `sent_at_ms`; see [`stamp`].
@@ -66,7 +67,7 @@ impl BatchQueue {
             SDK_VERSION,
             &Context::default(),
             &Identity::default(),
-            &Vec::new(),
+            &[],
         );
         BatchQueue {
             limits,
@@ -86,9 +87,9 @@ impl BatchQueue {
         let encoded = encode_header(
             &self.site_key,
             SDK_VERSION,
-            &header.context,
+            header.context,
             &header.identity,
-            &header.experiments,
+            header.experiments,
         );
         if encoded == self.header {
             return false;
@@ -191,18 +192,19 @@ mod tests {
         encode_event(&[7; 16], 1_700_000_000_000, seq, &[1; 16], &custom)
     }
 
-    fn header(url: &str, user: &str) -> Header {
-        Header {
-            context: Context {
-                url: url.into(),
-                ..Default::default()
-            },
+    fn set_header(queue: &mut BatchQueue, url: &str, user: &str) -> bool {
+        let context = Context {
+            url: url.into(),
+            ..Default::default()
+        };
+        queue.set_header(&Header {
+            context: &context,
             identity: Identity {
-                user_id: user.into(),
+                user_id: user,
                 ..Default::default()
             },
-            experiments: Vec::new(),
-        }
+            experiments: &[],
+        })
     }
 
     fn decode(sealed: &Sealed) -> Batch {
@@ -212,7 +214,7 @@ mod tests {
     #[test]
     fn closes_at_max_events_with_increasing_batch_seq() {
         let mut queue = BatchQueue::new("site".into(), limits(2, 10_000));
-        queue.set_header(&header("https://a/", ""));
+        set_header(&mut queue, "https://a/", "");
         assert!(!queue.push(&event(1, 1)));
         assert!(queue.push(&event(2, 1)));
         assert!(!queue.push(&event(3, 1)));
@@ -241,7 +243,7 @@ mod tests {
             max_outbox_batches: 100,
         };
         let mut queue = BatchQueue::new("site".into(), limits);
-        queue.set_header(&header("https://example.com/some/page", "u"));
+        set_header(&mut queue, "https://example.com/some/page", "u");
         for seq in 1..=40 {
             queue.push(&event(seq, 40));
         }
@@ -266,13 +268,13 @@ mod tests {
     #[test]
     fn header_change_starts_a_new_batch() {
         let mut queue = BatchQueue::new("site".into(), limits(50, 10_000));
-        queue.set_header(&header("https://a/", ""));
+        set_header(&mut queue, "https://a/", "");
         queue.push(&event(1, 1));
-        queue.set_header(&header("https://a/", "")); // unchanged: same batch
+        set_header(&mut queue, "https://a/", ""); // unchanged: same batch
         queue.push(&event(2, 1));
-        queue.set_header(&header("https://a/", "user-1"));
+        set_header(&mut queue, "https://a/", "user-1");
         queue.push(&event(3, 1));
-        queue.set_header(&header("https://a/b", "user-1"));
+        set_header(&mut queue, "https://a/b", "user-1");
         queue.seal();
         let outbox = queue.take_outbox();
         assert_eq!(outbox.len(), 2);

@@ -165,13 +165,15 @@ pub struct Context {
     pub timezone_offset_min: i32,
 }
 
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct Identity {
-    pub anonymous_id: String,
-    pub user_id: String,
-    pub session_id: String,
-    pub page_session_id: String,
-    pub traits: Pairs,
+/// Borrowed from the SDK's state: the header is re-encoded on every change, and copying
+/// the strings first only to drop them after encoding cost code and allocations.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Identity<'a> {
+    pub anonymous_id: &'a str,
+    pub user_id: &'a str,
+    pub session_id: &'a str,
+    pub page_session_id: &'a str,
+    pub traits: &'a [(String, String)],
 }
 
 fn point(buf: &mut Vec<u8>, field: u32, p: &Point) {
@@ -344,7 +346,7 @@ pub fn encode_header(
     sdk_version: &str,
     context: &Context,
     identity: &Identity,
-    experiments: &Pairs,
+    experiments: &[(String, String)],
 ) -> Vec<u8> {
     let mut buf = Vec::with_capacity(256);
     wire::string(&mut buf, 1, site_key);
@@ -361,11 +363,11 @@ pub fn encode_header(
         wire::sint(m, 9, i64::from(context.timezone_offset_min));
     });
     wire::message(&mut buf, 6, |m| {
-        wire::string(m, 1, &identity.anonymous_id);
-        wire::string(m, 2, &identity.user_id);
-        wire::string(m, 3, &identity.session_id);
-        wire::string(m, 4, &identity.page_session_id);
-        for (name, value) in &identity.traits {
+        wire::string(m, 1, identity.anonymous_id);
+        wire::string(m, 2, identity.user_id);
+        wire::string(m, 3, identity.session_id);
+        wire::string(m, 4, identity.page_session_id);
+        for (name, value) in identity.traits {
             wire::map_entry(m, 5, name, value);
         }
     });
@@ -651,11 +653,11 @@ mod tests {
         set_pair(&mut traits, "college".into(), "x".into());
         set_pair(&mut traits, "cohort".into(), "c".into());
         let identity = Identity {
-            anonymous_id: "a".into(),
-            user_id: "u".into(),
-            session_id: "s".into(),
-            page_session_id: "p".into(),
-            traits,
+            anonymous_id: "a",
+            user_id: "u",
+            session_id: "s",
+            page_session_id: "p",
+            traits: &traits,
         };
         let experiments = alloc::vec![("exp".into(), "v2".into())];
         let batch = pb::Batch::decode(

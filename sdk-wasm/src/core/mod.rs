@@ -11,6 +11,7 @@ pub mod retry;
 pub mod scroll;
 pub mod selector;
 pub mod session;
+pub mod text;
 pub mod url;
 pub mod viewability;
 pub mod wire;

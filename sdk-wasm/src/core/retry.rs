@@ -59,11 +59,16 @@ impl RetryQueue {
 
     /// Removes and returns the batches due at `now_ms`, oldest first.
     pub fn take_due(&mut self, now_ms: f64) -> Vec<Pending> {
-        let (due, waiting): (Vec<Pending>, Vec<Pending>) = core::mem::take(&mut self.items)
-            .into_iter()
-            .partition(|p| p.due_ms <= now_ms);
-        self.items = waiting;
-        self.bytes = self.items.iter().map(|p| p.body.len()).sum();
+        let mut due = Vec::new();
+        self.bytes = 0;
+        for pending in core::mem::take(&mut self.items) {
+            if pending.due_ms <= now_ms {
+                due.push(pending);
+            } else {
+                self.bytes += pending.body.len();
+                self.items.push(pending);
+            }
+        }
         due
     }
 
@@ -91,11 +96,13 @@ impl RetryQueue {
 
     /// Bodies read back from [`RetryQueue::serialize`]; malformed entries are skipped.
     pub fn parse(stored: &str) -> Vec<Vec<u8>> {
-        stored
-            .split(',')
-            .filter(|s| !s.is_empty())
-            .filter_map(hex::decode)
-            .collect()
+        let mut bodies = Vec::new();
+        for part in super::text::parts(stored, b',') {
+            if let Some(body) = hex::decode(part).filter(|body| !body.is_empty()) {
+                bodies.push(body);
+            }
+        }
+        bodies
     }
 }
 

@@ -14,7 +14,7 @@ pub struct Session {
 impl Session {
     /// Restores a session persisted as `"<id>.<last activity ms>"`; `None` for anything else.
     pub fn parse(stored: &str) -> Option<Session> {
-        let (id, last) = stored.split_once('.')?;
+        let (id, last) = super::text::cut(stored, b'.')?;
         let last_activity_ms = super::num::parse_u64(last)? as f64;
         if id.is_empty() || id.len() > 64 {
             return None;

@@ -17,8 +17,8 @@ pub fn sanitize<S: AsRef<str>>(url: &str, allowlist: &[S]) -> String {
     let mut out = strip_credentials(base);
     let mut first = true;
     if let Some(query) = query {
-        for pair in query.split('&') {
-            let name = pair.split_once('=').map_or(pair, |(name, _)| name);
+        for pair in super::text::parts(query, b'&') {
+            let name = super::text::cut(pair, b'=').map_or(pair, |(name, _)| name);
             if name.is_empty() || !allowed(name, allowlist) {
                 continue;
             }
@@ -39,7 +39,7 @@ pub fn origin_and_path(url: &str) -> String {
 /// sanitizing, so `/search?q=a` → `/search?q=b` is a new page view although both are
 /// reported as `/search`; a fragment-only change (an in-page anchor) is not.
 pub fn page_key(url: &str) -> &str {
-    url.split_once('#').map_or(url, |(before, _)| before)
+    super::text::cut(url, b'#').map_or(url, |(before, _)| before)
 }
 
 /// Whether the location moving from `previous` to `current` (raw hrefs, or a stored
@@ -49,8 +49,8 @@ pub fn is_new_page(previous: &str, current: &str) -> bool {
 }
 
 fn split(url: &str) -> (&str, Option<&str>) {
-    let url = url.split_once('#').map_or(url, |(before, _)| before);
-    match url.split_once('?') {
+    let url = super::text::cut(url, b'#').map_or(url, |(before, _)| before);
+    match super::text::cut(url, b'?') {
         Some((base, query)) => (base, Some(query)),
         None => (url, None),
     }

@@ -28,13 +28,16 @@ fn given(text: &str) -> Option<&str> {
 
 fn string_list(text: &str) -> Option<Vec<String>> {
     let text = given(text)?;
-    Some(
-        text.split('\u{1}')
-            .filter(|item| !item.is_empty())
-            .take(config::MAX_PROPERTIES)
-            .map(String::from)
-            .collect(),
-    )
+    let mut list = Vec::new();
+    for item in crate::core::text::parts(text, 1) {
+        if list.len() == config::MAX_PROPERTIES {
+            break;
+        }
+        if !item.is_empty() {
+            list.push(String::from(item));
+        }
+    }
+    Some(list)
 }
 
 /// Reads `init({...})`, flattened by `js/dom.js` into strings and numbers (NaN = not
@@ -42,7 +45,7 @@ fn string_list(text: &str) -> Option<Vec<String>> {
 #[inline(never)]
 fn read_config(options: &JsValue) -> Option<Config> {
     let joined = js::config(options);
-    let mut strings = joined.split('\u{0}');
+    let mut strings = crate::core::text::parts(&joined, 0);
     let mut next = || strings.next().unwrap_or(MISSING);
     let (collector, site_key, consent, ad_selector, data_attributes, query_allowlist) =
         (next(), next(), next(), next(), next(), next());
@@ -114,8 +117,8 @@ fn entries(value: &JsValue) -> Option<Vec<(String, u8, String, f64)>> {
     let joined = js::pairs(value, config::MAX_PROPERTIES as u32)?;
     let numbers = js::Args::read();
     let mut out = Vec::new();
-    for (index, record) in joined.split('\u{1}').enumerate() {
-        let Some((head, text)) = record.split_once('\u{0}') else {
+    for (index, record) in crate::core::text::parts(&joined, 1).enumerate() {
+        let Some((head, text)) = crate::core::text::cut(record, 0) else {
             continue;
         };
         let mut chars = head.chars();
@@ -140,20 +143,17 @@ fn string_map(value: &JsValue) -> Option<Pairs> {
 }
 
 fn properties(value: &JsValue) -> Option<Vec<(String, Value)>> {
-    Some(
-        entries(value)?
-            .into_iter()
-            .map(|(name, kind, text, number)| {
-                let value = match kind {
-                    b'b' => Value::Bool(text == "true"),
-                    b'n' if crate::core::num::is_safe_integer(number) => Value::Int(number as i64),
-                    b'n' => Value::Number(number),
-                    _ => Value::Text(text),
-                };
-                (name, value)
-            })
-            .collect(),
-    )
+    let mut out = Vec::new();
+    for (name, kind, text, number) in entries(value)? {
+        let value = match kind {
+            b'b' => Value::Bool(text == "true"),
+            b'n' if crate::core::num::is_safe_integer(number) => Value::Int(number as i64),
+            b'n' => Value::Number(number),
+            _ => Value::Text(text),
+        };
+        out.push((name, value));
+    }
+    Some(out)
 }
 
 #[wasm_bindgen(typescript_custom_section)]

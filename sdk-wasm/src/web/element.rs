@@ -46,19 +46,19 @@ pub fn link_target(element: &JsValue) -> String {
 pub fn describe(element: &JsValue, data_attributes: &[String], with_text: bool) -> ElementInfo {
     // "TAG\0id\0class" per element, from the element outwards, joined by \1.
     let path = js::path(element, selector::MAX_DEPTH as u32);
-    let nodes: Vec<selector::Node> = path
-        .split('\u{1}')
-        .filter(|node| !node.is_empty())
-        .map(|node| {
-            let mut fields = node.split('\u{0}');
-            let mut next = || String::from(fields.next().unwrap_or_default());
-            selector::Node {
-                tag: next(),
-                id: next(),
-                class: next(),
-            }
-        })
-        .collect();
+    let mut nodes: Vec<selector::Node> = Vec::new();
+    for node in crate::core::text::parts(&path, 1) {
+        if node.is_empty() {
+            continue;
+        }
+        let mut fields = crate::core::text::parts(node, 0);
+        let mut next = || String::from(fields.next().unwrap_or_default());
+        nodes.push(selector::Node {
+            tag: next(),
+            id: next(),
+            class: next(),
+        });
+    }
     let mut data = Pairs::new();
     for name in data_attributes {
         let mut name_with_prefix = String::from("data-");

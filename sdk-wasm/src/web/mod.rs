@@ -196,15 +196,15 @@ impl Sdk {
     /// Closes the open batch when the context or identity changed.
     fn refresh_header(&mut self) {
         let header = Header {
-            context: self.context.clone(),
+            context: &self.context,
             identity: Identity {
-                anonymous_id: self.anonymous_id.clone(),
-                user_id: self.user_id.clone(),
-                session_id: self.session.id.clone(),
-                page_session_id: self.page_session_id.clone(),
-                traits: self.traits.clone(),
+                anonymous_id: &self.anonymous_id,
+                user_id: &self.user_id,
+                session_id: &self.session.id,
+                page_session_id: &self.page_session_id,
+                traits: &self.traits,
             },
-            experiments: self.experiments.clone(),
+            experiments: &self.experiments,
         };
         if self.queue.set_header(&header) {
             self.schedule_send();
@@ -376,11 +376,11 @@ impl Sdk {
         let mut key = String::from(KEY_RETRY_PREFIX);
         key.push_str(&self.page_session_id);
         let mut stored = self.retry.serialize();
-        for pending in self
-            .ready
-            .iter()
-            .chain(self.inflight.as_ref().map(|(_, p)| p))
-        {
+        let inflight = self
+            .inflight
+            .as_ref()
+            .map(|(_, p)| ::core::slice::from_ref(p));
+        for pending in self.ready.iter().chain(inflight.unwrap_or_default()) {
             if !stored.is_empty() {
                 stored.push(',');
             }

@@ -2,7 +2,6 @@
 //! reads the position once (coalescing all scroll events of that frame).
 
 use crate::core::event::{Kind, Scroll};
-use alloc::vec::Vec;
 
 use super::super::{
     Sdk,
@@ -35,8 +34,8 @@ pub fn measure() -> (u32, u32) {
 
 fn observe(sdk: &mut Sdk) {
     let (depth, height) = measure();
-    let crossed: Vec<u32> = sdk.scroll.observe(depth, height).collect();
-    for milestone in crossed {
+    // The iterator does not borrow `sdk.scroll` (`use<>`), so events are recorded as it runs.
+    for milestone in sdk.scroll.observe(depth, height) {
         let event = Scroll {
             max_depth_px: sdk.scroll.max_depth_px,
             max_depth_pct: sdk.scroll.max_depth_pct,
