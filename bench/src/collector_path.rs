@@ -3,6 +3,7 @@
 //! Kafka ceiling sends exactly these records, and the profile walks exactly these steps,
 //! so neither drifts from what the collector really does.
 
+use anyhow::Context;
 use prost::Message;
 use sightline_collector::{
     config::Config,
@@ -13,6 +14,24 @@ use sightline_collector::{
 use sightline_proto::v1::Batch;
 
 use crate::workload::{BatchGenerator, WorkloadConfig};
+
+/// The collector's config from `path`, with the broker list replaced when one is given:
+/// the ceilings and the hot-path profile run with exactly the collector's settings.
+pub fn load_config(path: &std::path::Path, brokers: Option<&String>) -> anyhow::Result<Config> {
+    let mut config = Config::load(Some(path)).context("loading the collector config")?;
+    if let Some(brokers) = brokers {
+        config.kafka.brokers.clone_from(brokers);
+    }
+    Ok(config)
+}
+
+/// Wall clock in ms since the Unix epoch (0 if the clock is before it).
+pub fn unix_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
 
 /// What the collector would know about a request from the load generator.
 pub fn request_facts(config: &Config, received_at_ms: i64) -> RequestFacts {

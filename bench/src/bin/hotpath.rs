@@ -13,7 +13,7 @@ use anyhow::Context;
 use clap::Parser;
 use futures::{StreamExt, stream::FuturesUnordered};
 use sightline_bench::{
-    collector_path::{encoded_batches, request_facts},
+    collector_path::{encoded_batches, load_config, request_facts, unix_ms},
     workload::WorkloadConfig,
 };
 use sightline_collector::{
@@ -63,14 +63,8 @@ fn stage_encode(router: &Router, processed: &Processed, site: &str) -> Vec<Recor
 /// Everything before the measured path: config, batches, producer connection.
 #[inline(never)]
 fn stage_setup(args: &Args) -> anyhow::Result<(Config, Vec<Vec<u8>>, i64)> {
-    let mut config = Config::load(Some(&args.config)).context("loading the collector config")?;
-    if let Some(brokers) = &args.brokers {
-        config.kafka.brokers.clone_from(brokers);
-    }
-    let now_ms = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0);
+    let config = load_config(&args.config, args.brokers.as_ref())?;
+    let now_ms = unix_ms();
     let workload = WorkloadConfig {
         seed: args.seed,
         ..WorkloadConfig::default()

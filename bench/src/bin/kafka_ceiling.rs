@@ -17,7 +17,7 @@ use rdkafka::{
     producer::{FutureProducer, FutureRecord, Producer},
 };
 use sightline_bench::{
-    collector_path::{encoded_batches, records_of, request_facts},
+    collector_path::{encoded_batches, load_config, records_of, request_facts, unix_ms},
     cpu::{Watched, Window, parse_watched},
     results::KafkaCeilingReport,
     workload::WorkloadConfig,
@@ -86,14 +86,8 @@ fn main() -> anyhow::Result<()> {
         args.warmup + args.duration <= MAX_RUN_S,
         "warm-up + duration over {MAX_RUN_S} s"
     );
-    let mut config = Config::load(Some(&args.config)).context("loading the collector config")?;
-    if let Some(brokers) = &args.brokers {
-        config.kafka.brokers.clone_from(brokers);
-    }
-    let now_ms = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0);
+    let config = load_config(&args.config, args.brokers.as_ref())?;
+    let now_ms = unix_ms();
     let workload = WorkloadConfig {
         seed: args.seed,
         site_key: args.site_key.clone(),
