@@ -13,7 +13,7 @@ BUDGET_BYTES=${SDK_BUDGET_BYTES:-24576} # 24 KB gzip -9 (issue 4); the aim is 16
 # The build is still over that budget (issue 4 is open). With SDK_SIZE_GATE=ratchet, which
 # `make test` and `make demo` set, the build fails only above the last measured size, so the
 # other suites still run and any regression still fails; plain `make sdk` enforces the budget.
-RATCHET_BYTES=26624
+RATCHET_BYTES=26112
 SDK=sdk-wasm
 PKG=$SDK/pkg
 WASM_IN=target/wasm32-unknown-unknown/wasm-release/sightline_sdk.wasm
