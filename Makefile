@@ -3,7 +3,7 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
-.PHONY: help demo test test-reliability sdk kafka-up kafka-down bench report lint
+.PHONY: help demo test test-reliability fuzz-smoke sdk kafka-up kafka-down bench report lint
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -16,6 +16,9 @@ test: ## every test: lint, unit, golden vectors, Kafka integration, browser, end
 
 test-reliability: ## zero-data-loss proofs: Kafka outage, SIGKILL, SIGTERM, spool cap, load shedding (~6 min)
 	@scripts/test-reliability.sh
+
+fuzz-smoke: ## short cargo-fuzz run of every collector fuzz target (nightly; installs cargo-fuzz)
+	@scripts/fuzz-smoke.sh $${FUZZ_SECONDS:-20}
 
 lint: ## cargo fmt --check and clippy -D warnings
 	@scripts/test.sh lint

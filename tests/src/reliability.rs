@@ -490,6 +490,36 @@ pub fn metric_of(text: &str, sample: &str) -> f64 {
     metric(text, sample)
 }
 
+/// Upper bound of the bucket holding quantile `q` of a Prometheus histogram in a
+/// collector's `/metrics` text, over the series whose labels contain `label`
+/// (e.g. `outcome="refused"`); `None` when the series has no observations.
+pub fn histogram_quantile(text: &str, name: &str, label: &str, q: f64) -> Option<f64> {
+    let prefix = format!("{name}_bucket{{");
+    let mut buckets: Vec<(f64, f64)> = text
+        .lines()
+        .filter(|line| line.starts_with(&prefix) && line.contains(label))
+        .filter_map(|line| {
+            let le = line.split("le=\"").nth(1)?.split('"').next()?;
+            let le = if le == "+Inf" {
+                f64::INFINITY
+            } else {
+                le.parse().ok()?
+            };
+            let count = line.rsplit(' ').next()?.parse().ok()?;
+            Some((le, count))
+        })
+        .collect();
+    buckets.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let total = buckets.last()?.1;
+    if total <= 0.0 {
+        return None;
+    }
+    buckets
+        .iter()
+        .find(|(_, cumulative)| *cumulative >= q * total)
+        .map(|(le, _)| *le)
+}
+
 /// A fresh id for a run's user keys.
 pub fn run_id(name: &str) -> String {
     format!("rel-{name}-{:08x}", rand::random::<u32>())

@@ -13,7 +13,7 @@ use sightline_proto::v1::{Search, event::Kind};
 use sightline_tests::{
     collector::{batch, client, request},
     kafka::bootstrap,
-    reliability::{CollectorProcess, Load, env_secs, quantile, report, run_id},
+    reliability::{CollectorProcess, Load, env_secs, histogram_quantile, quantile, report, run_id},
 };
 
 const MAX_IN_FLIGHT: &str = "32";
@@ -106,6 +106,21 @@ async fn twice_the_capacity_is_shed_quickly() -> anyhow::Result<()> {
         let _ = task.await;
     }
     let seen = std::mem::take(&mut *seen.lock().unwrap_or_else(|e| e.into_inner()));
+    // The collector's own clock: what a request costs it, free of the load generator's
+    // CPU queueing on the same two cores.
+    let metrics = collector.metrics().await?;
+    let server_q = |outcome: &str, q: f64| {
+        histogram_quantile(
+            &metrics,
+            "sightline_collector_batch_request_duration_seconds",
+            &format!("outcome=\"{outcome}\""),
+            q,
+        )
+        .map_or(f64::NAN, |s| s * 1000.0)
+    };
+    let (server_refused_p50, server_refused_p99) =
+        (server_q("refused", 0.5), server_q("refused", 0.99));
+    let (server_ok_p50, server_ok_p99) = (server_q("accepted", 0.5), server_q("accepted", 0.99));
     let accepted = seen.statuses.get(&200).copied().unwrap_or(0);
     let refused: u64 = [429, 503].iter().filter_map(|s| seen.statuses.get(s)).sum();
     let ok_p99 = quantile(&seen.ok_ms, 0.99);
@@ -121,6 +136,8 @@ async fn twice_the_capacity_is_shed_quickly() -> anyhow::Result<()> {
              offered={rate:.0}req/s for {}s accepted={accepted} refused={refused} \
              statuses={:?} accepted_p50/p99={ok_p50:.0}/{ok_p99:.0}ms \
              refused_p50/p99={refused_p50:.0}/{refused_p99:.0}ms \
+             server_accepted_p50/p99<={server_ok_p50:.2}/{server_ok_p99:.2}ms \
+             server_refused_p50/p99<={server_refused_p50:.2}/{server_refused_p99:.2}ms \
              rss_max={rss_mib}MiB (limit {RSS_LIMIT_MIB}) max_in_flight={MAX_IN_FLIGHT}",
             capacity * 20.0,
             offered_for.as_secs(),
@@ -129,12 +146,19 @@ async fn twice_the_capacity_is_shed_quickly() -> anyhow::Result<()> {
     );
     anyhow::ensure!(refused > 0, "the excess is refused: {:?}", seen.statuses);
     anyhow::ensure!(accepted > 0, "work still gets done");
-    // On a shared 2-core machine with the load generator on the same cores, absolute
-    // times mostly measure CPU queueing; what must hold is that a refusal costs much
-    // less than the work it avoids, and nothing waits unboundedly.
+    // On a shared 2-core machine with the load generator on the same cores, client-side
+    // times mostly measure CPU queueing (a refusal's p50 seen by the client was once 11 ms
+    // against 9 ms for accepted requests). What must hold is that, by the collector's
+    // own clock, a refusal costs much less than the work it avoids, and that nothing
+    // waits unboundedly on either side.
     anyhow::ensure!(
-        refused_p50 < ok_p50,
-        "refusals are cheaper than accepted requests: p50 {refused_p50:.0} vs {ok_p50:.0} ms"
+        server_refused_p50 < server_ok_p50,
+        "refusals are cheaper than accepted requests (server side): p50 <= \
+         {server_refused_p50:.2} vs <= {server_ok_p50:.2} ms"
+    );
+    anyhow::ensure!(
+        server_refused_p99 < 50.0,
+        "refusals are quick (server side): p99 <= {server_refused_p99:.2} ms"
     );
     anyhow::ensure!(
         refused_p99 < 1_000.0,

@@ -1,6 +1,6 @@
 //! Request dispatch: `/v1/batch` (POST, OPTIONS), `/healthz`, `/readyz`, `/metrics`.
 
-use std::{convert::Infallible, net::IpAddr, sync::Arc};
+use std::{convert::Infallible, net::IpAddr, sync::Arc, time::Instant};
 
 use bytes::Bytes;
 use http::{HeaderValue, Method, Request, StatusCode, header};
@@ -81,6 +81,7 @@ where
     B: Body<Data = Bytes> + Unpin,
     B::Error: std::fmt::Display,
 {
+    let started = Instant::now();
     let origin = origin_of(&request);
     let (parts, body) = request.into_parts();
     // Shed load before reading the body: a bounded number of requests hold memory.
@@ -124,6 +125,9 @@ where
             }
         }
     }
+    state
+        .metrics
+        .observe_batch_duration(outcome.result.is_ok(), started.elapsed().as_secs_f64());
     response
 }
 
