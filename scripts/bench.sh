@@ -23,6 +23,8 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 repo=$(pwd)
+# shellcheck source=scripts/lib.sh
+source scripts/lib.sh
 
 export KAFKA_PORT=${KAFKA_PORT:-19492}
 http_port=${BENCH_HTTP_PORT:-19480}
@@ -48,7 +50,6 @@ die() { printf 'bench: %s\n' "$*" >&2; exit 1; }
 for tool in cargo java node npm curl; do
   command -v "$tool" >/dev/null || die "$tool is required (see README: toolchain)"
 done
-port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 for port in "$http_port" "$collector_port"; do
   port_free "$port" || die "port $port is in use; choose others with BENCH_HTTP_PORT=… BENCH_COLLECTOR_PORT=…"
 done
@@ -66,21 +67,6 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-stop_pid() { # pid [seconds to wait before SIGKILL, default 10]
-  local pid=$1
-  kill -TERM "$pid" 2>/dev/null || return 0
-  for _ in $(seq 1 $(( ${2:-10} * 10 ))); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-  kill -KILL "$pid" 2>/dev/null || true
-  wait "$pid" 2>/dev/null || true
-}
-
-wait_http() { # url seconds
-  for _ in $(seq 1 $(( $2 * 10 ))); do
-    curl -sf -o /dev/null "$1" && return 0
-    sleep 0.1
-  done
-  return 1
-}
 
 # A JSON number from a loadgen/kafka-ceiling report (serde_json pretty output).
 json_number() { sed -n "s/^  \"$2\": \([0-9.eE+-]*\),\{0,1\}$/\1/p" "$1" | head -1; }
@@ -146,7 +132,7 @@ step "HTTP ceiling: bare hyper server, closed loop ($sweep connections)"
 "$bin/http-ceiling" --listen "127.0.0.1:$http_port" >"$out/http-ceiling.log" 2>&1 &
 http_pid=$!
 pids+=("$http_pid")
-wait_http "http://127.0.0.1:$http_port/" 10 || warn "http-ceiling did not answer"
+http_ready "http://127.0.0.1:$http_port/" 10 || warn "http-ceiling did not answer"
 http_watch=(--watch "http-ceiling=$http_pid")
 saturate "HTTP ceiling" http-ceiling "http://127.0.0.1:$http_port/v1/batch" "${http_watch[@]}"
 saturate "HTTP ceiling, gzip" http-ceiling-gzip "http://127.0.0.1:$http_port/v1/batch" --gzip "${http_watch[@]}"
@@ -164,7 +150,7 @@ collector_pid=$!
 pids+=("$collector_pid")
 collector_url="http://127.0.0.1:$collector_port/v1/batch"
 collector_watch=(--watch "collector=$collector_pid" "${broker_watch[@]}")
-if wait_http "http://127.0.0.1:$collector_port/readyz" 30; then
+if http_ready "http://127.0.0.1:$collector_port/readyz" 30; then
   for variant in plain gzip; do
     suffix= gzip_flag=()
     if [ "$variant" = gzip ]; then suffix=-gzip gzip_flag=(--gzip); fi
@@ -208,7 +194,7 @@ profile_collector() { # idle|loaded
     >"$out/callgrind-collector-$mode.log" 2>&1 &
   pid=$!
   pids+=("$pid")
-  if wait_http "http://127.0.0.1:$collector_port/readyz" 60 && [ "$mode" = loaded ]; then
+  if http_ready "http://127.0.0.1:$collector_port/readyz" 60 && [ "$mode" = loaded ]; then
     "$bin/loadgen" --target "$collector_url" --closed --concurrency 8 --max-requests 300 --duration 120 --warmup 0 \
       --forwarded-for 4096 --label "callgrind load" --json "$out/callgrind-load.json" || warn "callgrind load failed"
   fi

@@ -7,6 +7,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 repo=$(pwd)
+# shellcheck source=scripts/lib.sh
+source scripts/lib.sh
 
 export KAFKA_PORT=${KAFKA_PORT:-9092}
 collector_port=${COLLECTOR_PORT:-8080}
@@ -22,7 +24,6 @@ die() { printf 'demo: %s\n' "$*" >&2; exit 1; }
 for tool in cargo node npm java curl; do
   command -v "$tool" >/dev/null || die "$tool is required (see README: toolchain)"
 done
-port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 for port in "$collector_port" "$demo_port"; do
   port_free "$port" || die "port $port is in use; choose others with COLLECTOR_PORT=… DEMO_PORT=…"
 done
@@ -47,11 +48,7 @@ interrupted=no
 trap 'exit 130' INT TERM
 
 wait_http() { # url seconds name
-  for _ in $(seq 1 $(( $2 * 5 ))); do
-    curl -fsS -o /dev/null "$1" 2>/dev/null && return 0
-    sleep 0.2
-  done
-  die "$3 did not answer on $1 within $2 s (log: $logs)"
+  http_ready "$1" "$2" || die "$3 did not answer on $1 within $2 s (log: $logs)"
 }
 
 step "build the SDK (make sdk)"

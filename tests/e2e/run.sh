@@ -9,6 +9,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 repo=$(pwd)
+# shellcheck source=scripts/lib.sh
+source scripts/lib.sh
 artifacts=$repo/tests/artifacts
 mkdir -p "$artifacts"
 # Bounds the Playwright part; the whole script should stay under ~4 minutes on 2 cores.
@@ -59,11 +61,7 @@ log "installing node packages (tests/e2e, demo-site) and building the Vite page"
 
 free_port() { node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'; }
 wait_http() { # url seconds name
-  for _ in $(seq 1 $(( $2 * 5 ))); do
-    curl -fsS -o /dev/null "$1" 2>/dev/null && return 0
-    sleep 0.2
-  done
-  log "$3 did not answer on $1 within $2 s"; return 1
+  http_ready "$1" "$2" || { log "$3 did not answer on $1 within $2 s"; return 1; }
 }
 
 collector_port=$(free_port)
