@@ -14,7 +14,7 @@ demo: ## run Kafka, the collector and the demo site on this machine
 test: ## every test: lint, unit, golden vectors, Kafka integration, browser, end to end
 	@scripts/test.sh
 
-test-reliability: ## zero-data-loss proofs: Kafka outage, SIGKILL, SIGTERM, spool cap, load shedding (~6 min)
+test-reliability: ## zero-data-loss proofs: Kafka outage, SIGKILL, SIGTERM, spool cap, load shedding, browser queue across a collector outage (~9 min)
 	@scripts/test-reliability.sh
 
 fuzz-smoke: ## short cargo-fuzz run of every collector fuzz target (nightly; installs cargo-fuzz)

@@ -11,13 +11,16 @@
 #   shedding     2x capacity: quick 429/503, bounded p99, RSS under a limit
 #   crash     2  SIGKILL while Kafka is down, restart: zero loss
 #   outage    1  broker stopped for SIGHTLINE_OUTAGE_S (60) s under load: zero loss
-#   browser   5  (to come with the SDK's durable queue: a Playwright session across a
-#                collector outage and a reload; add its command to run_browser below)
+#   browser   5  Playwright session (real Chromium, built SDK) while the collector is
+#                SIGKILLed for SIGHTLINE_PROOF5_OUTAGE_S (120) s, with a page reload in the
+#                outage: every captured event in Kafka, the SDK's queue under its cap
+#                (tests/browser/proof5-browser.mjs)
 #
 # It starts its own broker (KAFKA_PORT, default 19592), stops and starts it with
 # `scripts/kafka.sh stop|start` for the outages (storage kept), and takes it down at the
-# end. Environment: SIGHTLINE_OUTAGE_S (60), SIGHTLINE_RELIABILITY_PROFILE (release|debug,
-# default release), SIGHTLINE_RELIABILITY_TIMEOUT_S per proof (600).
+# end. Environment: SIGHTLINE_OUTAGE_S (60), SIGHTLINE_PROOF5_OUTAGE_S (120),
+# SIGHTLINE_RELIABILITY_PROFILE (release|debug, default release), SIGHTLINE_RELIABILITY_TIMEOUT_S
+# per proof (600).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -66,8 +69,16 @@ order=(sigterm cap shedding crash outage browser)
 failed=()
 for proof in "${order[@]}"; do
   if [ "$proof" = browser ]; then
-    step "proof 5 (browser durable queue): not implemented yet — added with the SDK's queue"
-    echo "proof5_browser               NOT RUN (waits for the SDK's durable queue)" >>"$summary"
+    step "proof: browser (tests/browser/proof5-browser.mjs, outage ${SIGHTLINE_PROOF5_OUTAGE_S:-120} s)"
+    scripts/kafka.sh start
+    # The SDK package and the tail (reads Kafka back) must exist; the batch recorder serves the page.
+    [ -f sdk-wasm/pkg/package.json ] || SDK_SIZE_GATE=ratchet scripts/build-sdk.sh
+    cargo build --quiet -p sightline-tail -p sightline-tests --bin batch-recorder
+    if ! SIGHTLINE_TAIL=$PWD/target/debug/sightline-tail timeout --signal=TERM --kill-after=30 "$per_proof_timeout" \
+        node tests/browser/proof5-browser.mjs; then
+      failed+=("browser")
+      echo "browser FAILED" >>"$summary"
+    fi
     continue
   fi
   test=${test_of[$proof]:-}

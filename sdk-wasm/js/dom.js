@@ -33,7 +33,9 @@ export function start(callback, intervalMs, ads) {
   listen(d, 'mouseout', true, function (e) { fire(3, e.relatedTarget); });
   listen(w, 'popstate', false, function () { fire(4); });
   listen(d, 'visibilitychange', false, function () { fire(6, null, [+d.hidden]); });
-  listen(w, 'pagehide', false, function () { fire(7); });
+  // The drain lock is released with the page anyway (Web Locks); a lease record is not.
+  listen(w, 'pagehide', false, function () { fire(7); release(); });
+  listen(w, 'online', false, function () { fire(16); });
   listen(w, 'focus', false, function () { fire(8); });
   listen(w, 'blur', false, function () { fire(9); });
   var h = w.history;
@@ -169,19 +171,11 @@ function cookie(key, value, age) {
 
 /**
  * localStorage, falling back to a cookie (op 1) when it is unavailable.
- * op: 0 get, 1 set (cookie fallback), 2 set (storage only), 3 remove (both), 4 remove
- * (storage only), 5 remove and return every value whose key starts with `key` (joined by ',').
+ * op: 0 get, 1 set (cookie fallback), 2 set (storage only), 3 remove (both).
  */
 export function store(op, key, value) {
-  var s = null;
-  try { s = w.localStorage; } catch (x) {}
+  var s = ls();
   try {
-    if (op == 5) {
-      var keys = [], values = [];
-      for (var i = 0; s && i < s.length; i++) if (s.key(i).indexOf(key) == 0) keys.push(s.key(i));
-      keys.forEach(function (k) { values.push(s.getItem(k)); s.removeItem(k); });
-      return values.join(',');
-    }
     if (s) {
       if (op == 0) return s.getItem(key);
       if (op < 3) return s.setItem(key, value), null;
@@ -200,6 +194,146 @@ export function store(op, key, value) {
   if (op == 3) cookie(key, '', 0);
   return null;
 }
+
+function ls() { try { return w.localStorage; } catch (x) {} }
+
+// ---- The durable queue of undelivered batches (issue 8) ----
+// IndexedDB database 'sightline', store 'q': autoIncrement keys (oldest first), values
+// {b: bytes, n: length}. Where IndexedDB is missing or fails, and at page hide (only a
+// synchronous write is sure to land before the page goes), localStorage records
+// 'sl_b.<ms><random>' hold the bytes as a latin-1 string (in memory, `N`, when localStorage
+// is unavailable too). Each store has a byte cap; the oldest records are evicted first and
+// counted (localStorage 'sl_qe', console in debug mode). Every tab of the site shares the
+// queue, one at a time drains it (Web Lock 'sightline-queue', else a 30 s lease 'sl_ql'), and
+// a record is deleted only when the wasm says it was delivered (or refused for good).
+var db, Qcap, Qdebug, Qheld, Qlease, Qcur, Qbody, N = {}, Qready = Promise.resolve();
+
+function lsKeys() {
+  var s = ls(), k = Object.keys(N);
+  try { for (var i = 0; i < s.length; i++) k.push(s.key(i)); } catch (x) {}
+  return k.filter(function (x) { return x.indexOf('sl_b.') == 0; }).sort();
+}
+function lsGet(k) { try { return k in N ? N[k] : ls().getItem(k); } catch (x) { return null; } }
+function lsDel(k) { delete N[k]; try { ls().removeItem(k); } catch (x) {} }
+
+/** Removes the oldest of `list` ([key, bytes], oldest first) until `add` more bytes fit. */
+function evict(list, add, cap, remove) {
+  var total = add, gone = 0, s = ls();
+  list.forEach(function (r) { total += r[1]; });
+  for (; total > cap && gone < list.length; gone++) total -= list[gone][1], remove(list[gone][0]);
+  if (gone) {
+    try { s.setItem('sl_qe', +s.getItem('sl_qe') + gone); } catch (x) {}
+    Qdebug && log('queue full, evicted ' + gone);
+  }
+}
+
+function lsPut(bytes) {
+  var v = String.fromCharCode.apply(null, bytes), k = 'sl_b.' + Date.now() + Math.random();
+  evict(lsKeys().map(function (x) { return [x, (lsGet(x) || '').length]; }), v.length, Math.min(Qcap, 131072), lsDel);
+  try { ls().setItem(k, v); } catch (x) { N[k] = v; }
+}
+
+function idbPut(bytes) {
+  try {
+    var t = db.transaction('q', 'readwrite'), st = t.objectStore('q'), keys = st.getAllKeys(), all = st.getAll();
+    all.onsuccess = function () {
+      evict(keys.result.map(function (k, i) { return [k, all.result[i].n]; }), bytes.length, Qcap,
+        function (k) { st.delete(k); });
+      st.add({ b: bytes, n: bytes.length });
+    };
+    t.onabort = function () { lsPut(bytes); }; // quota, closed database: localStorage instead
+  } catch (x) { lsPut(bytes); }
+}
+
+/** Hands the oldest record (IndexedDB first, then localStorage) to the wasm: on(17). */
+function oldest() {
+  function done(key, bytes) {
+    Qcur = key; Qbody = bytes;
+    bytes || release();
+    fire(17);
+  }
+  function fromLs() {
+    var k = lsKeys()[0], v = k && lsGet(k);
+    done(k, v == null ? null : Uint8Array.from(v, function (c) { return c.charCodeAt(0); }));
+  }
+  try {
+    var r = db.transaction('q').objectStore('q').openCursor();
+    r.onsuccess = function () { var c = r.result; c ? done(c.key, c.value.b) : fromLs(); };
+    r.onerror = fromLs;
+  } catch (x) { fromLs(); }
+}
+
+/** Runs `then` holding the drain lock; when another tab holds it, tells the wasm "nothing". */
+function lock(then) {
+  var s = ls(), t = Date.now(), n = navigator.locks;
+  Qbody = null;
+  if (Qheld) {
+    try { Qlease && s.setItem('sl_ql', t + 3e4); } catch (x) {}
+    return then();
+  }
+  if (n) try {
+    return n.request('sightline-queue', { ifAvailable: true }, function (l) {
+      if (!l) return fire(17);
+      return new Promise(function (r) { Qheld = r; then(); });
+    }).catch(function () { fire(17); });
+  } catch (x) {} // e.g. SecurityError in an opaque origin: the lease below
+  function take() {
+    Qheld = function () { try { Qlease = 0; s.removeItem('sl_ql'); } catch (x) {} };
+    then();
+  }
+  try {
+    if (+s.getItem('sl_ql') > t) return fire(17);
+    var mine = '' + (t + 3e4 + Math.random());
+    s.setItem('sl_ql', mine);
+    // Tabs that both saw no lease both wrote one: the last write wins once every tab sees it.
+    return setTimeout(function () { s.getItem('sl_ql') == mine ? (Qlease = 1, take()) : fire(17); }, 50);
+  } catch (x) {}
+  take(); // no localStorage: nothing to share with other tabs
+}
+
+function release() { Qheld && Qheld(); Qheld = null; }
+
+/**
+ * The durable queue (see above). op: 0 open (`a` byte cap, `b` debug), 1 put `body` (`a` 1:
+ * the page is going away, write synchronously), 2 hand out the oldest record, on(17) follows
+ * (`a` 1: first delete the one handed out before: delivered), 3 release the drain lock (the
+ * record stays), 4 delete everything, 5 the bytes handed out (null: empty, or another tab drains).
+ */
+export function queue(op, body, a, b) {
+  // Never throws into the wasm (it cannot unwind): a failed write is a lost batch, not a stuck SDK.
+  try {
+    if (op == 0) {
+      Qcap = a; Qdebug = b;
+      // Drains wait for this (bounded: a blocked open falls back to localStorage after 3 s).
+      Qready = new Promise(function (done) {
+        try {
+          var r = w.indexedDB.open('sightline', 1);
+          r.onupgradeneeded = function () { r.result.createObjectStore('q', { autoIncrement: true }); };
+          r.onsuccess = function () { db = r.result; done(); };
+          r.onerror = done;
+          setTimeout(done, 3e3);
+        } catch (x) { done(); }
+      });
+    }
+    // The bytes are a view into wasm memory: copy them before an async write.
+    if (op == 1) body = body.slice(), a || !db ? lsPut(body) : idbPut(body);
+    if (op == 2) {
+      if (a && Qcur != null) typeof Qcur == 'string' ? lsDel(Qcur) : idbDel(Qcur);
+      Qcur = null;
+      // Async: the answer, on(17), must not re-enter the current wasm call.
+      Qready.then(function () { lock(oldest); });
+    }
+    if (op == 3) release();
+    if (op == 4) {
+      release();
+      lsKeys().forEach(lsDel);
+      try { db.transaction('q', 'readwrite').objectStore('q').clear(); } catch (x) {}
+    }
+    if (op == 5) return Qbody;
+  } catch (x) {}
+}
+
+function idbDel(k) { try { db.transaction('q', 'readwrite').objectStore('q').delete(k); } catch (x) {} }
 
 /**
  * POSTs `body` as text/plain: sendBeacon (`beacon`, true when accepted) or fetch with
@@ -230,7 +364,8 @@ function list(v) { return Array.isArray(v) ? v.filter(function (x) { return type
  * `init` options flattened: returns the strings (collector, siteKey, consent, adSelector,
  * dataAttributes, queryAllowlist; '\u0002' = missing or not a string) joined by '\u0000',
  * and leaves the numbers in `A` (NaN = missing): debug, clicks, scroll, hovers, ads,
- * elementText, hoverMs, maxEvents, maxBytes, flushIntervalMs, respectDoNotTrack, sampleRate.
+ * elementText, hoverMs, maxEvents, maxBytes, flushIntervalMs, respectDoNotTrack, sampleRate,
+ * queue.maxBytes.
  */
 export function config(o) {
   o = o && typeof o == 'object' ? o : {};
@@ -238,7 +373,8 @@ export function config(o) {
   var b = o.batch && typeof o.batch == 'object' ? o.batch : {};
   A = [flag(o.debug), flag(a.clicks), flag(a.scroll), flag(a.hovers), flag(a.ads),
     flag(a.elementText), num(a.hoverMs), num(b.maxEvents), num(b.maxBytes),
-    num(b.flushIntervalMs), flag(o.respectDoNotTrack), num(o.sampleRate)];
+    num(b.flushIntervalMs), flag(o.respectDoNotTrack), num(o.sampleRate),
+    num(o.queue && o.queue.maxBytes)];
   return [str(o.collector), str(o.siteKey), str(o.consent), str(o.adSelector),
     list(o.dataAttributes), list(o.queryAllowlist)].join('\u0000');
 }

@@ -74,3 +74,38 @@ export function kindOf(event) {
   const [name] = Object.keys(kind);
   return name;
 }
+
+/**
+ * What the SDK's durable queue holds in `page`'s origin: IndexedDB record sizes (null when
+ * the database is absent or unusable), localStorage record sizes, and the evicted count.
+ * Call it only after the SDK has opened its database (opening it first would create it
+ * without the store).
+ */
+export async function queueState(page) {
+  return page.evaluate(() => new Promise((resolve) => {
+    const local = Object.keys(localStorage).filter((k) => k.startsWith('sl_b.')).sort().map((k) => localStorage.getItem(k).length);
+    const evicted = Number(localStorage.getItem('sl_qe') || 0);
+    const done = (idb) => resolve({ idb, ls: local, evicted, bytes: (idb || []).reduce((a, b) => a + b, 0) + local.reduce((a, b) => a + b, 0) });
+    if (!window.indexedDB) return done(null);
+    const open = indexedDB.open('sightline', 1);
+    open.onerror = () => done(null);
+    open.onsuccess = () => {
+      const db = open.result;
+      try {
+        const all = db.transaction('q').objectStore('q').getAll();
+        all.onsuccess = () => { db.close(); done(all.result.map((r) => r.n)); };
+        all.onerror = () => { db.close(); done(null); };
+      } catch { db.close(); done(null); }
+    };
+  }));
+}
+
+/** Polls `check()` until it returns a truthy value or `timeoutMs` passes (then returns the last value). */
+export async function until(check, timeoutMs = 10_000, stepMs = 100) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value || Date.now() > deadline) return value;
+    await new Promise((r) => setTimeout(r, stepMs));
+  }
+}

@@ -19,8 +19,13 @@ pub const FLUSH_INTERVAL_RANGE: (u32, u32) = (250, 600_000);
 pub const DEFAULT_HOVER_MS: u32 = 500;
 /// Closed batches kept in memory while consent is pending.
 pub const MAX_OUTBOX_BATCHES: usize = 20;
-/// Bytes of undelivered batches kept for retry (and mirrored to localStorage).
-pub const DEFAULT_RETRY_BYTES: usize = 128 * 1024;
+/// Bytes of undelivered batches kept in the durable queue (IndexedDB) by default
+/// (`queue.maxBytes`); the oldest are evicted, and counted, beyond it.
+pub const DEFAULT_RETRY_BYTES: usize = 1024 * 1024;
+/// Allowed range for `queue.maxBytes`: at least one full batch, at most 64 MiB. The
+/// localStorage fallback keeps at most 128 KiB of it (`js/dom.js`): that storage is
+/// small, synchronous and shared with the host page.
+pub const RETRY_BYTES_RANGE: (usize, usize) = (64 * 1024, 64 * 1024 * 1024);
 /// Limits on what host code can put into an event through the API.
 pub const MAX_NAME_BYTES: usize = 128;
 pub const MAX_VALUE_BYTES: usize = 512;
@@ -76,6 +81,7 @@ pub struct Config {
     pub data_attributes: Vec<String>,
     /// Query parameters kept in URLs; `*` at the end is a prefix match.
     pub query_allowlist: Vec<String>,
+    /// Byte cap of the durable queue of undelivered batches (`queue.maxBytes`).
     pub retry_bytes: usize,
 }
 

@@ -1,108 +1,62 @@
-//! Batches waiting for another delivery attempt. Bounded in bytes (oldest evicted first,
-//! counted) and serializable to a string, so the browser layer can mirror it into
-//! localStorage and deliver it on the next page load. The durable IndexedDB store of
-//! issue 8 replaces only that mirror; this queue's rules stay.
+//! Batches on their way out, and when to try again after a failure.
+//!
+//! A batch that could not be delivered leaves the page's memory for the durable queue
+//! (IndexedDB, else localStorage; `web::storage`), which every tab of the site shares and
+//! one tab at a time drains, oldest first. This module is the policy both sides follow:
+//! one backoff for the page (consecutive failures, reset by any answer of the collector),
+//! and while it runs, fresh batches go to the queue instead of the network.
 
-use alloc::{string::String, vec::Vec};
+use alloc::vec::Vec;
 
-use super::hex;
+use super::backoff::{self, Outcome};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Pending {
     /// Request body without `sent_at_ms` (see `batch::stamp`).
     pub body: Vec<u8>,
-    /// Delivery attempts made so far.
-    pub attempts: u32,
-    /// Not to be retried before this time (ms, same clock as the caller's `now`).
-    pub due_ms: f64,
+    /// Read from the durable queue: deleted there once the collector took it.
+    pub stored: bool,
 }
 
-#[derive(Debug)]
-pub struct RetryQueue {
-    /// Oldest first (a plain Vec: the queue is short and VecDeque costs ~1 KB of wasm).
-    items: Vec<Pending>,
-    bytes: usize,
-    max_bytes: usize,
-    /// Batches evicted to stay under `max_bytes`.
-    pub evicted: u32,
+/// What to do with a batch after its request ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Next {
+    /// Delivered (2xx): a stored batch is deleted from the queue and the next one is read.
+    Done,
+    /// Refused for good (4xx other than 408/429; counted): dropped like a delivered one,
+    /// retrying would not help.
+    Rejected,
+    /// Keep it (a fresh batch goes to the durable queue) and drain again after this many ms.
+    RetryIn(u64),
 }
 
-impl RetryQueue {
-    pub fn new(max_bytes: usize) -> RetryQueue {
-        RetryQueue {
-            items: Vec::new(),
-            bytes: 0,
-            max_bytes,
-            evicted: 0,
+/// Consecutive failed requests of this page; their count sets the backoff.
+#[derive(Debug, Default)]
+pub struct Backoff {
+    pub failures: u32,
+}
+
+impl Backoff {
+    /// Counts a failed request (also one that could not start); the delay before the next.
+    pub fn failed(&mut self, jitter: f64, retry_after_ms: Option<u64>) -> u64 {
+        self.failures = self.failures.saturating_add(1);
+        backoff::delay_ms(self.failures, jitter, retry_after_ms)
+    }
+
+    /// Classifies an answer (`None`: network error). `jitter` in 0..1, `retry_after_ms`
+    /// from the collector's `Retry-After`.
+    pub fn next(&mut self, status: Option<u16>, jitter: f64, retry_after_ms: Option<u64>) -> Next {
+        let outcome = backoff::classify(status);
+        if outcome == Outcome::Retry {
+            return Next::RetryIn(self.failed(jitter, retry_after_ms));
         }
-    }
-
-    pub fn len(&self) -> usize {
-        self.items.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.items.is_empty()
-    }
-
-    /// Queues a batch, evicting the oldest ones while over the byte cap. A batch larger
-    /// than the whole cap is itself evicted.
-    pub fn push(&mut self, pending: Pending) {
-        self.bytes += pending.body.len();
-        self.items.push(pending);
-        while self.bytes > self.max_bytes && !self.items.is_empty() {
-            let old = self.items.remove(0);
-            self.bytes -= old.body.len();
-            self.evicted = self.evicted.saturating_add(1);
+        // The collector answered: it is reachable again.
+        self.failures = 0;
+        if outcome == Outcome::Rejected {
+            Next::Rejected
+        } else {
+            Next::Done
         }
-    }
-
-    /// Removes and returns the batches due at `now_ms`, oldest first.
-    pub fn take_due(&mut self, now_ms: f64) -> Vec<Pending> {
-        let mut due = Vec::new();
-        self.bytes = 0;
-        for pending in core::mem::take(&mut self.items) {
-            if pending.due_ms <= now_ms {
-                due.push(pending);
-            } else {
-                self.bytes += pending.body.len();
-                self.items.push(pending);
-            }
-        }
-        due
-    }
-
-    /// Earliest due time of the waiting batches.
-    pub fn next_due(&self) -> Option<f64> {
-        self.items.iter().map(|p| p.due_ms).reduce(f64::min)
-    }
-
-    pub fn clear(&mut self) {
-        self.items.clear();
-        self.bytes = 0;
-    }
-
-    /// Bodies as comma-separated hex (attempt counts restart on the next page load).
-    pub fn serialize(&self) -> String {
-        let mut out = String::new();
-        for (index, pending) in self.items.iter().enumerate() {
-            if index > 0 {
-                out.push(',');
-            }
-            out.push_str(&hex::encode(&pending.body));
-        }
-        out
-    }
-
-    /// Bodies read back from [`RetryQueue::serialize`]; malformed entries are skipped.
-    pub fn parse(stored: &str) -> Vec<Vec<u8>> {
-        let mut bodies = Vec::new();
-        for part in super::text::parts(stored, b',') {
-            if let Some(body) = hex::decode(part).filter(|body| !body.is_empty()) {
-                bodies.push(body);
-            }
-        }
-        bodies
     }
 }
 
@@ -110,54 +64,22 @@ impl RetryQueue {
 mod tests {
     use super::*;
 
-    fn pending(len: usize, due_ms: f64) -> Pending {
-        Pending {
-            body: alloc::vec![len as u8; len],
-            attempts: 1,
-            due_ms,
-        }
+    #[test]
+    fn failures_grow_the_delay_until_the_collector_answers() {
+        let mut b = Backoff::default();
+        assert_eq!(b.next(None, 0.0, None), Next::RetryIn(500));
+        assert_eq!(b.next(Some(503), 0.0, None), Next::RetryIn(1_000));
+        assert_eq!(b.next(Some(429), 1.0, Some(30_000)), Next::RetryIn(30_000));
+        assert_eq!(b.failures, 3);
+        assert_eq!(b.next(Some(204), 0.0, None), Next::Done);
+        assert_eq!(b.failures, 0);
+        assert_eq!(b.next(Some(408), 0.0, None), Next::RetryIn(500));
     }
 
     #[test]
-    fn evicts_oldest_over_the_byte_cap() {
-        let mut queue = RetryQueue::new(10);
-        queue.push(pending(4, 0.0));
-        queue.push(pending(5, 0.0));
-        assert_eq!((queue.len(), queue.evicted), (2, 0));
-        queue.push(pending(3, 0.0));
-        assert_eq!((queue.len(), queue.evicted), (2, 1));
-        queue.push(pending(11, 0.0));
-        assert_eq!((queue.len(), queue.evicted), (0, 4));
-    }
-
-    #[test]
-    fn hands_out_only_due_batches() {
-        let mut queue = RetryQueue::new(100);
-        queue.push(pending(1, 10.0));
-        queue.push(pending(2, 30.0));
-        queue.push(pending(3, 20.0));
-        assert_eq!(queue.next_due(), Some(10.0));
-        let due = queue.take_due(20.0);
-        assert_eq!(due.iter().map(|p| p.body.len()).collect::<Vec<_>>(), [1, 3]);
-        assert_eq!(queue.len(), 1);
-        assert_eq!(queue.next_due(), Some(30.0));
-    }
-
-    #[test]
-    fn survives_a_round_trip_through_storage() {
-        let mut queue = RetryQueue::new(100);
-        queue.push(pending(2, 0.0));
-        queue.push(Pending {
-            body: alloc::vec![0xab, 0x01],
-            attempts: 3,
-            due_ms: 5.0,
-        });
-        let stored = queue.serialize();
-        assert_eq!(stored, "0202,ab01");
-        assert_eq!(
-            RetryQueue::parse(&stored),
-            [alloc::vec![2, 2], alloc::vec![0xab, 1]]
-        );
-        assert_eq!(RetryQueue::parse("zz,,0a"), [alloc::vec![10]]);
+    fn a_permanent_refusal_is_done_and_resets() {
+        let mut b = Backoff { failures: 5 };
+        assert_eq!(b.next(Some(400), 0.5, None), Next::Rejected);
+        assert_eq!(b.failures, 0);
     }
 }

@@ -99,6 +99,9 @@ fn read_config(options: &JsValue) -> Option<Config> {
     if let Some(rate) = number(11) {
         cfg.sample_rate = clamp(rate, (0.0, 1.0));
     }
+    if let Some(n) = number(12) {
+        cfg.retry_bytes = clamp(n as usize, config::RETRY_BYTES_RANGE);
+    }
     if let Some(selector) = given(ad_selector) {
         cfg.ad_selector = selector.into();
     }
@@ -165,6 +168,9 @@ export interface SightlineConfig {
   siteKey: string;
   autocapture?: { clicks?: boolean; scroll?: boolean; hovers?: boolean; ads?: boolean; hoverMs?: number; elementText?: boolean };
   batch?: { maxEvents?: number; maxBytes?: number; flushIntervalMs?: number };
+  /** Durable queue of undelivered batches (IndexedDB, else localStorage): byte cap,
+   *  default 1 MiB (65536..67108864); the oldest batches are evicted first, and counted. */
+  queue?: { maxBytes?: number };
   consent?: ConsentState;
   respectDoNotTrack?: boolean;
   /** Share of visitors tracked (0..1), stable per visitor. */

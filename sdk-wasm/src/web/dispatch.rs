@@ -23,6 +23,10 @@ const TIMER: u32 = 12;
 const DELIVERY: u32 = 13;
 const INTERSECTION: u32 = 14;
 const MUTATION: u32 = 15;
+/// The network came back (`online`): drain the durable queue now, not after the backoff.
+const QUEUE_READY: u32 = 16;
+/// The durable queue handed out its oldest batch (or nothing), see `storage::queue`.
+const QUEUE_BATCH: u32 = 17;
 
 pub fn dispatch(kind: u32, target: JsValue) {
     with_sdk(|sdk| handle(sdk, kind, &target));
@@ -63,6 +67,8 @@ fn handle(sdk: &mut Sdk, kind: u32, target: &JsValue) {
         }
         INTERSECTION => ads::on_entry(sdk, target, &Args::read()),
         MUTATION => ads::on_mutations(sdk),
+        QUEUE_READY => sdk.on_retry_timer(),
+        QUEUE_BATCH => sdk.on_queued_batch(),
         _ => {}
     }
 }

@@ -37,6 +37,8 @@ extern "C" {
     pub fn rand() -> Vec<u8>;
     /// Storage operations, see `web::storage`.
     pub fn store(op: u32, key: &str, value: &str) -> Option<String>;
+    /// The durable queue of undelivered batches, see `storage::queue`.
+    pub fn queue(op: u32, body: &[u8], a: f64, b: f64) -> Option<Vec<u8>>;
     pub fn send(url: &str, body: &[u8], request_id: u32, beacon: bool) -> bool;
     pub fn log(message: &str);
     pub fn config(options: &JsValue) -> String;

@@ -19,11 +19,10 @@ use core::cell::RefCell;
 use wasm_bindgen::{JsValue, closure::Closure};
 
 use crate::core::{
-    backoff,
     batch::{BatchQueue, Header, Limits},
     config::{self, Config, Consent},
     event::{Context, Identity, Kind, Navigation, Pairs, encode_event, set_pair},
-    retry::{Pending, RetryQueue},
+    retry::{Backoff, Next, Pending},
     scroll::ScrollDepth,
     session::Session,
     url,
@@ -41,8 +40,6 @@ pub mod timers {
 const KEY_ANONYMOUS_ID: &str = "sl_aid";
 const KEY_SESSION: &str = "sl_sid";
 const KEY_OPT_OUT: &str = "sl_optout";
-/// Prefix of the per-tab retry queue keys ("sl_q." + page session id).
-const KEY_RETRY_PREFIX: &str = "sl_q.";
 
 /// The one SDK instance of the page. A plain static (the wasm build is no_std, so no
 /// `thread_local!`): wasm32-unknown-unknown without the atomics feature has exactly one
@@ -79,12 +76,12 @@ pub struct Sdk {
     page_key: String,
     context: Context,
     queue: BatchQueue,
-    retry: RetryQueue,
     /// Batches to send, oldest first, and the one request in flight.
     ready: Vec<Pending>,
     inflight: Option<(u32, Pending)>,
-    /// Whether storage currently holds unconfirmed batches of this page.
-    stored: bool,
+    backoff: Backoff,
+    /// This tab holds the durable queue's drain lock (see `storage::queue`).
+    draining: bool,
     next_request_id: u32,
     retry_timer: Option<i32>,
     send_scheduled: bool,
@@ -153,10 +150,10 @@ impl Sdk {
             page_key: String::new(),
             context: Default::default(),
             queue: BatchQueue::new(cfg.site_key.clone(), limits),
-            retry: RetryQueue::new(cfg.retry_bytes),
             ready: Vec::new(),
             inflight: None,
-            stored: false,
+            backoff: Backoff::default(),
+            draining: false,
             next_request_id: 1,
             retry_timer: None,
             send_scheduled: false,
@@ -283,28 +280,39 @@ impl Sdk {
         if self.consent != Consent::Granted {
             return;
         }
+        self.take_sealed();
+        self.pump();
+    }
+
+    /// Moves the closed batches to the ready list (fresh: not in the durable queue).
+    fn take_sealed(&mut self) {
         for sealed in self.queue.take_outbox() {
             self.ready.push(Pending {
                 body: sealed.body,
-                attempts: 0,
-                due_ms: 0.0,
+                stored: false,
             });
         }
-        self.pump();
     }
 
     /// Sends the oldest ready batch when nothing is in flight. One request at a time keeps
     /// batches in order, uses one connection, and fits the browser's 64 KB keepalive budget,
-    /// so the request survives a navigation that follows right after it.
+    /// so the request survives a navigation that follows right after it. While a backoff
+    /// runs (the collector failed), fresh batches go to the durable queue instead: the
+    /// drain sends them, oldest first, when the backoff ends.
     fn pump(&mut self) {
         while self.inflight.is_none() && !self.ready.is_empty() {
             let pending = self.ready.remove(0);
+            if self.retry_timer.is_some() && !pending.stored {
+                storage::queue::put(&pending.body, false);
+                continue;
+            }
             let request_id = self.next_request_id;
             self.next_request_id = self.next_request_id.wrapping_add(1);
             if transport::fetch(&self.endpoint, &pending.body, request_id) {
                 self.inflight = Some((request_id, pending));
             } else {
-                self.retry_later(pending, None);
+                let delay_ms = self.backoff.failed(self.random.unit(), None);
+                self.failed(pending, delay_ms);
             }
         }
     }
@@ -317,103 +325,85 @@ impl Sdk {
             self.inflight = Some((request_id, pending));
             return;
         }
-        match backoff::classify(delivery.status) {
-            backoff::Outcome::Delivered => {
-                if self.stored {
-                    self.persist_retry();
+        let next = self
+            .backoff
+            .next(delivery.status, self.random.unit(), delivery.retry_after_ms);
+        match next {
+            Next::RetryIn(delay_ms) => self.failed(pending, delay_ms),
+            Next::Done | Next::Rejected => {
+                if let Some(timer) = self.retry_timer.take() {
+                    env::clear_timeout(timer);
+                }
+                if next == Next::Rejected {
+                    self.rejected = self.rejected.saturating_add(1);
+                    env::report(
+                        self.cfg.debug,
+                        "collector rejected a batch (4xx); not retried",
+                    );
+                }
+                if pending.stored {
+                    storage::queue::next(true);
+                } else {
+                    // The collector takes batches: deliver what waits in the queue now.
+                    self.drain();
                 }
             }
-            backoff::Outcome::Rejected => {
-                self.rejected = self.rejected.saturating_add(1);
-                env::report(
-                    self.cfg.debug,
-                    "collector rejected a batch (4xx); not retried",
-                );
-            }
-            backoff::Outcome::Retry => self.retry_later(pending, delivery.retry_after_ms),
         }
         self.pump();
     }
 
-    fn retry_later(&mut self, mut pending: Pending, retry_after_ms: Option<u64>) {
-        pending.attempts = pending.attempts.saturating_add(1);
-        let delay = backoff::delay_ms(pending.attempts, self.random.unit(), retry_after_ms);
-        pending.due_ms = env::now_ms() + delay as f64;
-        self.retry.push(pending);
-        self.persist_retry();
-        self.arm_retry_timer();
-    }
-
-    fn arm_retry_timer(&mut self) {
+    /// A request failed (network, 408, 429, 5xx) or could not start: a fresh batch goes to
+    /// the durable queue, a stored one stays there (its drain lock is given back for
+    /// another tab or a later attempt), and the drain resumes after `delay_ms`.
+    fn failed(&mut self, pending: Pending, delay_ms: u64) {
+        if pending.stored {
+            self.draining = false;
+            storage::queue::release();
+        } else {
+            storage::queue::put(&pending.body, false);
+        }
         if let Some(timer) = self.retry_timer.take() {
             env::clear_timeout(timer);
         }
-        let Some(due) = self.retry.next_due() else {
-            return;
-        };
-        self.retry_timer = env::set_timeout(due - env::now_ms(), timers::RETRY, 0);
+        self.retry_timer = env::set_timeout(delay_ms as f64, timers::RETRY, 0);
     }
 
+    /// The backoff ended, or the network came back (`online`): drain, then send what is ready.
     fn on_retry_timer(&mut self) {
-        self.retry_timer = None;
-        self.send_due_retries();
+        if let Some(timer) = self.retry_timer.take() {
+            env::clear_timeout(timer);
+        }
+        self.drain();
+        self.pump();
     }
 
-    fn send_due_retries(&mut self) {
-        if self.consent != Consent::Granted || self.blocked {
+    /// Starts handing out the durable queue's batches (oldest first) unless this tab is
+    /// already at it; another tab holding the drain lock makes it a no-op.
+    fn drain(&mut self) {
+        if self.draining || self.consent != Consent::Granted || self.blocked {
             return;
         }
-        let due = self.retry.take_due(env::now_ms());
-        self.ready.extend(due);
-        self.pump();
-        self.arm_retry_timer();
+        self.draining = true;
+        storage::queue::next(false);
     }
 
-    /// Mirrors everything not yet confirmed (waiting retries and requests in flight) into
-    /// localStorage, so a page unload or a crash does not lose it. At-least-once: a batch
-    /// whose response was lost is sent again; consumers deduplicate by event id.
-    fn persist_retry(&mut self) {
-        let mut key = String::from(KEY_RETRY_PREFIX);
-        key.push_str(&self.page_session_id);
-        let mut stored = self.retry.serialize();
-        let inflight = self
-            .inflight
-            .as_ref()
-            .map(|(_, p)| ::core::slice::from_ref(p));
-        for pending in self.ready.iter().chain(inflight.unwrap_or_default()) {
-            if !stored.is_empty() {
-                stored.push(',');
+    /// The queue handed out its oldest batch (sent before anything fresh), or nothing.
+    fn on_queued_batch(&mut self) {
+        match storage::queue::taken() {
+            Some(body) if self.draining => {
+                self.ready.insert(0, Pending { body, stored: true });
+                self.pump();
             }
-            stored.push_str(&crate::core::hex::encode(&pending.body));
-        }
-        if stored.is_empty() {
-            storage::remove_local(&key);
-        } else {
-            storage::set_local(&key, &stored);
-        }
-        self.stored = !stored.is_empty();
-    }
-
-    /// Picks up batches earlier page loads (or closed tabs) could not deliver.
-    #[inline(never)]
-    fn adopt_stored_retries(&mut self) {
-        let now = env::now_ms();
-        // Several stored queues come back joined by ',', the separator of one queue.
-        for body in RetryQueue::parse(&storage::take_prefixed(KEY_RETRY_PREFIX)) {
-            self.retry.push(Pending {
-                body,
-                attempts: 0,
-                due_ms: now,
-            });
-        }
-        if !self.retry.is_empty() {
-            self.persist_retry();
-            self.arm_retry_timer();
+            Some(_) => storage::queue::release(),
+            None => self.draining = false,
         }
     }
 
-    /// Page hidden (`final_hide` = pagehide: the page view ends too). Everything closed
-    /// goes out by beacon; what is still unconfirmed is mirrored to storage.
+    /// Page hidden (`final_hide` = pagehide: the page view ends too). Closed batches go out
+    /// by beacon, or to the durable queue while the collector is failing (a beacon cannot
+    /// report a failure); at pagehide that write is synchronous (localStorage), and so is
+    /// the copy of a fresh request still in flight (sent again later if its answer is lost:
+    /// at-least-once, consumers deduplicate by event id).
     fn on_hide(&mut self, final_hide: bool) {
         if final_hide {
             self.end_page_view();
@@ -425,23 +415,32 @@ impl Sdk {
             return;
         }
         self.queue.seal();
-        for sealed in self.queue.take_outbox() {
-            self.ready.push(Pending {
-                body: sealed.body,
-                attempts: 0,
-                due_ms: 0.0,
-            });
-        }
-        // The page may be gone in a moment: hand every ready batch to the browser now.
-        // What it refuses (beacon quota) stays in `ready` and is mirrored to storage.
-        let ready = core::mem::take(&mut self.ready);
-        for pending in ready {
-            if !transport::beacon(&self.endpoint, &pending.body) {
+        self.take_sealed();
+        let failing = self.retry_timer.is_some();
+        for pending in core::mem::take(&mut self.ready) {
+            if pending.stored {
+                // Still in the queue; nothing to save.
                 self.ready.push(pending);
+            } else if failing || !transport::beacon(&self.endpoint, &pending.body) {
+                storage::queue::put(&pending.body, final_hide);
             }
         }
-        self.persist_retry();
+        if final_hide {
+            self.save_unsent();
+        }
+        // Only stored batches can be left: a hidden tab keeps draining.
         self.pump();
+    }
+
+    /// Before the page or the SDK goes away: what exists only in memory (fresh ready
+    /// batches, a fresh request in flight) is written to the queue synchronously.
+    fn save_unsent(&mut self) {
+        let inflight = self.inflight.as_ref().map(|(_, p)| p);
+        for pending in self.ready.iter().chain(inflight) {
+            if !pending.stored {
+                storage::queue::put(&pending.body, true);
+            }
+        }
     }
 
     pub fn set_consent(&mut self, consent: Consent) {
@@ -449,7 +448,7 @@ impl Sdk {
         match consent {
             Consent::Granted => {
                 self.flush();
-                self.send_due_retries();
+                self.drain();
             }
             Consent::Pending => {}
             Consent::Denied => self.forget(),
@@ -459,12 +458,12 @@ impl Sdk {
     /// Drops everything captured and not yet delivered.
     fn forget(&mut self) {
         self.queue.clear();
-        self.retry.clear();
         self.ready.clear();
         self.inflight = None;
+        self.draining = false;
         self.hovering = None;
         self.ads.clear();
-        self.persist_retry();
+        storage::queue::clear();
     }
 
     pub fn set_opt_out(&mut self, opted_out: bool) {
@@ -514,6 +513,7 @@ impl Sdk {
 
     fn detach(&mut self) {
         js::stop();
+        storage::queue::release();
         if let Some(timer) = self.retry_timer.take() {
             env::clear_timeout(timer);
         }
@@ -538,7 +538,10 @@ pub fn start(cfg: Config) {
     with_sdk(|sdk| {
         sdk.attach();
         sdk.start_page_view(Navigation::Load);
-        sdk.adopt_stored_retries();
+        // Batches earlier page loads (or other tabs) could not deliver, as soon as
+        // IndexedDB is open (or failed to: then localStorage).
+        storage::queue::open(sdk.cfg.retry_bytes, sdk.cfg.debug);
+        sdk.drain();
     });
 }
 
@@ -549,16 +552,10 @@ pub fn stop() {
         sdk.end_page_view();
         sdk.queue.seal();
         if sdk.consent == Consent::Granted {
-            for sealed in sdk.queue.take_outbox() {
-                sdk.ready.push(Pending {
-                    body: sealed.body,
-                    attempts: 0,
-                    due_ms: 0.0,
-                });
-            }
+            sdk.take_sealed();
             sdk.pump();
+            sdk.save_unsent();
         }
-        sdk.persist_retry();
         sdk.detach();
     });
     if let Ok(mut slot) = SDK.0.try_borrow_mut() {

@@ -13,8 +13,6 @@ const GET: u32 = 0;
 const SET_WITH_COOKIE: u32 = 1;
 const SET_LOCAL: u32 = 2;
 const REMOVE: u32 = 3;
-const REMOVE_LOCAL: u32 = 4;
-const TAKE_PREFIXED: u32 = 5;
 
 pub fn get(key: &str) -> Option<String> {
     js::store(GET, key, "")
@@ -39,17 +37,55 @@ pub fn remove(key: &str) {
     js::store(REMOVE, key, "");
 }
 
-/// Removes and returns (joined by ',') every localStorage value whose key starts with
-/// `prefix` (retry queues left by earlier page loads or other tabs of this site).
-pub fn take_prefixed(prefix: &str) -> String {
-    js::store(TAKE_PREFIXED, prefix, "").unwrap_or_default()
-}
+/// The durable queue of undelivered batches (issue 8), kept by `js/dom.js`: IndexedDB,
+/// else localStorage (else memory), shared by the site's tabs, capped in bytes with the
+/// oldest batches evicted first and counted. One tab at a time drains it (Web Lock, else a
+/// lease record), and a batch leaves it only after the collector answered 2xx or refused
+/// it for good. Redelivery after a lost answer is possible; event ids make it idempotent.
+pub mod queue {
+    use alloc::vec::Vec;
 
-/// localStorage only (for data too large or too frequent for a cookie).
-pub fn set_local(key: &str, value: &str) {
-    js::store(SET_LOCAL, key, value);
-}
+    use super::js;
 
-pub fn remove_local(key: &str) {
-    js::store(REMOVE_LOCAL, key, "");
+    const OPEN: u32 = 0;
+    const PUT: u32 = 1;
+    const NEXT: u32 = 2;
+    const RELEASE: u32 = 3;
+    const CLEAR: u32 = 4;
+    const BODY: u32 = 5;
+
+    /// Opens IndexedDB with the queue's byte cap (async; drains wait for it, and use
+    /// localStorage when it fails).
+    pub fn open(max_bytes: usize, debug: bool) {
+        js::queue(OPEN, &[], max_bytes as f64, debug as u8 as f64);
+    }
+
+    /// Keeps `body` for a later attempt. `at_exit`: the page is going away, so only a
+    /// synchronous write (localStorage) is sure to land.
+    pub fn put(body: &[u8], at_exit: bool) {
+        js::queue(PUT, body, at_exit as u8 as f64, 0.0);
+    }
+
+    /// Takes the drain lock (when no other tab holds it) and hands out the oldest batch:
+    /// `QUEUE_BATCH` follows, read it with [`taken`]. `delivered`: first delete the batch
+    /// handed out before.
+    pub fn next(delivered: bool) {
+        js::queue(NEXT, &[], delivered as u8 as f64, 0.0);
+    }
+
+    /// The batch handed out by [`next`]; `None` when the queue is empty or another tab
+    /// drains it (the lock is then already released).
+    pub fn taken() -> Option<Vec<u8>> {
+        js::queue(BODY, &[], 0.0, 0.0)
+    }
+
+    /// Gives the drain lock back; the batch handed out stays queued.
+    pub fn release() {
+        js::queue(RELEASE, &[], 0.0, 0.0);
+    }
+
+    /// Deletes every queued batch (consent denied, opt-out).
+    pub fn clear() {
+        js::queue(CLEAR, &[], 0.0, 0.0);
+    }
 }
