@@ -52,7 +52,7 @@ wait_http() { # url seconds name
 }
 
 step "build the SDK (make sdk)"
-SDK_SIZE_GATE=ratchet scripts/build-sdk.sh  # see RATCHET_BYTES in build-sdk.sh (issue 4)
+scripts/build-sdk.sh
 
 step "build the collector and sightline-tail (debug build: fast to compile, plenty for a demo)"
 cargo build -p sightline-collector -p sightline-tail

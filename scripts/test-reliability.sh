@@ -72,7 +72,7 @@ for proof in "${order[@]}"; do
     step "proof: browser (tests/browser/proof5-browser.mjs, outage ${SIGHTLINE_PROOF5_OUTAGE_S:-120} s)"
     scripts/kafka.sh start
     # The SDK package and the tail (reads Kafka back) must exist; the batch recorder serves the page.
-    [ -f sdk-wasm/pkg/package.json ] || SDK_SIZE_GATE=ratchet scripts/build-sdk.sh
+    [ -f sdk-wasm/pkg/package.json ] || scripts/build-sdk.sh
     cargo build --quiet -p sightline-tail -p sightline-tests --bin batch-recorder
     if ! SIGHTLINE_TAIL=$PWD/target/debug/sightline-tail timeout --signal=TERM --kill-after=30 "$per_proof_timeout" \
         node tests/browser/proof5-browser.mjs; then

@@ -2,8 +2,9 @@
 // ~140 web-sys bindings. It only attaches listeners, reads a few numbers or strings per
 // call and starts requests/timers; every decision (what to record, batching, encoding,
 // sessions, selectors, viewability, consent, retries) is made in Rust. Every DOM event and
-// timer reaches the wasm through one function, `on(kind, target)`; numbers travel in `A`,
-// which the wasm reads with `nums(0)`. Nothing here throws into the host page.
+// timer reaches the wasm through one function, `on(kind, target)` (the wasm export
+// `__dispatch`, see `start`); numbers travel in `A`, which the wasm reads with `nums(0)`.
+// Nothing here throws into the host page.
 var w = window, d = document, on = null, A = [], L = [], H = [], T = new Set(), io, mo, iv, S = [];
 
 // Dispatch kinds (must match `web::dispatch::Kind` in Rust).
@@ -23,8 +24,11 @@ function listen(target, name, capture, handler) {
 }
 
 /** Attaches every listener, the history hooks, the flush interval and the ad observers. */
-export function start(callback, intervalMs, ads) {
-  on = callback;
+export function start(intervalMs, ads) {
+  // The glue's wrapper of the wasm export `dispatch`: tools/inline-dom.mjs folds this file
+  // into the glue, where it is in scope (standalone, as in the wasm unit tests, `start` is
+  // never called).
+  on = __dispatch;
   listen(d, 'click', true, function (e) {
     fire(0, element(e.target), [e.pageX, e.pageY, e.clientX, e.clientY, e.button]);
   });

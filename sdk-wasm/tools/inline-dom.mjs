@@ -24,6 +24,11 @@ const bindings = found.map(([, clause]) => {
   throw new Error(`unexpected import of js/dom.js: ${clause}`);
 });
 const block = `const __dom = (function () {\n${body}\nreturn { ${exported.join(', ')} };\n})();\n${bindings.join('\n')}\n`;
+// The wasm export `__dispatch` (web::dispatch) is what dom.js calls for every event; it is
+// made module-private here, so the package's API stays the documented exports.
+const dispatchExport = /^export function __dispatch\(/m;
+if (!dispatchExport.test(glue)) throw new Error('the glue has no export __dispatch (web::dispatch)');
+glue = glue.replace(dispatchExport, 'function __dispatch(');
 let first = true;
 glue = glue.replace(importLine, () => (first ? ((first = false), block) : ''));
 writeFileSync(gluePath, glue);

@@ -50,7 +50,7 @@ if [ -z "${SIGHTLINE_KAFKA:-}" ]; then
     scripts/kafka.sh up
   fi
 fi
-[ -f sdk-wasm/pkg/package.json ] || SDK_SIZE_GATE=ratchet scripts/build-sdk.sh
+[ -f sdk-wasm/pkg/package.json ] || scripts/build-sdk.sh
 
 log "building the collector and sightline-tail"
 cargo build --quiet -p sightline-collector -p sightline-tail

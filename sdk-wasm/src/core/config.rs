@@ -35,6 +35,27 @@ pub const MAX_TEXT_BYTES: usize = 64;
 /// Default ad slot selector (issue 5).
 pub const DEFAULT_AD_SELECTOR: &str = "[data-ad-slot]";
 
+/// Default `dataAttributes` and `queryAllowlist`, in the form [`list`] reads (the same
+/// parser as the `init` options, instead of a second, iterator-built copy in the wasm).
+pub const DEFAULT_DATA_ATTRIBUTES: &str =
+    "track\u{1}ad-slot\u{1}ad-creative\u{1}ad-campaign\u{1}ad-placement";
+pub const DEFAULT_QUERY_ALLOWLIST: &str = "utm_*";
+
+/// A list of names joined by '\u{1}' (how `js/dom.js` passes string arrays): empty names
+/// skipped, at most [`MAX_PROPERTIES`].
+pub fn list(joined: &str) -> Vec<String> {
+    let mut list = Vec::new();
+    for item in super::text::parts(joined, 1) {
+        if list.len() == MAX_PROPERTIES {
+            break;
+        }
+        if !item.is_empty() {
+            list.push(String::from(item));
+        }
+    }
+    list
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Consent {
     /// Capture and send.
@@ -104,17 +125,8 @@ impl Default for Config {
             debug: false,
             hover_ms: DEFAULT_HOVER_MS,
             element_text: false,
-            data_attributes: [
-                "track",
-                "ad-slot",
-                "ad-creative",
-                "ad-campaign",
-                "ad-placement",
-            ]
-            .into_iter()
-            .map(String::from)
-            .collect(),
-            query_allowlist: alloc::vec!["utm_*".into()],
+            data_attributes: list(DEFAULT_DATA_ATTRIBUTES),
+            query_allowlist: list(DEFAULT_QUERY_ALLOWLIST),
             retry_bytes: DEFAULT_RETRY_BYTES,
         }
     }

@@ -8,8 +8,8 @@ const DIGITS: &[u8; 16] = b"0123456789abcdef";
 pub fn encode(bytes: &[u8]) -> String {
     let mut out = String::with_capacity(bytes.len() * 2);
     for byte in bytes {
-        out.push(DIGITS[usize::from(byte >> 4)] as char);
-        out.push(DIGITS[usize::from(byte & 0x0f)] as char);
+        super::text::push_ascii(&mut out, DIGITS[usize::from(byte >> 4)]);
+        super::text::push_ascii(&mut out, DIGITS[usize::from(byte & 0x0f)]);
     }
     out
 }

@@ -61,7 +61,7 @@ pub fn push_u64(out: &mut String, mut value: u64) {
         }
     }
     for digit in digits.iter().take(len).rev() {
-        out.push(*digit as char);
+        super::text::push_ascii(out, *digit);
     }
 }
 

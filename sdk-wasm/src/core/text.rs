@@ -2,6 +2,16 @@
 //! UTF-8 char searcher (~0.7 KB of wasm); an ASCII byte never occurs inside a multi-byte
 //! UTF-8 sequence, so its position is always a char boundary and a byte scan is enough.
 
+use alloc::string::String;
+
+/// Appends an ASCII byte. `String::push(char)` of a char the compiler cannot prove to be
+/// ASCII (a digit read from a table or an array) inlines the multi-byte UTF-8 branch at the
+/// call site; masked to 7 bits it is a plain byte push (callers pass ASCII only).
+#[inline(always)]
+pub fn push_ascii(out: &mut String, byte: u8) {
+    out.push(char::from(byte & 0x7f));
+}
+
 /// `s.split_once(sep)` for an ASCII `sep`.
 pub fn cut(s: &str, sep: u8) -> Option<(&str, &str)> {
     let index = s.bytes().position(|byte| byte == sep)?;

@@ -21,23 +21,16 @@ fn bounded(text: &str, max: usize) -> String {
 /// What `js/dom.js`'s `config` puts in place of a missing or non-string option.
 const MISSING: &str = "\u{2}";
 
+/// One message for `init({ consent })` and `consent(state)`.
+const CONSENT_STATES: &str = "consent must be 'granted', 'pending' or 'denied'";
+
 /// A string option, if it was given as a string.
 fn given(text: &str) -> Option<&str> {
     (text != MISSING).then_some(text)
 }
 
 fn string_list(text: &str) -> Option<Vec<String>> {
-    let text = given(text)?;
-    let mut list = Vec::new();
-    for item in crate::core::text::parts(text, 1) {
-        if list.len() == config::MAX_PROPERTIES {
-            break;
-        }
-        if !item.is_empty() {
-            list.push(String::from(item));
-        }
-    }
-    Some(list)
+    Some(config::list(given(text)?))
 }
 
 /// Reads `init({...})`, flattened by `js/dom.js` into strings and numbers (NaN = not
@@ -89,10 +82,7 @@ fn read_config(options: &JsValue) -> Option<Config> {
     if let Some(consent) = given(consent) {
         match Consent::parse(consent) {
             Some(consent) => cfg.consent = consent,
-            None => env::report(
-                cfg.debug,
-                "consent must be 'granted', 'pending' or 'denied'",
-            ),
+            None => env::report(cfg.debug, CONSENT_STATES),
         }
     }
     cfg.respect_do_not_track = flag(10, false);
@@ -124,11 +114,13 @@ fn entries(value: &JsValue) -> Option<Vec<(String, u8, String, f64)>> {
         let Some((head, text)) = crate::core::text::cut(record, 0) else {
             continue;
         };
-        let mut chars = head.chars();
-        let Some(kind) = chars.next() else { continue };
+        // The type letter is ASCII (`js/dom.js`): byte 1 is a char boundary.
+        let (Some(&kind), Some(name)) = (head.as_bytes().first(), head.get(1..)) else {
+            continue;
+        };
         out.push((
-            bounded(chars.as_str(), config::MAX_NAME_BYTES),
-            kind as u8,
+            bounded(name, config::MAX_NAME_BYTES),
+            kind,
             bounded(text, config::MAX_VALUE_BYTES),
             numbers.get(index),
         ));
@@ -213,11 +205,9 @@ fn text_argument(value: &JsValue, non_empty: bool, message: &str) -> Option<Stri
 fn command(command: Command, first: &JsValue, second: &JsValue) {
     match command {
         Command::Identify => {
-            let Some(user_id) = text_argument(
-                first,
-                true,
-                "identify(userId, traits?): userId must be a non-empty string",
-            ) else {
+            let Some(user_id) =
+                text_argument(first, true, "identify: userId must be a non-empty string")
+            else {
                 return;
             };
             let Some(traits) = string_map(second) else {
@@ -229,10 +219,10 @@ fn command(command: Command, first: &JsValue, second: &JsValue) {
             Some(traits) => {
                 with_sdk(|sdk| sdk.set_traits(traits));
             }
-            None => env::report(debug(), "setTraits(traits): traits must be an object"),
+            None => env::report(debug(), "setTraits: traits must be an object"),
         },
         Command::SetExperiment => {
-            let message = "setExperiment(name, variant): both must be strings";
+            let message = "setExperiment: name and variant must be strings";
             let (Some(name), Some(variant)) = (
                 text_argument(first, false, message),
                 text_argument(second, false, message),
@@ -247,11 +237,8 @@ fn command(command: Command, first: &JsValue, second: &JsValue) {
             });
         }
         Command::Track => {
-            let Some(name) = text_argument(
-                first,
-                true,
-                "track(name, props?): name must be a non-empty string",
-            ) else {
+            let Some(name) = text_argument(first, true, "track: name must be a non-empty string")
+            else {
                 return;
             };
             let Some(properties) = properties(second) else {
@@ -265,11 +252,7 @@ fn command(command: Command, first: &JsValue, second: &JsValue) {
             });
         }
         Command::Search => {
-            let Some(query) = text_argument(
-                first,
-                false,
-                "search(query, resultsCount): query must be a string",
-            ) else {
+            let Some(query) = text_argument(first, false, "search: query must be a string") else {
                 return;
             };
             let results_count = second.as_f64().unwrap_or(0.0).clamp(0.0, u32::MAX as f64) as u32;
@@ -284,7 +267,7 @@ fn command(command: Command, first: &JsValue, second: &JsValue) {
             Some(state) => {
                 with_sdk(|sdk| sdk.set_consent(state));
             }
-            None => env::report(debug(), "consent(state): 'granted', 'pending' or 'denied'"),
+            None => env::report(debug(), CONSENT_STATES),
         },
     }
 }

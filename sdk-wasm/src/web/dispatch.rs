@@ -2,7 +2,7 @@
 //! (the numbers below, shared with that file) and an element or string, and leaves the
 //! event's numbers for `js::Args::read`.
 
-use wasm_bindgen::JsValue;
+use wasm_bindgen::prelude::*;
 
 use super::{Sdk, ads, capture, env, js::Args, timers, transport::Delivery, with_sdk};
 use crate::core::event::Navigation;
@@ -28,6 +28,11 @@ const QUEUE_READY: u32 = 16;
 /// The durable queue handed out its oldest batch (or nothing), see `storage::queue`.
 const QUEUE_BATCH: u32 = 17;
 
+/// A wasm export rather than a `Closure` handed to `js::start`: no closure table entry,
+/// drop shim or FinalizationRegistry glue. Its JS wrapper is not part of the package API:
+/// `tools/inline-dom.mjs` makes it module-private when it folds `js/dom.js` (which calls it)
+/// into the glue, and it is left out of the TypeScript declarations.
+#[wasm_bindgen(js_name = __dispatch, skip_typescript)]
 pub fn dispatch(kind: u32, target: JsValue) {
     with_sdk(|sdk| handle(sdk, kind, &target));
 }

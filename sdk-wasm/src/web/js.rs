@@ -8,8 +8,8 @@ use wasm_bindgen::prelude::*;
 #[wasm_bindgen(module = "/js/dom.js")]
 extern "C" {
     /// Attaches listeners, history hooks, the flush interval and (with `ads`) the observers;
-    /// every event then calls `callback(kind, target)` (see `dispatch`).
-    pub fn start(callback: &JsValue, interval_ms: u32, ads: bool);
+    /// every event then calls the export `dispatch::dispatch`.
+    pub fn start(interval_ms: u32, ads: bool);
     pub fn stop();
     /// 0: the numbers of the event being dispatched; 1: page metrics (see `Metrics`);
     /// 2: [page visible and focused, Do-Not-Track or GPC] as 0/1.

@@ -16,8 +16,6 @@ mod transport;
 use alloc::{string::String, vec::Vec};
 use core::cell::RefCell;
 
-use wasm_bindgen::{JsValue, closure::Closure};
-
 use crate::core::{
     batch::{BatchQueue, Header, Limits},
     config::{self, Config, Consent},
@@ -92,8 +90,6 @@ pub struct Sdk {
     pub scroll_frame_pending: bool,
     pub hovering: Option<Hovering>,
     pub ads: ads::Ads,
-    /// The one function `js/dom.js` calls for every event and timer (kept alive here).
-    dispatcher: Option<Closure<dyn Fn(u32, JsValue)>>,
 }
 
 impl Sdk {
@@ -163,7 +159,6 @@ impl Sdk {
             scroll_frame_pending: false,
             hovering: None,
             ads: ads::Ads::default(),
-            dispatcher: None,
             cfg,
         }
     }
@@ -500,15 +495,10 @@ impl Sdk {
         self.refresh_header();
     }
 
-    #[inline(never)]
+    /// Every event and timer then reaches `dispatch::dispatch`, which `js/dom.js` calls
+    /// directly (no closure object: see there).
     fn attach(&mut self) {
-        let dispatcher = Closure::<dyn Fn(u32, JsValue)>::new(dispatch::dispatch);
-        js::start(
-            dispatcher.as_ref(),
-            self.cfg.flush_interval_ms,
-            self.cfg.ads,
-        );
-        self.dispatcher = Some(dispatcher);
+        js::start(self.cfg.flush_interval_ms, self.cfg.ads);
     }
 
     fn detach(&mut self) {
