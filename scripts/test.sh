@@ -19,6 +19,9 @@ lint() {
   cargo fmt --all --check
   step "cargo clippy -D warnings"
   cargo clippy --workspace --all-targets --quiet -- -D warnings
+  step "cargo clippy -D warnings (the SDK for wasm32: as shipped, and with its browser tests)"
+  cargo clippy -p sightline-sdk --target wasm32-unknown-unknown --quiet -- -D warnings
+  cargo clippy -p sightline-sdk --target wasm32-unknown-unknown --features std --all-targets --quiet -- -D warnings
 }
 
 lint

@@ -7,6 +7,8 @@ mod ads;
 mod api;
 mod capture;
 mod dispatch;
+#[cfg(test)]
+mod dom_tests;
 mod element;
 mod env;
 mod js;
