@@ -158,8 +158,27 @@ pub enum Count {
 /// Costs that cut across the steps, worth naming in the findings.
 pub const NOTABLE: &[(&str, Count)] = &[
     (
-        "heap allocator (malloc, free, calloc, realloc)",
+        "heap allocator (glibc malloc/free for librdkafka, mimalloc for Rust)",
         Count::SelfOf(&[
+            // mimalloc, the collector's global allocator (and so of the ceiling's and
+            // hotpath's Rust code); librdkafka's C code keeps glibc malloc.
+            "mi_malloc",
+            "mi_malloc_aligned",
+            "mi_zalloc",
+            "mi_zalloc_aligned",
+            "mi_realloc_aligned",
+            "mi_free",
+            "mi_theap_malloc_aligned",
+            "mi_theap_malloc_zero_aligned_at_generic",
+            "mi_theap_malloc_zero_aligned_at_overalloc",
+            "_mi_theap_realloc_zero",
+            "_mi_page_malloc_zero",
+            "_mi_malloc_generic",
+            "_mi_page_free_collect",
+            "_mi_free_generic",
+            "mi_free_block_mt",
+            "mi_page_queue_find_free_ex",
+            "mi_bin",
             "malloc",
             "_int_malloc",
             "free",

@@ -589,8 +589,13 @@ pub fn findings(i: &Inputs) -> String {
         }
         let get = |prefix: &str| p.notable.iter().find(|n| n.name.starts_with(prefix));
         if let (Some(alloc), Some(mem)) = (get("heap allocator"), get("memset")) {
+            let how_much = if alloc.share + mem.share > 0.5 {
+                "most"
+            } else {
+                "much"
+            };
             out.push(format!(
-                "Across steps, the heap allocator is {:.0} % of all instructions and memset/memcpy {:.0} %: most of the cost is \
+                "Across steps, the heap allocator is {:.0} % of all instructions and memset/memcpy {:.0} %: {how_much} of the cost is \
                  moving and allocating bytes, not protobuf logic (varints: {:.0} %).",
                 alloc.share * 100.0,
                 mem.share * 100.0,

@@ -226,7 +226,7 @@ where
     let delivered = if records.is_empty() {
         Ok(())
     } else {
-        state.sink.deliver(records).await
+        state.sink.deliver(&records).await
     };
     match delivered {
         Ok(()) => state

@@ -4,11 +4,11 @@
 use std::{collections::BTreeMap, sync::Arc};
 
 use prost::Message;
-use sightline_proto::v1::EventKind;
+use sightline_proto::v1::{CollectedEvent, EventKind};
 
 use crate::{
     config::RoutingConfig,
-    payload::Processed,
+    payload::{AcceptedEvent, Processed},
     sinks::{Record, RecordHeaders},
 };
 
@@ -38,6 +38,80 @@ pub fn kind_name(kind: EventKind) -> &'static str {
         .iter()
         .find(|(k, _)| *k == kind)
         .map_or("unspecified", |(_, n)| n)
+}
+
+/// Encodes `CollectedEvent`s of one batch: the fields every event of the batch shares
+/// are encoded once, and each event's record is its own fields spliced around them.
+///
+/// The output is byte for byte what `CollectedEvent::encode_to_vec` gives for the full
+/// message (prost writes fields in field-number order and skips defaults; the tests
+/// check the equality): fields 1 `event` and 2 `kind`, then the shared fields 3–9 and
+/// 20 (`head`), then 21 `event_time_ms`, then the shared fields 22–25 (`tail`).
+pub struct CollectedEncoder {
+    head: Vec<u8>,
+    tail: Vec<u8>,
+}
+
+impl CollectedEncoder {
+    /// `shared` has `event`, `kind` and `event_time_ms` at their defaults (as
+    /// `Processed::shared`); they are ignored if not.
+    pub fn new(shared: &CollectedEvent) -> Self {
+        let tail = CollectedEvent {
+            client_sent_at_ms: shared.client_sent_at_ms,
+            client_ip: shared.client_ip.clone(),
+            user_agent: shared.user_agent.clone(),
+            collector_id: shared.collector_id.clone(),
+            ..Default::default()
+        }
+        .encode_to_vec();
+        let head = CollectedEvent {
+            client_sent_at_ms: 0,
+            client_ip: String::new(),
+            user_agent: String::new(),
+            collector_id: String::new(),
+            event: None,
+            kind: 0,
+            event_time_ms: 0,
+            ..shared.clone()
+        }
+        .encode_to_vec();
+        Self { head, tail }
+    }
+
+    /// The encoded `CollectedEvent` of `accepted` and the shared fields, in one
+    /// allocation of the exact size.
+    pub fn encode(&self, accepted: &AcceptedEvent) -> Vec<u8> {
+        use prost::encoding::{encoded_len_varint, int32, int64, message};
+        let event_len = accepted.event.encoded_len();
+        let kind_len = if accepted.kind != 0 {
+            int32::encoded_len(2, &accepted.kind)
+        } else {
+            0
+        };
+        let time_len = if accepted.event_time_ms != 0 {
+            int64::encoded_len(21, &accepted.event_time_ms)
+        } else {
+            0
+        };
+        let len = 1
+            + encoded_len_varint(event_len as u64)
+            + event_len
+            + kind_len
+            + self.head.len()
+            + time_len
+            + self.tail.len();
+        let mut out = Vec::with_capacity(len);
+        message::encode(1, &accepted.event, &mut out);
+        if kind_len > 0 {
+            int32::encode(2, &accepted.kind, &mut out);
+        }
+        out.extend_from_slice(&self.head);
+        if time_len > 0 {
+            int64::encode(21, &accepted.event_time_ms, &mut out);
+        }
+        out.extend_from_slice(&self.tail);
+        out
+    }
 }
 
 /// The resolved routing table.
@@ -87,17 +161,21 @@ impl Router {
     /// overflow topic without a key so one hot user cannot swamp one partition.
     pub fn route(&self, processed: &Processed, site: &str, overflow: bool) -> Vec<Record> {
         let mut records = Vec::with_capacity(processed.accepted.len() + processed.rejected.len());
-        for event in &processed.accepted {
-            let kind = EventKind::try_from(event.kind).unwrap_or(EventKind::Unspecified);
+        let encoder = CollectedEncoder::new(&processed.shared);
+        for accepted in &processed.accepted {
+            let kind = EventKind::try_from(accepted.kind).unwrap_or(EventKind::Unspecified);
             let (topic, key) = if overflow {
                 (self.overflow.clone(), None)
             } else {
-                (self.topic(event.kind).clone(), Some(event.user_key.clone()))
+                (
+                    self.topic(accepted.kind).clone(),
+                    Some(processed.shared.user_key.clone()),
+                )
             };
             records.push(Record {
                 topic,
                 key,
-                payload: event.encode_to_vec(),
+                payload: encoder.encode(accepted),
                 headers: RecordHeaders {
                     schema: SCHEMA_COLLECTED.into(),
                     kind: kind_name(kind).into(),
@@ -133,15 +211,19 @@ impl Router {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use sightline_proto::v1::{CollectedEvent, Identity, RejectedEvent};
+    use sightline_proto::v1::{Identity, RejectedEvent};
 
     fn processed() -> Processed {
         Processed {
-            accepted: vec![CollectedEvent {
+            accepted: vec![AcceptedEvent {
                 kind: EventKind::AdImpression as i32,
+                event: Default::default(),
+                event_time_ms: 1,
+            }],
+            shared: CollectedEvent {
                 user_key: "u1".into(),
                 ..Default::default()
-            }],
+            },
             rejected: vec![RejectedEvent {
                 reason: "missing_event_id".into(),
                 identity: Some(Identity {
@@ -200,6 +282,85 @@ mod tests {
         assert_eq!(records[1].headers.schema, SCHEMA_REJECTED);
         let decoded = CollectedEvent::decode(records[0].payload.as_slice()).unwrap();
         assert_eq!(decoded.user_key, "u1");
+    }
+
+    #[test]
+    fn spliced_encoding_equals_encoding_the_full_message() {
+        use crate::{config::LimitsConfig, payload::RequestFacts};
+        use sightline_proto::v1::{Batch, Click, Element, Event, PageContext, Search, event::Kind};
+        let now = 1_700_000_000_000;
+        let mut experiments = BTreeMap::new();
+        experiments.insert("checkout".to_owned(), "b".to_owned());
+        let batch = Batch {
+            site_key: "demo".into(),
+            sdk_version: "0.1.0".into(),
+            sent_at_ms: now - 500,
+            batch_seq: 7,
+            context: Some(PageContext {
+                url: "https://example.com/a?b=c".into(),
+                referrer: "https://search.example/".into(),
+                ..Default::default()
+            }),
+            identity: Some(Identity {
+                anonymous_id: "anon-1".into(),
+                user_id: "user-9".into(),
+                ..Default::default()
+            }),
+            experiments,
+            events: vec![
+                Event {
+                    event_id: vec![1; 16],
+                    client_ts_ms: now - 900,
+                    kind: Some(Kind::Click(Click {
+                        element: Some(Element {
+                            tag: "button".into(),
+                            selector: "main > button.buy".into(),
+                            ..Default::default()
+                        }),
+                        ..Default::default()
+                    })),
+                    ..Default::default()
+                },
+                Event {
+                    event_id: vec![2; 16],
+                    client_ts_ms: now - 500,
+                    kind: Some(Kind::Search(Search {
+                        query: "shoes".into(),
+                        results_count: 3,
+                    })),
+                    ..Default::default()
+                },
+            ],
+        };
+        let facts = RequestFacts {
+            received_at_ms: now,
+            client_ip: "203.0.113.0".into(),
+            user_agent: "Mozilla/5.0".into(),
+            collector_id: "c1".into(),
+        };
+        let processed = crate::payload::process(batch, &facts, &LimitsConfig::default());
+        assert_eq!(processed.accepted.len(), 2);
+        let records = Router::new(&RoutingConfig::default()).route(&processed, "demo", false);
+        for (index, record) in records.iter().enumerate() {
+            let full = processed.collected(index).unwrap();
+            assert_eq!(record.payload, full.encode_to_vec(), "event {index}");
+            assert_eq!(
+                CollectedEvent::decode(record.payload.as_slice()).unwrap(),
+                full
+            );
+        }
+        // Defaults (kind 0, time 0, nothing shared) are skipped exactly as prost does.
+        let bare = AcceptedEvent {
+            event: Event::default(),
+            kind: 0,
+            event_time_ms: 0,
+        };
+        let encoded = CollectedEncoder::new(&CollectedEvent::default()).encode(&bare);
+        let full = CollectedEvent {
+            event: Some(Event::default()),
+            ..Default::default()
+        };
+        assert_eq!(encoded, full.encode_to_vec());
     }
 
     #[test]

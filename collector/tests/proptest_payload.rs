@@ -3,8 +3,9 @@
 use proptest::prelude::*;
 use prost::Message;
 use sightline_collector::{
-    config::LimitsConfig,
+    config::{LimitsConfig, RoutingConfig},
     payload::{self, RequestFacts, validate::reason},
+    router::Router,
     sinks::{Record, RecordHeaders, spool::codec},
 };
 use sightline_proto::v1::{
@@ -146,7 +147,8 @@ proptest! {
             prop_assert!(rejected.event.is_some(), "the rejected event is kept");
         }
         let max_age_ms = 7 * 86_400_000;
-        for accepted in &out.accepted {
+        for index in 0..out.accepted.len() {
+            let accepted = out.collected(index).unwrap();
             let event = accepted.event.as_ref().unwrap();
             prop_assert_eq!(event.event_id.len(), 16);
             prop_assert!(event.kind.is_some());
@@ -154,6 +156,19 @@ proptest! {
             prop_assert!(accepted.event_time_ms <= NOW_MS + 300_000);
             prop_assert_eq!(&accepted.user_key, &identified);
             prop_assert!(!accepted.user_key.is_empty(), "no identity, no acceptance");
+        }
+    }
+
+    #[test]
+    fn records_hold_exactly_the_encoded_collected_event(b in batch()) {
+        let out = payload::process(b, &facts(), &limits());
+        let records = Router::new(&RoutingConfig::default()).route(&out, "demo", false);
+        prop_assert_eq!(records.len(), out.accepted.len() + out.rejected.len());
+        for (index, record) in records.iter().take(out.accepted.len()).enumerate() {
+            let full = out.collected(index).unwrap();
+            // Byte for byte what prost writes for the whole message, shared fields
+            // spliced in once per batch or not.
+            prop_assert_eq!(&record.payload, &full.encode_to_vec());
         }
     }
 

@@ -219,7 +219,8 @@ time (no coordinated omission), hdrhistogram percentiles.
 - **HTTP ceiling** (`http-ceiling`): bare hyper 1 server on the same runtime defaults that reads the body and \
 answers 204 — the most any hyper server takes from this load generator here.
 - **Kafka ceiling** (`kafka-ceiling`): raw rdkafka `FutureProducer` built with the collector's own \
-`client_config` from the same config file (acks=all, idempotence, lz4, linger 5 ms, murmur2_random) sending \
+`client_config` from the same config file (acks=all, idempotence, lz4, linger 5 ms, murmur2_random) and the \
+collector's global allocator (mimalloc for Rust allocations; librdkafka keeps glibc malloc in both) sending \
 exactly the records the collector produces for the same batches (its `decode` → `process` → `route`), \
 counting acknowledgements per second.
 - **Collector** runs with `bench/collector.toml` (defaults except no per-site cap); peak RSS is `VmHWM` \

@@ -24,6 +24,11 @@ use sightline_collector::{
 };
 use sightline_proto::v1::Batch;
 
+/// The collector's allocator (collector/src/main.rs), so this process compares like
+/// with like.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser, Debug)]
 #[command(about = "Fixed in-process workload through decode → validate → encode → produce")]
 struct Args {
@@ -104,7 +109,7 @@ fn main() -> anyhow::Result<()> {
             let records = stage_encode(&router, &processed, &site);
             records_total += records.len();
             if let Some(sink) = &sink {
-                deliveries.push(sink.deliver(records));
+                deliveries.push(async move { sink.deliver(&records).await });
                 while deliveries.len() >= args.concurrency.max(1) {
                     if let Some(Err(_)) = deliveries.next().await {
                         failures += 1;

@@ -29,6 +29,11 @@ use sightline_collector::{
 };
 use tokio::time::Instant;
 
+/// The collector's allocator (collector/src/main.rs), so this process compares like
+/// with like.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Longest run accepted, warm-up included.
 const MAX_RUN_S: u64 = 600;
 

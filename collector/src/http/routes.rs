@@ -240,7 +240,11 @@ mod tests {
             },
         };
         for _ in 0..6 {
-            state.sink.deliver(vec![record.clone()]).await.unwrap();
+            state
+                .sink
+                .deliver(std::slice::from_ref(&record))
+                .await
+                .unwrap();
         }
         let not_ready = readyz(&state);
         assert_eq!(not_ready.status(), StatusCode::SERVICE_UNAVAILABLE);

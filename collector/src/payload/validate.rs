@@ -86,9 +86,15 @@ impl Checker<'_> {
     }
     fn map(&self, field: &str, map: &BTreeMap<String, String>) -> Check {
         self.count(field, map.len())?;
+        // Field names are formatted only for a failing entry: the check runs for every
+        // event, the message almost never.
         for (key, value) in map {
-            self.name(&format!("{field} key"), key)?;
-            self.text(&format!("{field}[{key}]"), value)?;
+            if key.len() > self.limits.max_name_len {
+                self.name(&format!("{field} key"), key)?;
+            }
+            if value.len() > self.limits.max_string_len {
+                self.text(&format!("{field}[{key}]"), value)?;
+            }
         }
         Ok(())
     }
@@ -191,7 +197,9 @@ pub fn validate_event(event: &Event, limits: &LimitsConfig) -> Check {
             for property in &custom.properties {
                 c.name("custom.property key", &property.key)?;
                 if let Some(PropertyValue::StringValue(value)) = &property.value {
-                    c.text(&format!("custom.properties[{}]", property.key), value)?;
+                    if value.len() > limits.max_string_len {
+                        c.text(&format!("custom.properties[{}]", property.key), value)?;
+                    }
                 }
             }
             Ok(())

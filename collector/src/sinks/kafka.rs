@@ -123,10 +123,10 @@ fn headers(h: &RecordHeaders) -> OwnedHeaders {
 }
 
 impl Sink for KafkaSink {
-    fn deliver(&self, records: Vec<Record>) -> BoxFuture<'_, Result<(), SinkError>> {
+    fn deliver<'a>(&'a self, records: &'a [Record]) -> BoxFuture<'a, Result<(), SinkError>> {
         Box::pin(async move {
             let mut acks = Vec::with_capacity(records.len());
-            for record in &records {
+            for record in records {
                 let mut future_record = FutureRecord::<str, [u8]>::to(&record.topic)
                     .payload(&record.payload)
                     .headers(headers(&record.headers));

@@ -36,7 +36,7 @@ impl MemorySink {
 }
 
 impl Sink for MemorySink {
-    fn deliver(&self, records: Vec<Record>) -> BoxFuture<'_, Result<(), SinkError>> {
+    fn deliver<'a>(&'a self, records: &'a [Record]) -> BoxFuture<'a, Result<(), SinkError>> {
         Box::pin(async move {
             if self.failing.load(Ordering::SeqCst) {
                 return Err(SinkError::QueueFull);
@@ -45,7 +45,7 @@ impl Sink for MemorySink {
                 .records
                 .lock()
                 .map_err(|_| SinkError::Delivery("memory sink poisoned".into()))?;
-            stored.extend(records);
+            stored.extend_from_slice(records);
             Ok(())
         })
     }

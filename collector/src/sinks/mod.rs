@@ -94,8 +94,9 @@ impl SinkHealth {
 pub trait Sink: Send + Sync + 'static {
     /// Resolves `Ok` only once every record is durable. On `Err`, some records may
     /// still be delivered (the client retries: at-least-once, consumers deduplicate by
-    /// event id).
-    fn deliver(&self, records: Vec<Record>) -> BoxFuture<'_, Result<(), SinkError>>;
+    /// event id). Borrowed, so a caller still has the records when delivery fails or
+    /// times out (the spool then appends them) without copying them up front.
+    fn deliver<'a>(&'a self, records: &'a [Record]) -> BoxFuture<'a, Result<(), SinkError>>;
 
     fn health(&self) -> SinkHealth;
 

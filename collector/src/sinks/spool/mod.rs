@@ -193,11 +193,9 @@ fn lock_dir(dir: &Path) -> Result<File, SpoolOpenError> {
 }
 
 impl Sink for SpoolSink {
-    fn deliver(&self, records: Vec<Record>) -> BoxFuture<'_, Result<(), SinkError>> {
+    fn deliver<'a>(&'a self, records: &'a [Record]) -> BoxFuture<'a, Result<(), SinkError>> {
         Box::pin(async move {
             let count = records.len() as u64;
-            // Encoded before trying Kafka so a failed attempt can still be spooled.
-            let frames = codec::encode_frames(&records);
             let reason = match self.spool_reason() {
                 Some(reason) => reason,
                 None => {
@@ -213,7 +211,10 @@ impl Sink for SpoolSink {
                 }
             };
             self.shared.metrics.count_fallback(reason);
-            self.append(frames, count).await
+            // Framed only now: on the direct path (the common case) the records never
+            // touch the spool. The records are borrowed, so a failed or timed-out
+            // attempt still has them.
+            self.append(codec::encode_frames(records), count).await
         })
     }
 

@@ -103,7 +103,7 @@ pub async fn run(
         }
         let count = chunk.records.len() as u64;
         if count > 0 {
-            if let Err(err) = inner.deliver(chunk.records).await {
+            if let Err(err) = inner.deliver(&chunk.records).await {
                 shared.metrics.replay_failures.inc();
                 tracing::warn!(%err, ?backoff, "spool replay not acknowledged; retrying");
                 tokio::time::sleep(backoff).await;

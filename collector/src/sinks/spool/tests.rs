@@ -60,7 +60,10 @@ async fn healthy_inner_sink_is_used_directly() {
     let dir = tempfile::tempdir().unwrap();
     let inner = MemorySink::new();
     let spool = SpoolSink::open(&config(dir.path()), Arc::new(inner.clone())).unwrap();
-    spool.deliver((0..3).map(record).collect()).await.unwrap();
+    spool
+        .deliver(&(0..3).map(record).collect::<Vec<_>>())
+        .await
+        .unwrap();
     assert_eq!(inner.records().len(), 3);
     assert_eq!(segment_files(dir.path()), 0);
     assert!(spool.health().spool.is_some_and(|s| s.bytes == 0));
@@ -73,8 +76,8 @@ async fn outage_spools_then_replays_everything_in_order() {
     inner.set_failing(true);
     let spool = SpoolSink::open(&config(dir.path()), Arc::new(inner.clone())).unwrap();
     for chunk in 0..20 {
-        let records = (chunk * 10..chunk * 10 + 10).map(record).collect();
-        spool.deliver(records).await.unwrap();
+        let records: Vec<Record> = (chunk * 10..chunk * 10 + 10).map(record).collect();
+        spool.deliver(&records).await.unwrap();
     }
     let health = spool.health().spool.unwrap();
     assert_eq!(health.records, 200);
@@ -83,7 +86,7 @@ async fn outage_spools_then_replays_everything_in_order() {
     assert!(inner.records().is_empty());
     // While the spool holds records, new ones queue behind them even with Kafka back.
     inner.set_failing(false);
-    spool.deliver(vec![record(200)]).await.unwrap();
+    spool.deliver(&[record(200)]).await.unwrap();
     wait_until("the spool is drained", || spool.is_empty()).await;
     let expected: Vec<String> = (0..=200).map(|i| format!("event-{i}")).collect();
     assert_eq!(payloads(&inner.records()), expected);
@@ -94,7 +97,7 @@ async fn outage_spools_then_replays_everything_in_order() {
         "replayed segments are deleted"
     );
     assert!(!spool.shared.is_spooling());
-    spool.deliver(vec![record(201)]).await.unwrap();
+    spool.deliver(&[record(201)]).await.unwrap();
     assert_eq!(inner.records().len(), 202, "direct again once drained");
 }
 
@@ -106,7 +109,7 @@ async fn a_restart_replays_what_a_crash_left_behind() {
     {
         let spool = SpoolSink::open(&config(dir.path()), Arc::new(inner.clone())).unwrap();
         for i in 0..50 {
-            spool.deliver(vec![record(i)]).await.unwrap();
+            spool.deliver(&[record(i)]).await.unwrap();
         }
         // Dropped without flush: as if the process died.
     }
@@ -146,7 +149,7 @@ async fn the_byte_cap_refuses_with_spool_full() {
     let spool = SpoolSink::open(&cfg, Arc::new(inner)).unwrap();
     let mut full = 0;
     for i in 0..200 {
-        if spool.deliver(vec![record(i)]).await == Err(SinkError::SpoolFull) {
+        if spool.deliver(&[record(i)]).await == Err(SinkError::SpoolFull) {
             full += 1;
         }
     }
@@ -165,7 +168,7 @@ async fn concurrent_appends_share_fsyncs() {
     let tasks: Vec<_> = (0..400)
         .map(|i| {
             let spool = spool.clone();
-            tokio::spawn(async move { spool.deliver(vec![record(i)]).await })
+            tokio::spawn(async move { spool.deliver(&[record(i)]).await })
         })
         .collect();
     for task in tasks {
@@ -196,7 +199,7 @@ async fn flush_drains_when_the_inner_sink_is_up() {
     inner.set_failing(true);
     let spool = SpoolSink::open(&config(dir.path()), Arc::new(inner.clone())).unwrap();
     for i in 0..30 {
-        spool.deliver(vec![record(i)]).await.unwrap();
+        spool.deliver(&[record(i)]).await.unwrap();
     }
     inner.set_failing(false);
     spool.flush(Duration::from_secs(10)).await.unwrap();
@@ -211,7 +214,7 @@ async fn steady_load_does_not_keep_the_spool_busy_forever() {
     inner.set_failing(true);
     let spool = Arc::new(SpoolSink::open(&config(dir.path()), Arc::new(inner.clone())).unwrap());
     for i in 0..100 {
-        spool.deliver(vec![record(i)]).await.unwrap();
+        spool.deliver(&[record(i)]).await.unwrap();
     }
     inner.set_failing(false);
     // Appends keep coming while the replayer catches up: it must hand back to the
@@ -220,7 +223,7 @@ async fn steady_load_does_not_keep_the_spool_busy_forever() {
         let spool = spool.clone();
         tokio::spawn(async move {
             for i in 100..2_000 {
-                spool.deliver(vec![record(i)]).await.unwrap();
+                spool.deliver(&[record(i)]).await.unwrap();
                 tokio::time::sleep(Duration::from_millis(1)).await;
             }
         })
