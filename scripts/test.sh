@@ -31,6 +31,9 @@ step "build the SDK (make sdk)"
 scripts/build-sdk.sh  # fails above the size budget
 
 step "start Kafka on $SIGHTLINE_KAFKA"
+# The port is this script's own and the suites read whole topics: a broker left running there
+# (an interrupted run) is taken down with its storage, so every run starts from empty topics.
+if scripts/kafka.sh status >/dev/null 2>&1; then scripts/kafka.sh down; fi
 scripts/kafka.sh up
 trap 'scripts/kafka.sh down' EXIT
 

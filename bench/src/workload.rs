@@ -117,6 +117,7 @@ impl BatchGenerator {
             identity: Some(identity(user, identified)),
             experiments: self.experiments(),
             events,
+            evicted_batches: 0,
         }
     }
 

@@ -132,6 +132,11 @@ pub struct LimitsConfig {
     pub max_event_age_s: u64,
     /// Corrected event time may be at most this far ahead of the server clock. Default 300 s.
     pub max_event_future_s: u64,
+    /// `Batch.evicted_batches` (the SDK's durable-queue evictions since its last report)
+    /// above this is not believed and not counted; the batch itself is still accepted.
+    /// Default 10 000: a report covers the evictions since the browser's previous batch,
+    /// which make room for a few new batches (the SDK's queue is 1 MiB by default).
+    pub max_evicted_batches_reported: u32,
     /// Prefix length IPv4 client addresses are truncated to. Default 24.
     pub ipv4_prefix: u8,
     /// Prefix length IPv6 client addresses are truncated to. Default 48.
@@ -152,6 +157,7 @@ impl Default for LimitsConfig {
             max_user_agent_len: 512,
             max_event_age_s: 7 * 24 * 3600,
             max_event_future_s: 300,
+            max_evicted_batches_reported: 10_000,
             ipv4_prefix: 24,
             ipv6_prefix: 48,
         }

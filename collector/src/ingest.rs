@@ -212,6 +212,7 @@ where
         user_agent,
         collector_id: config.server.collector_id.clone(),
     };
+    let evicted_batches = batch.evicted_batches;
     let processed = payload::process(batch, &facts, limits);
     if let Some(skew) = processed.clock_skew_ms {
         state
@@ -251,6 +252,14 @@ where
     }
     for rejected in &processed.rejected {
         state.metrics.count_rejected(&rejected.reason, 1);
+    }
+    let limit = limits.max_evicted_batches_reported;
+    if !state
+        .metrics
+        .count_client_evicted(&site, evicted_batches, limit)
+        && evicted_batches > limit
+    {
+        tracing::debug!(%site, evicted_batches, limit, "evicted_batches above the limit, not counted");
     }
     Ok(Summary {
         accepted: processed.accepted.len(),
@@ -430,6 +439,50 @@ mod tests {
             .unwrap_err();
         assert_eq!(err.code(), "queue_full");
         assert_eq!(err.status(), 503);
+    }
+
+    #[tokio::test]
+    async fn reported_evictions_count_only_for_accepted_batches_within_the_limit() {
+        let sink = MemorySink::new();
+        let state = state(sink.clone());
+        let evicted = |n: u32| {
+            let mut b = batch(1);
+            b.evicted_batches = n;
+            b.encode_to_vec()
+        };
+        let metric = |state: &AppState| {
+            state
+                .metrics
+                .render()
+                .lines()
+                .find(|l| l.starts_with("sightline_collector_client_evicted_batches_total{"))
+                .map(str::to_owned)
+        };
+        let headers = HeaderMap::new();
+        assert!(
+            post(&state, None, &headers, evicted(4))
+                .await
+                .result
+                .is_ok()
+        );
+        let over = state.config.limits.max_evicted_batches_reported + 1;
+        assert!(
+            post(&state, None, &headers, evicted(over))
+                .await
+                .result
+                .is_ok()
+        );
+        sink.set_failing(true);
+        assert!(
+            post(&state, None, &headers, evicted(5))
+                .await
+                .result
+                .is_err()
+        );
+        assert_eq!(
+            metric(&state).as_deref(),
+            Some("sightline_collector_client_evicted_batches_total{site=\"demo\"} 4")
+        );
     }
 
     #[test]

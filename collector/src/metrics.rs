@@ -46,6 +46,11 @@ fn batch_duration_histogram() -> Histogram {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct SiteLabel {
+    pub site: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct LimiterLabel {
     pub limiter: String,
 }
@@ -65,6 +70,7 @@ pub struct Metrics {
     pub connections_open: Gauge,
     pub connections_refused: Counter,
     pub proxy_header_errors: Counter,
+    pub client_evicted_batches: Family<SiteLabel, Counter>,
 }
 
 impl Metrics {
@@ -153,6 +159,13 @@ impl Metrics {
             "Connections closed because their PROXY protocol header was missing or invalid",
             proxy_header_errors.clone(),
         );
+        let client_evicted_batches = Family::<SiteLabel, Counter>::default();
+        registry.register(
+            "client_evicted_batches",
+            "Undelivered batches browsers' durable queues evicted over their byte cap, as \
+             reported in accepted batches (Batch.evicted_batches), by site",
+            client_evicted_batches.clone(),
+        );
         Self {
             registry,
             http_requests,
@@ -168,6 +181,7 @@ impl Metrics {
             connections_open,
             connections_refused,
             proxy_header_errors,
+            client_evicted_batches,
         }
     }
 
@@ -217,6 +231,20 @@ impl Metrics {
                 limiter: limiter.to_owned(),
             })
             .inc();
+    }
+
+    /// Adds a batch's `evicted_batches` report for `site`, unless it exceeds `limit` (a value
+    /// no SDK sends: not believed, not counted). Returns whether it was counted.
+    pub fn count_client_evicted(&self, site: &str, reported: u32, limit: u32) -> bool {
+        if reported == 0 || reported > limit {
+            return false;
+        }
+        self.client_evicted_batches
+            .get_or_create(&SiteLabel {
+                site: site.to_owned(),
+            })
+            .inc_by(u64::from(reported));
+        true
     }
 
     /// For sinks that bring their own metrics (the spool).
@@ -270,5 +298,21 @@ mod tests {
         assert!(text.contains("sightline_collector_produce_ack_latency_seconds_count 1"));
         assert!(text.contains("sightline_collector_producer_queue_depth"));
         assert!(text.contains("sightline_collector_client_clock_skew_seconds"));
+    }
+
+    #[test]
+    fn client_evictions_add_up_per_site_within_the_limit() {
+        let m = Metrics::new();
+        assert!(m.count_client_evicted("demo", 3, 10));
+        assert!(m.count_client_evicted("demo", 10, 10));
+        assert!(!m.count_client_evicted("demo", 11, 10), "above the limit");
+        assert!(!m.count_client_evicted("demo", u32::MAX, 10));
+        assert!(!m.count_client_evicted("other", 0, 10), "nothing to count");
+        let text = m.render();
+        assert!(
+            text.contains("sightline_collector_client_evicted_batches_total{site=\"demo\"} 13"),
+            "{text}"
+        );
+        assert!(!text.contains("site=\"other\""), "{text}");
     }
 }

@@ -331,6 +331,7 @@ mod tests {
                     ..Default::default()
                 },
             ],
+            evicted_batches: 0,
         };
         let facts = RequestFacts {
             received_at_ms: now,

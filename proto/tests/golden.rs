@@ -87,6 +87,7 @@ fn batch_vector_covers_every_event_kind_with_its_values() {
         .collect();
     let all: BTreeSet<i32> = (1..=8).collect();
     assert_eq!(kinds, all, "every EventKind except Unspecified");
+    assert_eq!(batch.evicted_batches, 2, "durable-queue evictions reported");
 
     let identity = batch.identity.as_ref().expect("identity");
     assert_eq!(

@@ -85,10 +85,12 @@ export function stop() {
   io && io.disconnect(); mo && mo.disconnect(); io = mo = null;
 }
 
-/** Numbers: 0 the current event's, 1 page metrics (one layout read), 2 page state. */
+/** Numbers: 0 the current event's, 1 page metrics (one layout read), 2 page state, 3 the
+ * durable queue's eviction count (read and reset). */
 export function nums(which) {
   var s = w.screen || {}, n = w.navigator;
-  return which == 1 ? [w.innerWidth, w.innerHeight, s.width, s.height, w.devicePixelRatio || 1,
+  return which == 3 ? takeEvicted()
+    : which == 1 ? [w.innerWidth, w.innerHeight, s.width, s.height, w.devicePixelRatio || 1,
     -new Date().getTimezoneOffset(), d.documentElement.scrollHeight, w.scrollX, w.scrollY]
     : which ? [+(!d.hidden && (!d.hasFocus || d.hasFocus())),
       +(n.doNotTrack == '1' || n.globalPrivacyControl === true)] : A;
@@ -229,6 +231,13 @@ function evict(list, add, cap, remove) {
     try { s.setItem('sl_qe', +s.getItem('sl_qe') + gone); } catch (x) {}
     Qdebug && log('queue full, evicted ' + gone);
   }
+}
+
+/** `nums(3)`: the eviction count, read and reset (a batch reports it once; NaN reads as 0). */
+function takeEvicted() {
+  var s = ls(), n;
+  try { n = +s.getItem('sl_qe'); s.removeItem('sl_qe'); } catch (x) {}
+  return [n];
 }
 
 function lsPut(bytes) {

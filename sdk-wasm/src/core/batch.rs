@@ -19,6 +19,8 @@ const SENT_AT_TAG: u8 = 3 << 3;
 /// `Batch.batch_seq` and `Batch.events`.
 const BATCH_SEQ_FIELD: u32 = 4;
 const EVENTS_FIELD: u32 = 8;
+/// `Batch.evicted_batches`: the durable queue's evictions since the previous report.
+const EVICTED_BATCHES_FIELD: u32 = 9;
 
 #[derive(Debug, Clone, Copy)]
 pub struct Limits {
@@ -105,9 +107,10 @@ impl BatchQueue {
     pub fn push(&mut self, event: &[u8]) -> bool {
         let len = wire::len_field_size(EVENTS_FIELD, event.len());
         let mut sealed = false;
-        // 11 bytes: batch_seq now, sent_at_ms at send time.
+        // 11 bytes: batch_seq now, sent_at_ms at send time; 6: evicted_batches (uint32) when
+        // the batch leaves the outbox.
         if self.event_count > 0
-            && self.header.len() + 11 + 11 + self.events.len() + len > self.limits.max_bytes
+            && self.header.len() + 11 + 11 + 6 + self.events.len() + len > self.limits.max_bytes
         {
             sealed = self.seal();
         }
@@ -158,6 +161,12 @@ impl BatchQueue {
         self.event_count = 0;
         self.outbox.clear();
     }
+}
+
+/// Adds `Batch.evicted_batches` to a freshly sealed body (before it is sent or queued, so a
+/// retry carries the same report); omitted when 0.
+pub fn report_evicted(body: &mut Vec<u8>, evicted: u32) {
+    wire::uint(body, EVICTED_BATCHES_FIELD, u64::from(evicted));
 }
 
 /// The request body for `body` sent at `sent_at_ms`.
@@ -299,6 +308,31 @@ mod tests {
             [3, 4, 5]
         );
         assert_eq!(queue.dropped_events, 2);
+    }
+
+    #[test]
+    fn evictions_are_reported_when_nonzero() {
+        let mut queue = BatchQueue::new("site".into(), limits(1, 10_000));
+        queue.push(&event(1, 4));
+        queue.push(&event(2, 4));
+        let mut outbox = queue.take_outbox();
+        let plain = outbox[1].body.clone();
+        report_evicted(&mut outbox[0].body, 3);
+        report_evicted(&mut outbox[1].body, 0);
+        let reported = decode(&outbox[0]);
+        assert_eq!((reported.evicted_batches, reported.batch_seq), (3, 1));
+        assert_eq!(reported.events.len(), 1);
+        assert_eq!(outbox[1].body, plain, "0 is not written");
+        assert_eq!(decode(&outbox[1]).evicted_batches, 0);
+        let mut huge = plain.clone();
+        report_evicted(&mut huge, u32::MAX);
+        let stamped = stamp(&huge, 1);
+        assert_eq!(
+            Batch::decode(stamped.as_slice())
+                .expect("decodes")
+                .evicted_batches,
+            u32::MAX
+        );
     }
 
     #[test]

@@ -12,7 +12,8 @@ extern "C" {
     pub fn start(interval_ms: u32, ads: bool);
     pub fn stop();
     /// 0: the numbers of the event being dispatched; 1: page metrics (see `Metrics`);
-    /// 2: [page visible and focused, Do-Not-Track or GPC] as 0/1.
+    /// 2: [page visible and focused, Do-Not-Track or GPC] as 0/1; 3: [durable-queue
+    /// evictions since the last call] (read and reset, see `storage::queue::take_evicted`).
     pub fn nums(which: u32) -> Vec<f64>;
     /// Date.now(), or performance.now() with `monotonic`.
     pub fn now(monotonic: bool) -> f64;

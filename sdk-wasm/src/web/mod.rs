@@ -19,7 +19,7 @@ use alloc::{string::String, vec::Vec};
 use core::cell::RefCell;
 
 use crate::core::{
-    batch::{BatchQueue, Header, Limits},
+    batch::{self, BatchQueue, Header, Limits},
     config::{self, Config, Consent},
     event::{Context, Identity, Kind, Navigation, Pairs, encode_event, set_pair},
     retry::{Backoff, Next, Pending},
@@ -281,9 +281,11 @@ impl Sdk {
         self.pump();
     }
 
-    /// Moves the closed batches to the ready list (fresh: not in the durable queue).
+    /// Moves the closed batches to the ready list (fresh: not in the durable queue). Each
+    /// reports the durable queue's evictions since the previous one (`evicted_batches`).
     fn take_sealed(&mut self) {
-        for sealed in self.queue.take_outbox() {
+        for mut sealed in self.queue.take_outbox() {
+            batch::report_evicted(&mut sealed.body, storage::queue::take_evicted());
             self.ready.push(Pending {
                 body: sealed.body,
                 stored: false,

@@ -88,4 +88,10 @@ pub mod queue {
     pub fn clear() {
         js::queue(CLEAR, &[], 0.0, 0.0);
     }
+
+    /// Batches evicted since the previous call, read and reset: `js/dom.js` counts them in
+    /// localStorage `sl_qe` (the site's, all tabs); `nums(3)` reads and removes it.
+    pub fn take_evicted() -> u32 {
+        js::nums(3).first().map_or(0, |count| *count as u32)
+    }
 }
