@@ -253,13 +253,12 @@ where
     for rejected in &processed.rejected {
         state.metrics.count_rejected(&rejected.reason, 1);
     }
+    // A report above the limit is no SDK's (not believed, not counted); 0 is nothing to count.
     let limit = limits.max_evicted_batches_reported;
-    if !state
-        .metrics
-        .count_client_evicted(&site, evicted_batches, limit)
-        && evicted_batches > limit
-    {
+    if evicted_batches > limit {
         tracing::debug!(%site, evicted_batches, limit, "evicted_batches above the limit, not counted");
+    } else if evicted_batches > 0 {
+        state.metrics.count_client_evicted(&site, evicted_batches);
     }
     Ok(Summary {
         accepted: processed.accepted.len(),
@@ -460,18 +459,28 @@ mod tests {
         };
         let headers = HeaderMap::new();
         assert!(
+            post(&state, None, &headers, evicted(0))
+                .await
+                .result
+                .is_ok()
+        );
+        assert_eq!(metric(&state), None, "0 is nothing to count: no series");
+        assert!(
             post(&state, None, &headers, evicted(4))
                 .await
                 .result
                 .is_ok()
         );
-        let over = state.config.limits.max_evicted_batches_reported + 1;
-        assert!(
-            post(&state, None, &headers, evicted(over))
-                .await
-                .result
-                .is_ok()
-        );
+        let limit = state.config.limits.max_evicted_batches_reported;
+        // At the limit counts; above it (up to u32::MAX) does not.
+        for reported in [limit, limit + 1, u32::MAX] {
+            assert!(
+                post(&state, None, &headers, evicted(reported))
+                    .await
+                    .result
+                    .is_ok()
+            );
+        }
         sink.set_failing(true);
         assert!(
             post(&state, None, &headers, evicted(5))
@@ -481,7 +490,13 @@ mod tests {
         );
         assert_eq!(
             metric(&state).as_deref(),
-            Some("sightline_collector_client_evicted_batches_total{site=\"demo\"} 4")
+            Some(
+                format!(
+                    "sightline_collector_client_evicted_batches_total{{site=\"demo\"}} {}",
+                    4 + limit
+                )
+                .as_str()
+            )
         );
     }
 

@@ -233,18 +233,13 @@ impl Metrics {
             .inc();
     }
 
-    /// Adds a batch's `evicted_batches` report for `site`, unless it exceeds `limit` (a value
-    /// no SDK sends: not believed, not counted). Returns whether it was counted.
-    pub fn count_client_evicted(&self, site: &str, reported: u32, limit: u32) -> bool {
-        if reported == 0 || reported > limit {
-            return false;
-        }
+    /// Adds a batch's `evicted_batches` report for `site` (`ingest` decides what is believed).
+    pub fn count_client_evicted(&self, site: &str, reported: u32) {
         self.client_evicted_batches
             .get_or_create(&SiteLabel {
                 site: site.to_owned(),
             })
             .inc_by(u64::from(reported));
-        true
     }
 
     /// For sinks that bring their own metrics (the spool).
@@ -301,13 +296,10 @@ mod tests {
     }
 
     #[test]
-    fn client_evictions_add_up_per_site_within_the_limit() {
+    fn client_evictions_add_up_per_site() {
         let m = Metrics::new();
-        assert!(m.count_client_evicted("demo", 3, 10));
-        assert!(m.count_client_evicted("demo", 10, 10));
-        assert!(!m.count_client_evicted("demo", 11, 10), "above the limit");
-        assert!(!m.count_client_evicted("demo", u32::MAX, 10));
-        assert!(!m.count_client_evicted("other", 0, 10), "nothing to count");
+        m.count_client_evicted("demo", 3);
+        m.count_client_evicted("demo", 10);
         let text = m.render();
         assert!(
             text.contains("sightline_collector_client_evicted_batches_total{site=\"demo\"} 13"),
