@@ -32,6 +32,7 @@
 // usage: node drop-dead-data.mjs <wasm-opt> <linker map> <linked.wasm> <final.wasm> <wasm-opt feature flags...>
 import { execFileSync } from 'node:child_process';
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import { reader, sections } from './wasm-bytes.mjs';
 
 // A constant up to BEFORE bytes below the digit table may address it (a base biased by a
 // small negative index).
@@ -91,35 +92,20 @@ if (!rodata || chunks.length === 0) fail(`no .rodata chunks in ${mapPath}`);
 
 // --- data segments of a module ---------------------------------------------------------
 function dataSegments(bytes) {
-  let p = 8;
-  const leb = () => {
-    let result = 0, shift = 0, byte;
-    do {
-      byte = bytes[p++];
-      result += (byte & 0x7f) * 2 ** shift;
-      shift += 7;
-    } while (byte & 0x80);
-    return result;
-  };
   const segments = [];
-  while (p < bytes.length) {
-    const id = bytes[p++];
-    const size = leb();
-    const end = p + size;
-    if (id === 11) {
-      const count = leb();
-      for (let i = 0; i < count; i++) {
-        const flags = leb();
-        if (flags !== 0) fail(`data segment ${i} is not an active segment of memory 0 (flags ${flags})`);
-        if (bytes[p++] !== 0x41) fail(`data segment ${i} offset is not an i32.const`);
-        const offset = leb(); // an address below 2^31: the signed LEB reads the same
-        if (bytes[p++] !== 0x0b) fail(`data segment ${i} offset is not a single i32.const`);
-        const length = leb();
-        segments.push({ offset, at: p, length });
-        p += length;
-      }
+  for (const section of sections(bytes).filter((s) => s.id === 11)) {
+    const r = reader(bytes, section.start);
+    const count = r.leb();
+    for (let i = 0; i < count; i++) {
+      const flags = r.leb();
+      if (flags !== 0) fail(`data segment ${i} is not an active segment of memory 0 (flags ${flags})`);
+      if (bytes[r.p++] !== 0x41) fail(`data segment ${i} offset is not an i32.const`);
+      const offset = r.leb(); // an address below 2^31: the signed LEB reads the same
+      if (bytes[r.p++] !== 0x0b) fail(`data segment ${i} offset is not a single i32.const`);
+      const length = r.leb();
+      segments.push({ offset, at: r.p, length });
+      r.p += length;
     }
-    p = end;
   }
   return segments;
 }

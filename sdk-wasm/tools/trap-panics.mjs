@@ -15,6 +15,7 @@
 //
 // usage: node trap-panics.mjs <module.wasm> (the module must still have its name section)
 import { readFileSync, writeFileSync } from 'node:fs';
+import { reader, sections } from './wasm-bytes.mjs';
 
 // Functions that never return (`-> !`) and end in the panic handler or an abort.
 const NEVER_RETURN = [
@@ -33,16 +34,8 @@ function fail(message) {
   process.exit(1);
 }
 
-let p = 0;
-const leb = () => {
-  let result = 0, shift = 0, byte;
-  do {
-    byte = bytes[p++];
-    result += (byte & 0x7f) * 2 ** shift;
-    shift += 7;
-  } while (byte & 0x80);
-  return result;
-};
+const r = reader(bytes);
+const leb = r.leb;
 const encodeLeb = (value) => {
   const out = [];
   do {
@@ -53,10 +46,10 @@ const encodeLeb = (value) => {
   } while (value > 0);
   return Buffer.from(out);
 };
-// (`p += leb()` would read `p` before `leb()` moves it.)
+// (`r.p += leb()` would read `r.p` before `leb()` moves it.)
 const skipName = () => {
   const length = leb();
-  p += length;
+  r.p += length;
 };
 const skipLimits = () => {
   const flags = leb();
@@ -65,33 +58,25 @@ const skipLimits = () => {
 };
 
 // --- sections ---------------------------------------------------------------------------
-p = 8;
-const sections = [];
-while (p < bytes.length) {
-  const header = p;
-  const id = bytes[p++];
-  const size = leb();
-  sections.push({ id, header, start: p, end: p + size });
-  p += size;
-}
+const moduleSections = sections(bytes);
 const section = (id, name) =>
-  sections.find((s) => {
+  moduleSections.find((s) => {
     if (s.id !== id) return false;
     if (name === undefined) return true;
-    p = s.start;
+    r.p = s.start;
     const length = leb();
-    return bytes.toString('utf8', p, p + length) === name;
+    return bytes.toString('utf8', r.p, r.p + length) === name;
   });
 
 // Result counts of the types.
 const typeResults = [];
 const types = section(1);
-p = types.start;
+r.p = types.start;
 for (let i = 0, n = leb(); i < n; i++) {
-  if (bytes[p++] !== 0x60) fail(`type ${i} is not a function type`);
-  for (let k = 0, params = leb(); k < params; k++) p++;
+  if (bytes[r.p++] !== 0x60) fail(`type ${i} is not a function type`);
+  for (let k = 0, params = leb(); k < params; k++) r.p++;
   const results = leb();
-  for (let k = 0; k < results; k++) p++;
+  for (let k = 0; k < results; k++) r.p++;
   typeResults.push(results);
 }
 
@@ -99,21 +84,21 @@ for (let i = 0, n = leb(); i < n; i++) {
 let importedFunctions = 0;
 const imports = section(2);
 if (imports) {
-  p = imports.start;
+  r.p = imports.start;
   for (let i = 0, n = leb(); i < n; i++) {
     skipName(); // module
     skipName(); // field
-    const kind = bytes[p++];
+    const kind = bytes[r.p++];
     if (kind === 0) {
       leb();
       importedFunctions++;
     } else if (kind === 1) {
-      p++;
+      r.p++;
       skipLimits();
     } else if (kind === 2) {
       skipLimits();
     } else if (kind === 3) {
-      p += 2;
+      r.p += 2;
     } else {
       fail(`import ${i} has unknown kind ${kind}`);
     }
@@ -121,41 +106,41 @@ if (imports) {
 }
 
 const functionTypes = [];
-p = section(3).start;
+r.p = section(3).start;
 for (let i = 0, n = leb(); i < n; i++) functionTypes.push(leb());
 
 // Function names (custom section "name", subsection 1).
 const names = new Map();
 const nameSection = section(0, 'name');
 if (!nameSection) fail(`${path} has no name section`);
-p = nameSection.start;
+r.p = nameSection.start;
 skipName(); // "name"
-while (p < nameSection.end) {
-  const subsection = bytes[p++];
+while (r.p < nameSection.end) {
+  const subsection = bytes[r.p++];
   const size = leb();
-  const end = p + size;
+  const end = r.p + size;
   if (subsection === 1) {
     for (let i = 0, n = leb(); i < n; i++) {
       const index = leb();
       const length = leb();
-      names.set(index, bytes.toString('utf8', p, p + length));
-      p += length;
+      names.set(index, bytes.toString('utf8', r.p, r.p + length));
+      r.p += length;
     }
   }
-  p = end;
+  r.p = end;
 }
 
 // --- rewrite the code section -------------------------------------------------------------
 const code = section(10);
-p = code.start;
+r.p = code.start;
 const count = leb();
 const bodies = [];
 const trapped = [];
 const TRAP = Buffer.from([0x00, 0x00, 0x0b]); // no locals; unreachable; end
 for (let i = 0; i < count; i++) {
   const size = leb();
-  const body = bytes.subarray(p, p + size);
-  p += size;
+  const body = bytes.subarray(r.p, r.p + size);
+  r.p += size;
   const name = names.get(importedFunctions + i) ?? '';
   if (NEVER_RETURN.some((pattern) => pattern.test(name))) {
     if (typeResults[functionTypes[i]] !== 0) fail(`${name} returns a value; it cannot be a panic entry point`);
