@@ -1,9 +1,11 @@
 # Sightline: the two commands of the README contract are `make demo` and `make test`.
-# Each target is a thin wrapper around a script in scripts/ so CI and people run the same thing.
+# Each target is a thin wrapper around a script in scripts/ so CI and people run the same
+# thing. Each script first installs what it needs (scripts/ensure.sh TARGET: idempotent, about
+# a second when everything is there; `scripts/ensure.sh --list` shows the steps per target).
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
-.PHONY: help demo test test-reliability fuzz-smoke sdk kafka-up kafka-down bench report lint
+.PHONY: help demo test test-reliability fuzz-smoke sdk kafka-up kafka-down bench report lint docs
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -17,11 +19,14 @@ test: ## every test: lint, unit, golden vectors, Kafka integration, browser, end
 test-reliability: ## zero-data-loss proofs: Kafka outage, SIGKILL, SIGTERM, spool cap, load shedding, browser queue across a collector outage (~9 min)
 	@scripts/test-reliability.sh
 
-fuzz-smoke: ## short cargo-fuzz run of every collector fuzz target (nightly; installs cargo-fuzz)
+fuzz-smoke: ## short cargo-fuzz run of every collector fuzz target (nightly, cargo-fuzz)
 	@scripts/fuzz-smoke.sh $${FUZZ_SECONDS:-20}
 
-lint: ## cargo fmt --check and clippy -D warnings
+lint: ## rustfmt, clippy (native and wasm32), tsc --checkJs on the JavaScript, shellcheck, ruff
 	@scripts/test.sh lint
+
+docs: ## rewrite the generated parts of the docs (collector/README.md tables, proto/kinds.json)
+	@scripts/docs.sh
 
 sdk: ## build sdk-wasm/pkg (optimized wasm, JS glue, types, package.json) and check its size budget
 	@scripts/build-sdk.sh

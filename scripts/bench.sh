@@ -47,6 +47,7 @@ step() { printf '\n==> %s  (%ss)\n' "$*" "$(( $(date +%s) - started ))"; }
 warn() { printf 'bench: %s\n' "$*" >&2; }
 die() { printf 'bench: %s\n' "$*" >&2; exit 1; }
 
+scripts/ensure.sh bench
 for tool in cargo java node npm curl; do
   command -v "$tool" >/dev/null || die "$tool is required (see README: toolchain)"
 done

@@ -3,9 +3,9 @@
 # declarations, package.json (@sightline/sdk), the script-tag entry and loader snippet —
 # and enforces the size budget (wasm + glue with js/dom.js + script entry + loader, gzip -9).
 #
-# Tools: wasm-bindgen CLI at exactly the crate's pinned version, wasm-opt from the npm
-# package `binaryen` (sdk-wasm/package.json; Debian's binaryen corrupts current
-# wasm-bindgen output).
+# Tools (installed by scripts/ensure.sh sdk): wasm-bindgen CLI at exactly the crate's pinned
+# version, wasm-opt from the npm package `binaryen` (sdk-wasm/package.json; Debian's binaryen
+# corrupts current wasm-bindgen output).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -17,18 +17,9 @@ PKG=$SDK/pkg
 WASM_IN=target/wasm32-unknown-unknown/wasm-release/sightline_sdk.wasm
 WASM_MAP=target/wasm32-unknown-unknown/wasm-release/sightline_sdk.map
 
-pinned=$(sed -n 's/^wasm-bindgen = "=\(.*\)"/\1/p' Cargo.toml)
-have=$(wasm-bindgen --version | awk '{print $2}')
-if [ "$pinned" != "$have" ]; then
-  echo "wasm-bindgen CLI $have does not match the pinned crate version $pinned:" >&2
-  echo "  cargo install wasm-bindgen-cli --version $pinned" >&2
-  exit 1
-fi
-
-if [ ! -x $SDK/node_modules/.bin/wasm-opt ] || [ ! -x $SDK/node_modules/.bin/terser ]; then
-  echo "==> installing binaryen (wasm-opt) and terser from npm into $SDK/node_modules"
-  (cd $SDK && npm ci --no-audit --no-fund --loglevel=error)
-fi
+# The wasm32 target, wasm-bindgen CLI at the pinned version and the npm tools (`make sdk` and
+# every target that builds the SDK install them first; quick when already there).
+scripts/ensure.sh sdk
 
 echo "==> cargo build (wasm32, profile wasm-release)"
 # Keep the target_features section for wasm-bindgen (it needs it to emit externref glue);

@@ -21,6 +21,8 @@ started=$(date +%s)
 step() { printf '\n==> %s\n' "$*"; }
 die() { printf 'demo: %s\n' "$*" >&2; exit 1; }
 
+step "install what the demo needs (scripts/ensure.sh)"
+scripts/ensure.sh demo
 for tool in cargo node npm java curl; do
   command -v "$tool" >/dev/null || die "$tool is required (see README: toolchain)"
 done
@@ -57,8 +59,8 @@ scripts/build-sdk.sh
 step "build the collector and sightline-tail (debug build: fast to compile, plenty for a demo)"
 cargo build -p sightline-collector -p sightline-tail
 
-step "install the demo site's packages and build the Vite page"
-(cd demo-site && npm ci --no-audit --no-fund --loglevel=error && npm run --silent build)
+step "build the demo site's Vite page"
+(cd demo-site && npm run --silent build)
 
 step "start Kafka on $brokers"
 if scripts/kafka.sh status; then

@@ -8,20 +8,11 @@
 # go to a scratch corpus under collector/fuzz/target/ so the repo is not modified.
 # Crashes land in collector/fuzz/artifacts/<target>/ and fail the run. Prints the
 # executions and coverage (libFuzzer's cov/ft) per target. Installs what it needs when
-# missing: a nightly toolchain (libFuzzer's sanitizer flags are nightly-only) and
-# cargo-fuzz. The first build compiles the collector with ASan: about 8 minutes on 2 cores.
+# missing (scripts/ensure.sh): a nightly toolchain (libFuzzer's sanitizer flags are
+# nightly-only) and cargo-fuzz. The first build compiles the collector with ASan: about 8 minutes on 2 cores.
 set -euo pipefail
 cd "$(dirname "$0")/../collector/fuzz"
-cargo_fuzz_version=0.13.2
-
-if ! rustup run nightly rustc --version >/dev/null 2>&1; then
-  echo "fuzz-smoke: rustup toolchain install nightly"
-  rustup toolchain install nightly --profile minimal
-fi
-if [ "$(cargo fuzz --version 2>/dev/null | awk '{print $2}')" != "$cargo_fuzz_version" ]; then
-  echo "fuzz-smoke: cargo install cargo-fuzz $cargo_fuzz_version"
-  cargo install cargo-fuzz --version "$cargo_fuzz_version" --quiet
-fi
+../../scripts/ensure.sh fuzz-smoke  # nightly and cargo-fuzz
 
 seconds=${1:-25}
 shift || true

@@ -9,6 +9,7 @@ set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 brokers=${SIGHTLINE_KAFKA:-127.0.0.1:${KAFKA_PORT:-9092}}
 out=${SIGHTLINE_REPORT:-$repo/analytics/out/report.html}
+"$repo/scripts/ensure.sh" report
 python=$("$repo/scripts/analytics-venv.sh")
 cd "$repo/analytics"
 if [ "${SIGHTLINE_REPORT_SEED:-0}" = 1 ]; then

@@ -38,6 +38,9 @@ export SIGHTLINE_RELIABILITY_SUMMARY=$summary
 started=$(date +%s)
 step() { printf '\n==> %s\n' "$*"; }
 
+step "install what the proofs need (scripts/ensure.sh)"
+scripts/ensure.sh test-reliability
+
 step "build the collector ($profile) and the proofs"
 if [ "$profile" = release ]; then
   cargo build --release -p sightline-collector --bin sightline-collector

@@ -14,6 +14,9 @@ export CARGO_TERM_COLOR=never
 started=$(date +%s)
 step() { printf '\n==> %s\n' "$*"; }
 
+step "install what the tests need (scripts/ensure.sh)"
+scripts/ensure.sh "${1:-test}"
+
 lint() {
   step "cargo fmt --check"
   cargo fmt --all --check

@@ -21,6 +21,8 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
+from . import kinds
+
 COLLEGES = ["IIT Bombay", "NIT Trichy", "BITS Pilani"]
 COHORTS = ["2025", "2026"]
 EXPERIMENTS = {"ad_layout": ["control", "sidebar_first"], "cta_color": ["control", "orange"]}
@@ -221,7 +223,7 @@ def _session(rng: random.Random, user: User, session_id: str, start_ms: int, bat
             t += 2 * TIME_TOLERANCE_MS
         if kind == "search":
             searches.append(t)
-        batch.interactions.append(Interaction(kind, _id(rng), t, user, session_id, page_view_id, url, seq, data))
+        batch.interactions.append(Interaction(kinds.checked(kind), _id(rng), t, user, session_id, page_view_id, url, seq, data))
 
     def new_batch(url):
         nonlocal batch

@@ -485,7 +485,7 @@ impl Config {
             return invalid("kafka.ack_timeout_ms must be > 0".into());
         }
         for kind in self.routing.topics.keys() {
-            if crate::router::kind_from_name(kind).is_none() {
+            if sightline_proto::v1::EventKind::from_name(kind).is_none() {
                 return invalid(format!("routing.topics: unknown event kind {kind:?}"));
             }
         }

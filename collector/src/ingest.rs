@@ -15,7 +15,6 @@ use crate::{
     http::client_ip::{client_ip, truncate_ip},
     limiters::{LIMITER_HOT_USER, LIMITER_IP, LIMITER_SITE, UserVerdict},
     payload::{self, RequestFacts, body::read_limited, decompress},
-    router::kind_name,
     sinks::SinkError,
     state::AppState,
 };
@@ -241,7 +240,7 @@ where
 
     for event in &processed.accepted {
         let kind = sightline_proto::v1::EventKind::try_from(event.kind).unwrap_or_default();
-        state.metrics.count_accepted(kind_name(kind), 1);
+        state.metrics.count_accepted(kind.name(), 1);
     }
     if overflow {
         state

@@ -15,31 +15,6 @@ use crate::{
 pub const SCHEMA_COLLECTED: &str = "sightline.v1.CollectedEvent";
 pub const SCHEMA_REJECTED: &str = "sightline.v1.RejectedEvent";
 
-/// Every routed kind with its configuration name.
-pub const KINDS: [(EventKind, &str); 8] = [
-    (EventKind::PageView, "page_view"),
-    (EventKind::Click, "click"),
-    (EventKind::Scroll, "scroll"),
-    (EventKind::Hover, "hover"),
-    (EventKind::AdImpression, "ad_impression"),
-    (EventKind::AdClick, "ad_click"),
-    (EventKind::Search, "search"),
-    (EventKind::Custom, "custom"),
-];
-
-/// `click` → `EventKind::Click` (names used in `[routing.topics]`, headers and metrics).
-pub fn kind_from_name(name: &str) -> Option<EventKind> {
-    KINDS.iter().find(|(_, n)| *n == name).map(|(k, _)| *k)
-}
-
-/// `EventKind::Click` → `click`; `unspecified` for kind 0.
-pub fn kind_name(kind: EventKind) -> &'static str {
-    KINDS
-        .iter()
-        .find(|(k, _)| *k == kind)
-        .map_or("unspecified", |(_, n)| n)
-}
-
 /// Encodes `CollectedEvent`s of one batch: the fields every event of the batch shares
 /// are encoded once, and each event's record is its own fields spliced around them.
 ///
@@ -125,16 +100,15 @@ pub struct Router {
 impl Router {
     pub fn new(config: &RoutingConfig) -> Self {
         let full = |suffix: &str| -> Arc<str> { format!("{}{suffix}", config.prefix).into() };
-        let by_kind = KINDS
-            .iter()
-            .map(|(kind, name)| {
+        // Kind names (`[routing.topics]` keys) and default suffixes come from sightline-proto.
+        let by_kind = EventKind::ALL
+            .into_iter()
+            .map(|kind| {
                 let suffix = config
                     .topics
-                    .get(*name)
-                    .map(String::as_str)
-                    .or_else(|| sightline_proto::topic_suffix(*kind))
-                    .unwrap_or(name);
-                (*kind as i32, full(suffix))
+                    .get(kind.name())
+                    .map_or(kind.topic_suffix(), String::as_str);
+                (kind as i32, full(suffix))
             })
             .collect();
         Self {
@@ -178,7 +152,7 @@ impl Router {
                 payload: encoder.encode(accepted),
                 headers: RecordHeaders {
                     schema: SCHEMA_COLLECTED.into(),
-                    kind: kind_name(kind).into(),
+                    kind: kind.name().into(),
                     site: site.to_owned(),
                 },
             });
@@ -199,7 +173,7 @@ impl Router {
                 payload: rejected.encode_to_vec(),
                 headers: RecordHeaders {
                     schema: SCHEMA_REJECTED.into(),
-                    kind: kind_name(kind).into(),
+                    kind: kind.name().into(),
                     site: site.to_owned(),
                 },
             });
@@ -371,14 +345,5 @@ mod tests {
         assert_eq!(&*records[0].topic, "sightline.overflow");
         assert_eq!(records[0].key, None);
         assert_eq!(&*records[1].topic, "sightline.rejected");
-    }
-
-    #[test]
-    fn kind_names_round_trip() {
-        for (kind, name) in KINDS {
-            assert_eq!(kind_from_name(name), Some(kind));
-            assert_eq!(kind_name(kind), name);
-        }
-        assert_eq!(kind_from_name("bogus"), None);
     }
 }

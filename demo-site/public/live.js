@@ -1,11 +1,18 @@
 // /live: draws the snapshots the demo server pushes over SSE (/live/events). Canvas only.
 (() => {
-  const COLORS = { page_view: '#38bdf8', click: '#a78bfa', scroll: '#64748b', hover: '#94a3b8', ad_impression: '#34d399', ad_click: '#f87171', search: '#fbbf24', custom: '#f472b6' };
+  // One colour per event kind, in the order of the snapshot's `kinds` (sightline-proto's).
+  const PALETTE = ['#38bdf8', '#a78bfa', '#64748b', '#94a3b8', '#34d399', '#f87171', '#fbbf24', '#f472b6', '#fb923c', '#2dd4bf', '#e879f9'];
+  /** @type {Record<string, string>} */
+  let colors = {};
   const $ = (id) => document.getElementById(id);
   const layoutSelect = $('layout');
   let last = null;
 
-  $('legend').innerHTML = Object.entries(COLORS).map(([k, c]) => `<span><i style="background:${c}"></i>${k}</span>`).join('');
+  function legend(kinds) {
+    if (Object.keys(colors).join('|') === kinds.join('|')) return;
+    colors = Object.fromEntries(kinds.map((kind, i) => [kind, PALETTE[i % PALETTE.length]]));
+    $('legend').innerHTML = Object.entries(colors).map(([k, c]) => `<span><i style="background:${c}"></i>${k}</span>`).join('');
+  }
   layoutSelect.addEventListener('change', () => last && drawHeatmap(last));
 
   const text = (s) => String(s ?? '').replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' }[c]));
@@ -23,11 +30,11 @@
     g.fillText(String(max), 2, 12); g.fillText('0', 2, h - 4);
     s.rates.forEach((r, i) => {
       let y = h - 4;
-      for (const kind of Object.keys(COLORS)) {
+      for (const kind of Object.keys(colors)) {
         const n = r.counts[kind] ?? 0;
         if (!n) continue;
         const bh = (n / max) * (h - 20);
-        g.fillStyle = COLORS[kind];
+        g.fillStyle = colors[kind];
         g.fillRect(pad + i * barW + 1, y - bh, barW - 2, bh);
         y -= bh;
       }
@@ -77,11 +84,12 @@
   }
 
   function drawRecent(s) {
-    $('recent').tBodies[0].innerHTML = s.recent.map((e) => `<tr><td>${new Date(e.t).toLocaleTimeString()}</td><td style="color:${COLORS[e.kind] ?? '#fff'}">${e.kind}</td><td>${text(e.user)}</td><td>${text(e.college)}</td><td>${text(e.variant)}</td><td>${text(e.layout)}</td><td>${text(e.detail)}</td></tr>`).join('');
+    $('recent').tBodies[0].innerHTML = s.recent.map((e) => `<tr><td>${new Date(e.t).toLocaleTimeString()}</td><td style="color:${colors[e.kind] ?? '#fff'}">${e.kind}</td><td>${text(e.user)}</td><td>${text(e.college)}</td><td>${text(e.variant)}</td><td>${text(e.layout)}</td><td>${text(e.detail)}</td></tr>`).join('');
   }
 
   function render(s) {
     last = s;
+    legend(s.kinds);
     $('fig-events').textContent = s.total.toLocaleString();
     $('fig-users').textContent = s.users.toLocaleString();
     const recent = s.rates.slice(-10).map((r) => Object.values(r.counts).reduce((a, b) => a + b, 0));

@@ -1,9 +1,8 @@
 // Live figures from the stream of decoded events (sightline-tail JSON lines): events per kind
 // per second, CTR per ad slot, and ad positions / clicks per page layout for the heatmap.
 // Everything is bounded by LIMITS so a long-running demo does not grow without end.
+import { KIND_NAMES } from '../../proto/kinds.mjs';
 import { LIMITS } from './config.mjs';
-
-const KINDS = ['page_view', 'click', 'scroll', 'hover', 'ad_impression', 'ad_click', 'search', 'custom'];
 
 // "/courses/calc-1" and "/courses/dsa" share a layout; so do catalogue course pages.
 export function layoutOf(url) {
@@ -35,7 +34,7 @@ export class LiveStats {
   constructor(now = () => Date.now()) {
     this.now = now;
     this.startedAt = now();
-    this.totals = Object.fromEntries(KINDS.map((k) => [k, 0]));
+    this.totals = Object.fromEntries(KIND_NAMES.map((k) => [k, 0]));
     this.rejected = 0;
     this.seconds = new Map(); // unix second → { kind → count }
     this.users = new BoundedSet(100000);
@@ -157,6 +156,7 @@ export class LiveStats {
     const viewable = slots.reduce((a, s) => a + s.viewable, 0);
     return {
       now: this.now(),
+      kinds: KIND_NAMES,
       total, totals: this.totals, rejected: this.rejected, users: this.users.items.size,
       viewable, adClicks, ctr: viewable > 0 ? adClicks / viewable : 0,
       lagMs: this.lastEventTimeMs ? Math.max(0, this.lastEventAt - this.lastEventTimeMs) : null,

@@ -10,8 +10,8 @@ pub enum TailError {
     UnknownTopic { topic: String },
     #[error("topic {topic}: {detail}")]
     TopicMetadata { topic: String, detail: String },
-    #[error("unknown event kind {0:?}; expected one of: {known}", known = crate::filter::KIND_NAMES.join(", "))]
-    UnknownKind(String),
+    #[error("unknown event kind {kind:?}; expected one of: {known}")]
+    UnknownKind { kind: String, known: String },
     #[error("cannot write JSON: {0}")]
     Json(serde_json::Error),
     #[error("cannot write to stdout: {0}")]

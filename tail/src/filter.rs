@@ -2,20 +2,18 @@
 
 use std::collections::HashSet;
 
+use sightline_proto::{TOPIC_SUFFIXES, v1::EventKind};
+
 use crate::{error::TailError, record::Line};
 
-/// Kind names accepted by `--kind`, as printed in each line's `kind` field.
-pub const KIND_NAMES: &[&str] = &[
-    "page_view",
-    "click",
-    "scroll",
-    "hover",
-    "ad_impression",
-    "ad_click",
-    "search",
-    "custom",
-    "rejected",
-];
+/// Kind names accepted by `--kind`, as printed in each line's `kind` field: every event
+/// kind's name (sightline-proto's `EventKind::name`) and `rejected` for dead letters.
+pub fn kind_names() -> impl Iterator<Item = &'static str> {
+    EventKind::ALL
+        .into_iter()
+        .map(EventKind::name)
+        .chain([TOPIC_SUFFIXES.rejected])
+}
 
 /// Empty sets mean "everything".
 #[derive(Debug, Default)]
@@ -30,11 +28,12 @@ impl Filter {
             .iter()
             .map(|k| {
                 let wanted = k.trim().to_ascii_lowercase();
-                KIND_NAMES
-                    .iter()
-                    .find(|name| **name == wanted)
-                    .copied()
-                    .ok_or_else(|| TailError::UnknownKind(k.clone()))
+                kind_names()
+                    .find(|name| *name == wanted)
+                    .ok_or_else(|| TailError::UnknownKind {
+                        kind: k.clone(),
+                        known: kind_names().collect::<Vec<_>>().join(", "),
+                    })
             })
             .collect::<Result<_, _>>()?;
         Ok(Self {

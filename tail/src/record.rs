@@ -5,7 +5,7 @@ use rdkafka::{Message, Timestamp, message::BorrowedMessage};
 use serde::Serialize;
 use sightline_proto::{
     TOPIC_SUFFIXES,
-    v1::{CollectedEvent, EventKind, RejectedEvent},
+    v1::{CollectedEvent, RejectedEvent},
 };
 
 #[derive(Debug, Serialize)]
@@ -17,7 +17,8 @@ pub struct Line {
     pub key: Option<String>,
     /// Broker/producer timestamp of the record.
     pub timestamp_ms: Option<i64>,
-    /// Event kind by name (see `filter::KIND_NAMES`), "unknown" when undecodable.
+    /// Event kind by name (`EventKind::name`, or `rejected`; see `filter::kind_names`),
+    /// "unknown" when undecodable.
     pub kind: &'static str,
     #[serde(flatten)]
     pub body: Body,
@@ -60,13 +61,13 @@ impl Line {
 fn decode(payload: &[u8], is_rejected: bool) -> (&'static str, Body) {
     if is_rejected {
         return match RejectedEvent::decode(payload) {
-            Ok(rejected) => ("rejected", Body::Rejected(Box::new(rejected))),
+            Ok(rejected) => (TOPIC_SUFFIXES.rejected, Body::Rejected(Box::new(rejected))),
             Err(err) => undecodable(err),
         };
     }
     match CollectedEvent::decode(payload) {
         Ok(collected) => (
-            kind_name(collected.kind()),
+            collected.kind().name(),
             Body::Collected(Box::new(collected)),
         ),
         Err(err) => undecodable(err),
@@ -82,25 +83,10 @@ fn undecodable(err: prost::DecodeError) -> (&'static str, Body) {
     )
 }
 
-/// Snake-case name of a kind, matching `--kind` and `filter::KIND_NAMES`.
-pub fn kind_name(kind: EventKind) -> &'static str {
-    match kind {
-        EventKind::Unspecified => "unknown",
-        EventKind::PageView => "page_view",
-        EventKind::Click => "click",
-        EventKind::Scroll => "scroll",
-        EventKind::Hover => "hover",
-        EventKind::AdImpression => "ad_impression",
-        EventKind::AdClick => "ad_click",
-        EventKind::Search => "search",
-        EventKind::Custom => "custom",
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use sightline_proto::v1::{Event, Search, event::Kind};
+    use sightline_proto::v1::{Event, EventKind, Search, event::Kind};
 
     #[test]
     fn collected_events_decode_with_kind_name_and_hex_ids() {
@@ -144,9 +130,8 @@ mod tests {
 
     #[test]
     fn every_kind_name_is_accepted_by_the_filter() {
-        for k in 1..=8 {
-            let kind = EventKind::try_from(k).unwrap();
-            assert!(crate::filter::KIND_NAMES.contains(&kind_name(kind)));
+        for kind in EventKind::ALL {
+            assert!(crate::filter::kind_names().any(|name| name == kind.name()));
         }
     }
 }

@@ -38,6 +38,7 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
+scripts/ensure.sh e2e  # Chromium, kcat, Kafka jars, npm packages (quick when done)
 
 if [ -z "${SIGHTLINE_KAFKA:-}" ]; then
   export KAFKA_PORT=${KAFKA_PORT:-29092}
@@ -54,9 +55,8 @@ fi
 
 log "building the collector and sightline-tail"
 cargo build --quiet -p sightline-collector -p sightline-tail
-log "installing node packages (tests/e2e, demo-site) and building the Vite page"
-(cd tests/e2e && npm ci --no-audit --no-fund --loglevel=error)
-(cd demo-site && npm ci --no-audit --no-fund --loglevel=error && npm run --silent build >"$artifacts/vite.log" 2>&1) \
+log "building the demo site's Vite page"
+(cd demo-site && npm run --silent build >"$artifacts/vite.log" 2>&1) \
   || { cat "$artifacts/vite.log" >&2; exit 1; }
 
 free_port() { node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'; }

@@ -151,9 +151,7 @@ async fn events_of_many_users_are_consumed_back_keyed_and_partitioned_like_java(
                 Some(&b"sightline.v1.CollectedEvent"[..])
             );
             assert_eq!(header(message, "site"), Some(SITE.as_bytes()));
-            let kind = sightline_collector::router::kind_name(
-                sightline_proto::v1::EventKind::try_from(collected.kind)?,
-            );
+            let kind = sightline_proto::v1::EventKind::try_from(collected.kind)?.name();
             assert_eq!(header(message, "kind"), Some(kind.as_bytes()));
             assert_eq!(
                 message.partition(),

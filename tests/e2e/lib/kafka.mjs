@@ -5,6 +5,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { VARIANT_OF_KIND, topicOfKind } from '../../../proto/kinds.mjs';
 
 const run = promisify(execFile);
 const topicsTxt = fileURLToPath(new URL('../../../proto/topics.txt', import.meta.url));
@@ -12,14 +13,9 @@ const topicsTxt = fileURLToPath(new URL('../../../proto/topics.txt', import.meta
 export const TOPICS = readFileSync(topicsTxt, 'utf8').split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#')).map((s) => `sightline.${s}`);
 
 // Kind name (sightline-tail's "kind") → the topic the collector must route it to.
-export const TOPIC_OF_KIND = {
-  page_view: 'sightline.page_views', click: 'sightline.clicks', scroll: 'sightline.scrolls', hover: 'sightline.hovers',
-  ad_impression: 'sightline.ad_impressions', ad_click: 'sightline.ad_clicks', search: 'sightline.searches', custom: 'sightline.custom',
-};
+export const TOPIC_OF_KIND = topicOfKind('sightline.');
 // The oneof variant name in the JSON for each kind.
-export const ONEOF_OF_KIND = {
-  page_view: 'PageView', click: 'Click', scroll: 'Scroll', hover: 'Hover', ad_impression: 'AdImpression', ad_click: 'AdClick', search: 'Search', custom: 'Custom',
-};
+export const ONEOF_OF_KIND = VARIANT_OF_KIND;
 
 export async function readAll({ tail, brokers }) {
   const { stdout } = await run(tail, ['--brokers', brokers, '--from-beginning', '--until-end', '--until-end-timeout-secs', '30'], { maxBuffer: 256 * 1024 * 1024 });
