@@ -5,6 +5,10 @@
 //! `SIGHTLINE__SECTION__OPTION` (any option, value parsed as TOML, e.g.
 //! `SIGHTLINE__LIMITS__MAX_BODY_BYTES=1048576`), then the CLI flags (`--listen`,
 //! `--brokers`, … which also read their own `SIGHTLINE_*` variables).
+//!
+//! A leaf: it imports no other collector module (only its own `origin` patterns and the
+//! kind names of `sightline-proto`), so every module can depend on it and none of its
+//! types drags in the request path.
 
 use std::{
     collections::BTreeMap,
@@ -14,9 +18,10 @@ use std::{
 };
 
 use ipnet::IpNet;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
-use crate::http::cors::OriginPattern;
+mod origin;
+pub use origin::{OriginPattern, OriginPatternError};
 
 /// Prefix of the generic environment overrides (`SIGHTLINE__LIMITS__MAX_BODY_BYTES`).
 pub const ENV_PREFIX: &str = "SIGHTLINE__";
@@ -38,7 +43,7 @@ pub enum ConfigError {
 
 /// Everything the collector needs to run. `Config::default()` is a valid development
 /// configuration with no sites (every batch is refused until a site is configured).
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Config {
     pub server: ServerConfig,
@@ -53,37 +58,38 @@ pub struct Config {
     pub sites: Vec<SiteConfig>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct ServerConfig {
-    /// Address to listen on. Default `127.0.0.1:8080`.
+    /// Listen address.
     pub listen: SocketAddr,
-    /// Open connections beyond this are closed at accept. Default 10 000.
+    /// Connections beyond this are closed at accept (`connections_refused_total`).
     pub max_connections: usize,
     /// `POST /v1/batch` requests processed at once; beyond, 503 `overloaded` with
-    /// `Retry-After: 1` at once, before the body is read. Bounds memory: at most this
-    /// many bodies (each ≤ `limits.max_decompressed_bytes`) are held. Default 256.
+    /// `Retry-After: 1` at once, before the body is read. Bounds request memory to about
+    /// this × (`max_body_bytes` + 3 × `max_decompressed_bytes`) in the worst case.
     pub max_in_flight_requests: usize,
-    /// A client must send the request head within this time or the connection is
-    /// closed. Default 10 000 ms.
+    /// The request head must arrive within this time, else the connection is closed.
     pub header_read_timeout_ms: u64,
-    /// A client must send the whole body within this time or gets 408. Default 10 000 ms.
+    /// The whole body must arrive within this time, else 408.
     pub body_read_timeout_ms: u64,
-    /// Accept HTTP/2 (h2c, prior knowledge) next to HTTP/1.1. Default true.
+    /// Accept HTTP/2 (h2c, prior knowledge) besides HTTP/1.1.
     pub http2: bool,
-    /// Expect a PROXY protocol v2 header on every connection (cloud network load
-    /// balancers); its source address replaces the socket peer. Default false.
+    /// Require a PROXY protocol v2 header on every connection (cloud network load
+    /// balancers); its source address replaces the socket peer (a LOCAL command keeps the
+    /// peer).
     pub proxy_protocol: bool,
-    /// Time to receive the PROXY header. Default 5 000 ms.
+    /// Time to receive the PROXY header.
     pub proxy_protocol_timeout_ms: u64,
-    /// Peers (CIDRs) whose `Forwarded` / `X-Forwarded-For` headers are believed.
-    /// Default empty: the socket (or PROXY) address is the client.
+    /// Peers (CIDRs) whose `Forwarded` / `X-Forwarded-For` headers are believed; the
+    /// rightmost untrusted hop is the client. Empty: the socket (or PROXY) address is.
     pub trusted_proxies: Vec<IpNet>,
-    /// Written into every record as `collector_id`. Default: `$HOSTNAME`, else "collector".
+    /// Written into every record as `collector_id`; empty: `$HOSTNAME` when the
+    /// configuration is loaded, else `collector`.
     pub collector_id: String,
-    /// `Access-Control-Max-Age` of preflight answers, seconds. Default 86 400.
+    /// `Access-Control-Max-Age` of preflight answers (how long browsers cache them).
     pub cors_max_age_s: u64,
-    /// Refuse batches without an `Origin` header (server-to-server senders). Default false.
+    /// Refuse batches without an `Origin` header (403 `missing_origin`).
     pub require_origin: bool,
 }
 
@@ -99,47 +105,48 @@ impl Default for ServerConfig {
             proxy_protocol: false,
             proxy_protocol_timeout_ms: 5_000,
             trusted_proxies: Vec::new(),
-            collector_id: std::env::var("HOSTNAME").unwrap_or_else(|_| "collector".to_owned()),
+            collector_id: String::new(),
             cors_max_age_s: 86_400,
             require_origin: false,
         }
     }
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct LimitsConfig {
-    /// Request body as sent (compressed or not). Default 524 288 (512 KiB) → 413.
+    /// Request body as sent (compressed or not), bytes; beyond, 413.
     pub max_body_bytes: usize,
-    /// Body after gzip inflation, enforced while inflating. Default 2 097 152 (2 MiB) → 413.
+    /// Body after gzip inflation, bytes, enforced while inflating; beyond, 413.
     pub max_decompressed_bytes: usize,
-    /// Events in one batch. Default 500 → 413.
+    /// Events in one batch; beyond, 413.
     pub max_events_per_batch: usize,
-    /// URLs, referrers and hrefs, bytes. Default 2 048.
+    /// URLs, referrers and hrefs, bytes.
     pub max_url_len: usize,
-    /// CSS selectors, bytes. Default 512.
+    /// CSS selectors, bytes.
     pub max_selector_len: usize,
-    /// Names: custom event names, property keys, data-* names, tags, ids. Default 128.
+    /// Names and ids, bytes: event names, property keys, data-* names, tags, element ids,
+    /// ad ids, identity ids, locale, SDK version.
     pub max_name_len: usize,
-    /// Every other string (property values, search query, ids, traits). Default 1 024.
+    /// Every other string, bytes: property values, search query, trait and data values.
     pub max_string_len: usize,
-    /// Properties of a custom event; also data-* attributes, traits, experiments. Default 64.
+    /// Properties of a custom event; also data-* attributes, traits, experiments.
     pub max_properties: usize,
-    /// User-Agent kept in records (longer ones are cut, not rejected). Default 512.
+    /// User-Agent kept in records, bytes (longer ones are cut, not rejected).
     pub max_user_agent_len: usize,
-    /// Corrected event time may be at most this old. Default 604 800 s (7 days, so
-    /// queued offline batches still count).
+    /// Oldest corrected event time accepted, seconds before receipt (7 days by default,
+    /// so queued offline batches still count).
     pub max_event_age_s: u64,
-    /// Corrected event time may be at most this far ahead of the server clock. Default 300 s.
+    /// Newest corrected event time accepted, seconds ahead of the server clock.
     pub max_event_future_s: u64,
     /// `Batch.evicted_batches` (the SDK's durable-queue evictions since its last report)
     /// above this is not believed and not counted; the batch itself is still accepted.
-    /// Default 10 000: a report covers the evictions since the browser's previous batch,
-    /// which make room for a few new batches (the SDK's queue is 1 MiB by default).
+    /// A report covers the evictions since the browser's previous batch, which make room
+    /// for a few new batches (the SDK's queue is 1 MiB by default).
     pub max_evicted_batches_reported: u32,
-    /// Prefix length IPv4 client addresses are truncated to. Default 24.
+    /// Prefix length IPv4 client addresses are truncated to.
     pub ipv4_prefix: u8,
-    /// Prefix length IPv6 client addresses are truncated to. Default 48.
+    /// Prefix length IPv6 client addresses are truncated to.
     pub ipv6_prefix: u8,
 }
 
@@ -165,7 +172,7 @@ impl Default for LimitsConfig {
 }
 
 /// What to do with events of a user id that sends far above a human rate.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum HotUserAction {
     /// Produce them to the overflow topic without a key (spread over its partitions).
@@ -174,24 +181,24 @@ pub enum HotUserAction {
     Reject,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct RateLimitsConfig {
-    /// Requests per second per (truncated) client IP; 0 disables. Default 50.
+    /// Requests per second per client IP (the full address, in memory only); 0 disables.
     pub per_ip_per_s: u32,
-    /// Burst of requests per client IP. Default 200.
+    /// Burst of requests per client IP.
     pub per_ip_burst: u32,
-    /// Events per second per site key; 0 disables. Default 20 000.
+    /// Events per second per site key; 0 disables.
     pub per_site_events_per_s: u32,
-    /// Burst of events per site key. Default 100 000.
+    /// Burst of events per site key.
     pub per_site_events_burst: u32,
-    /// Events per second per user key (user id, else anonymous id); 0 disables. Default 50.
+    /// Events per second per user key (user id, else anonymous id); 0 disables.
     pub hot_user_events_per_s: u32,
-    /// Burst of events per user key. Default 2 000.
+    /// Burst of events per user key.
     pub hot_user_events_burst: u32,
-    /// `overflow` (default) or `reject`.
+    /// `overflow` (unkeyed to the overflow topic) or `reject` (429).
     pub hot_user_action: HotUserAction,
-    /// Forget idle limiter keys this often, bounding limiter memory. Default 60 s.
+    /// Idle limiter keys are forgotten this often, seconds (bounds limiter memory).
     pub cleanup_interval_s: u64,
 }
 
@@ -210,7 +217,7 @@ impl Default for RateLimitsConfig {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Compression {
     Lz4,
@@ -226,30 +233,30 @@ impl Compression {
     }
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct KafkaConfig {
-    /// Bootstrap servers, comma separated. Default `127.0.0.1:9092`.
+    /// Bootstrap servers, comma separated.
     pub brokers: String,
-    /// `lz4` (default) or `zstd`.
+    /// `lz4` or `zstd`.
     pub compression: Compression,
-    /// librdkafka `linger.ms`: how long records wait to be batched. Default 5 ms.
+    /// librdkafka `linger.ms`: how long records wait to be batched.
     pub linger_ms: u64,
     /// A record not acknowledged within this time fails its request with 503
-    /// (librdkafka `message.timeout.ms`). Default 30 000 ms.
+    /// (librdkafka `message.timeout.ms`).
     pub ack_timeout_ms: u64,
-    /// Producer queue capacity, records (`queue.buffering.max.messages`). Default 100 000.
+    /// Producer queue capacity, records (`queue.buffering.max.messages`).
     pub queue_max_messages: u32,
-    /// Producer queue capacity, KiB (`queue.buffering.max.kbytes`). Default 131 072 (128 MiB).
+    /// Producer queue capacity, KiB (`queue.buffering.max.kbytes`).
     pub queue_max_kbytes: u32,
     /// `/readyz` answers 503 when the queue holds more than this percentage of
-    /// `queue_max_messages`. Default 80.
+    /// `queue_max_messages`.
     pub queue_high_water_pct: u8,
-    /// How often broker reachability is probed for `/readyz`. Default 5 000 ms.
+    /// How often broker reachability is probed for `/readyz`.
     pub health_check_interval_ms: u64,
-    /// `Retry-After` seconds sent with 503 when Kafka is unavailable or the queue is full. Default 5.
+    /// `Retry-After` seconds sent with 503 when Kafka is unavailable or the queue is full.
     pub retry_after_s: u64,
-    /// Extra librdkafka producer properties, applied last (e.g. security settings).
+    /// Extra librdkafka producer properties (e.g. SASL/TLS), applied last.
     pub extra: BTreeMap<String, String>,
 }
 
@@ -270,18 +277,17 @@ impl Default for KafkaConfig {
     }
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct RoutingConfig {
-    /// Prepended to every topic suffix. Default `sightline.`.
+    /// Prepended to every topic suffix.
     pub prefix: String,
-    /// Topic suffix per event kind (`page_view`, `click`, `scroll`, `hover`,
-    /// `ad_impression`, `ad_click`, `search`, `custom`), overriding the defaults from
-    /// `proto/topics.txt` (`page_views`, `clicks`, …).
+    /// Topic suffix per event kind, overriding the defaults (`click = "clicks"`, …); keys
+    /// are the kind names of `sightline-proto` (`proto/kinds.json`).
     pub topics: BTreeMap<String, String>,
-    /// Dead-letter topic suffix. Default `rejected`.
+    /// Dead-letter topic suffix.
     pub rejected: String,
-    /// Hot-user overflow topic suffix. Default `overflow`.
+    /// Hot-user overflow topic suffix.
     pub overflow: String,
 }
 
@@ -297,34 +303,33 @@ impl Default for RoutingConfig {
 }
 
 /// The durable spool (write-ahead log) in front of Kafka; see `sinks::spool`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct SpoolConfig {
     /// Spool records when Kafka is unreachable, slow or its queue is above the
-    /// high-water mark, instead of answering 503. Default true.
+    /// high-water mark, instead of answering 503.
     pub enabled: bool,
-    /// Directory of the segment files; must be on persistent storage and used by one
-    /// collector process only (it is locked). `{port}` is replaced by the listen port,
-    /// so several collectors on one host (demo, tests) get their own directory and a
-    /// restarted one finds its own again. Default `spool/{port}` (relative to the
-    /// working directory).
+    /// Directory of the segment files (relative to the working directory); must be on
+    /// persistent storage and used by one collector process only (it is locked). `{port}`
+    /// is replaced by the listen port, so several collectors on one host (demo, tests) get
+    /// their own directory and a restarted one finds its own again.
     pub dir: PathBuf,
     /// Byte cap of all segments; appends beyond are refused with 503 `spool_full`.
-    /// Default 1 073 741 824 (1 GiB).
     pub max_bytes: u64,
-    /// A segment is closed and a new one started beyond this size. Default 67 108 864 (64 MiB).
+    /// A segment file is closed and a new one started beyond this size, bytes; replayed
+    /// segments are deleted whole.
     pub segment_bytes: u64,
     /// `/readyz` answers 503 `spool_above_high_water` when the spool holds more than
-    /// this percentage of `max_bytes`. Default 50.
+    /// this percentage of `max_bytes`.
     pub ready_max_pct: u8,
     /// A request whose records Kafka has not acknowledged within this time is spooled
-    /// instead (and answered once fsynced). Default 2 000 ms.
+    /// instead (and answered once fsynced).
     pub direct_timeout_ms: u64,
-    /// Requests that may wait for the writer thread; more wait for a slot. Default 4 096.
+    /// Requests that may wait for the writer thread; more wait for a slot.
     pub append_queue: usize,
-    /// Records handed to Kafka per replay step. Default 2 000.
+    /// Records handed to Kafka per replay step (one step waits for all its acks).
     pub replay_batch_records: usize,
-    /// Longest pause between replay attempts while Kafka fails. Default 5 000 ms.
+    /// Longest pause between replay attempts while Kafka fails.
     pub replay_backoff_max_ms: u64,
 }
 
@@ -344,15 +349,15 @@ impl Default for SpoolConfig {
     }
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct ShutdownConfig {
     /// After SIGTERM, `/readyz` answers 503 for this long before the listener closes,
-    /// so load balancers stop sending. Default 5 000 ms.
+    /// so load balancers stop sending.
     pub readiness_grace_ms: u64,
-    /// In-flight requests get this long to finish. Default 30 000 ms.
+    /// In-flight requests get this long to finish.
     pub drain_timeout_ms: u64,
-    /// Then the producer gets this long to flush. Default 30 000 ms.
+    /// Then the producer gets this long to flush (and the spool to drain).
     pub flush_timeout_ms: u64,
 }
 
@@ -366,19 +371,19 @@ impl Default for ShutdownConfig {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum LogFormat {
     Text,
     Json,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct LogConfig {
-    /// `text` (default) or `json`.
+    /// `text` or `json`.
     pub format: LogFormat,
-    /// tracing env-filter directive; `RUST_LOG` wins when set. Default `info`.
+    /// tracing env-filter directive; `RUST_LOG` wins when set.
     pub level: String,
 }
 
@@ -391,7 +396,7 @@ impl Default for LogConfig {
     }
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct SiteConfig {
     /// Public site key carried in `Batch.site_key` (or `?site=`).
@@ -421,7 +426,12 @@ impl Config {
         env: impl IntoIterator<Item = (String, String)>,
     ) -> Result<Self, ConfigError> {
         let mut table: toml::Table = text.parse()?;
+        let mut hostname = None;
         for (name, value) in env {
+            if name == "HOSTNAME" {
+                hostname = Some(value);
+                continue;
+            }
             let Some(path) = name.strip_prefix(ENV_PREFIX) else {
                 continue;
             };
@@ -433,7 +443,10 @@ impl Config {
                 }
             })?;
         }
-        let config: Config = toml::Value::Table(table).try_into()?;
+        let mut config: Config = toml::Value::Table(table).try_into()?;
+        if config.server.collector_id.is_empty() {
+            config.server.collector_id = hostname.unwrap_or_else(|| "collector".to_owned());
+        }
         config.validate()?;
         Ok(config)
     }
@@ -556,6 +569,16 @@ mod tests {
         assert_eq!(config.limits.max_decompressed_bytes, 2 * 1024 * 1024);
         assert_eq!(config.limits.max_events_per_batch, 500);
         assert_eq!(config.routing.prefix, "sightline.");
+        assert_eq!(config.server.collector_id, "collector");
+    }
+
+    #[test]
+    fn collector_id_defaults_to_the_hostname() {
+        let env = [("HOSTNAME".to_owned(), "edge-7".to_owned())];
+        let config = Config::from_toml_with_env("", env.clone()).unwrap();
+        assert_eq!(config.server.collector_id, "edge-7");
+        let set = Config::from_toml_with_env("[server]\ncollector_id = \"c1\"\n", env).unwrap();
+        assert_eq!(set.server.collector_id, "c1");
     }
 
     #[test]

@@ -7,54 +7,77 @@ use std::time::Duration;
 
 use http::StatusCode;
 
-/// Why a request was refused as a whole (nothing of it reached Kafka).
+/// Why a request was refused as a whole (nothing of it reached Kafka). Each variant's doc
+/// comment is its "When" in collector/README.md (`make docs` writes the table).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ApiError {
+    /// body is empty
     #[error("request body is empty")]
     EmptyBody,
+    /// not a `Batch`: random bytes, truncated message, invalid UTF-8 in a string field
     #[error("body is not a valid sightline.v1.Batch: {0}")]
     InvalidProtobuf(String),
+    /// `Content-Encoding: gzip` but the stream is corrupt
     #[error("gzip stream is corrupt: {0}")]
     InvalidGzip(String),
+    /// `?site=` differs from `Batch.site_key`
     #[error("site key in the batch ({batch:?}) differs from ?site= ({query:?})")]
     SiteKeyMismatch { query: String, batch: String },
+    /// site key (query or batch) is not configured
     #[error("unknown site key {0:?}")]
     UnknownSite(String),
+    /// `Origin` is not on the site's allowlist
     #[error("origin {0:?} is not allowed for this site")]
     OriginNotAllowed(String),
+    /// no `Origin` and `server.require_origin = true`
     #[error("an Origin header is required")]
     MissingOrigin,
+    /// unknown path
     #[error("no route for {0}")]
     NotFound(String),
+    /// known path, wrong method
     #[error("method {0} not allowed here")]
     MethodNotAllowed(String),
+    /// body not complete within `server.body_read_timeout_ms`
     #[error("body not received within {0:?}")]
     RequestTimeout(Duration),
+    /// body (declared or read) over `limits.max_body_bytes`
     #[error("body exceeds {limit} bytes")]
     BodyTooLarge { limit: usize },
+    /// inflated body over `limits.max_decompressed_bytes` (checked while inflating)
     #[error("decompressed body exceeds {limit} bytes")]
     DecompressedTooLarge { limit: usize },
+    /// more than `limits.max_events_per_batch` events
     #[error("batch has {count} events, limit {limit}")]
     TooManyEvents { count: usize, limit: usize },
+    /// `Content-Encoding` other than gzip/identity
     #[error("content-encoding {0:?} is not supported (use gzip or none)")]
     UnsupportedEncoding(String),
+    /// `Content-Type` other than `application/x-protobuf`, `application/octet-stream` or `text/plain`
     #[error("content-type {0:?} is not supported")]
     UnsupportedMediaType(String),
+    /// a limiter refused (`detail` names it: `ip`, `site`, `hot_user`); `Retry-After` in whole seconds (≥ 1)
     #[error("rate limit {limiter} exceeded")]
     RateLimited {
         limiter: &'static str,
         retry_after: Duration,
     },
+    /// a record was not acknowledged (broker down, `kafka.ack_timeout_ms` passed); `Retry-After` (without the spool; with it: a spool write failed, e.g. disk error)
     #[error("Kafka did not accept the records: {0}")]
     KafkaUnavailable(String),
+    /// producer queue full (`kafka.queue_max_*`); `Retry-After: kafka.retry_after_s` (only without the spool: with it, such records are spooled)
     #[error("producer queue is full")]
     QueueFull,
+    /// Kafka is away and the spool reached `spool.max_bytes`; `Retry-After: kafka.retry_after_s`
     #[error("durable spool is full (Kafka has been away too long)")]
     SpoolFull,
+    /// `server.max_in_flight_requests` batch requests are already being processed; answered before the body is read; `Retry-After: 1`
     #[error("too many requests in flight (server.max_in_flight_requests)")]
     Overloaded,
+    /// reserved for a collector that is shutting down; not sent today (requests in flight during the drain complete normally)
     #[error("collector is shutting down")]
     ShuttingDown,
+    /// the connection failed while reading the body
     #[error("error reading the request: {0}")]
     BadRequest(String),
 }
@@ -136,6 +159,45 @@ impl ApiError {
     /// JSON body `{"error": code, "detail": text}`.
     pub fn body(&self) -> String {
         serde_json::json!({ "error": self.code(), "detail": self.to_string() }).to_string()
+    }
+}
+
+#[cfg(test)]
+impl ApiError {
+    /// One value of every variant, for the documentation table and its test (which fails
+    /// when a variant of the enum is missing here).
+    pub(crate) fn examples() -> Vec<ApiError> {
+        let text = String::new;
+        vec![
+            ApiError::EmptyBody,
+            ApiError::InvalidProtobuf(text()),
+            ApiError::InvalidGzip(text()),
+            ApiError::SiteKeyMismatch {
+                query: text(),
+                batch: text(),
+            },
+            ApiError::UnknownSite(text()),
+            ApiError::OriginNotAllowed(text()),
+            ApiError::MissingOrigin,
+            ApiError::NotFound(text()),
+            ApiError::MethodNotAllowed(text()),
+            ApiError::RequestTimeout(Duration::ZERO),
+            ApiError::BodyTooLarge { limit: 0 },
+            ApiError::DecompressedTooLarge { limit: 0 },
+            ApiError::TooManyEvents { count: 0, limit: 0 },
+            ApiError::UnsupportedEncoding(text()),
+            ApiError::UnsupportedMediaType(text()),
+            ApiError::RateLimited {
+                limiter: "",
+                retry_after: Duration::ZERO,
+            },
+            ApiError::KafkaUnavailable(text()),
+            ApiError::QueueFull,
+            ApiError::SpoolFull,
+            ApiError::Overloaded,
+            ApiError::ShuttingDown,
+            ApiError::BadRequest(text()),
+        ]
     }
 }
 

@@ -1,5 +1,5 @@
-//! `POST /v1/batch`, end to end: identify the client, apply limits, read and decode the
-//! body, validate and enrich, route, and wait for the sink's acknowledgement.
+//! `POST /v1/batch`, end to end for a client the route identified: apply limits, read and
+//! decode the body, validate and enrich, route, and wait for the sink's acknowledgement.
 
 use std::{
     net::IpAddr,
@@ -12,9 +12,8 @@ use hyper::body::Body;
 
 use crate::{
     error::ApiError,
-    http::client_ip::{client_ip, truncate_ip},
     limiters::{LIMITER_HOT_USER, LIMITER_IP, LIMITER_SITE, UserVerdict},
-    payload::{self, RequestFacts, body::read_limited, decompress},
+    payload::{self, RequestFacts, body::read_limited, decompress, enrich::truncate_ip},
     sinks::SinkError,
     state::AppState,
 };
@@ -79,9 +78,12 @@ fn now_ms() -> i64 {
         .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
 }
 
+/// `client` is the resolved client address (the route's job: socket or PROXY peer, or a
+/// trusted proxy's forwarded hop), in full: it keys the per-IP limiter and is truncated
+/// here before anything leaves the process.
 pub async fn handle_batch<B>(
     state: &AppState,
-    peer: IpAddr,
+    client: IpAddr,
     query: Option<&str>,
     headers: &HeaderMap,
     body: B,
@@ -97,7 +99,7 @@ where
     };
     outcome.result = ingest(
         state,
-        peer,
+        client,
         query_site.as_deref(),
         headers,
         body,
@@ -109,7 +111,7 @@ where
 
 async fn ingest<B>(
     state: &AppState,
-    peer: IpAddr,
+    client: IpAddr,
     query_site: Option<&str>,
     headers: &HeaderMap,
     body: B,
@@ -122,7 +124,6 @@ where
     let received_at_ms = now_ms();
     let config = &state.config;
     let limits = &config.limits;
-    let client = client_ip(peer, headers, &config.server.trusted_proxies);
     state
         .limiters
         .check_ip(client)

@@ -10,6 +10,8 @@
 //! resolves) or [`run`].
 
 pub mod config;
+#[cfg(test)]
+mod docs;
 pub mod error;
 pub mod http;
 pub mod ingest;

@@ -12,12 +12,8 @@ use std::{
 use tokio::sync::Semaphore;
 
 use crate::{
-    config::Config,
-    http::cors::{OriginPattern, origin_allowed},
-    limiters::Limiters,
-    metrics::Metrics,
-    router::Router,
-    sinks::Sink,
+    config::Config, config::OriginPattern, http::cors::origin_allowed, limiters::Limiters,
+    metrics::Metrics, router::Router, sinks::Sink,
 };
 
 pub struct AppState {

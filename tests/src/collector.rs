@@ -11,8 +11,8 @@ use hyper_util::{
 };
 use sightline_collector::{
     Collector, RunError,
+    config::OriginPattern,
     config::{Config, SiteConfig},
-    http::cors::OriginPattern,
 };
 use sightline_proto::v1::{Batch, Event, Identity, PageContext, event::Kind};
 use tokio::{sync::oneshot, task::JoinHandle};

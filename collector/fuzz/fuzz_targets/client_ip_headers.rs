@@ -7,7 +7,10 @@ use std::net::{IpAddr, Ipv4Addr};
 use http::{HeaderMap, HeaderValue};
 use ipnet::IpNet;
 use libfuzzer_sys::fuzz_target;
-use sightline_collector::http::client_ip::{client_ip, parse_node, truncate_ip};
+use sightline_collector::{
+    http::client_ip::{client_ip, parse_node},
+    payload::enrich::truncate_ip,
+};
 
 fuzz_target!(|data: &[u8]| {
     let text = String::from_utf8_lossy(data);

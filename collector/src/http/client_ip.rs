@@ -7,7 +7,7 @@
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use http::HeaderMap;
-use ipnet::{IpNet, Ipv4Net, Ipv6Net};
+use ipnet::IpNet;
 
 /// The client address for a request from `peer` carrying `headers`.
 ///
@@ -98,19 +98,6 @@ pub fn parse_node(node: &str) -> Option<IpAddr> {
     addr.parse::<Ipv4Addr>().ok().map(IpAddr::V4)
 }
 
-/// The network part of `ip` (IPv4 /`v4_prefix`, IPv6 /`v6_prefix`), so the collector
-/// never forwards a full client address.
-pub fn truncate_ip(ip: IpAddr, v4_prefix: u8, v6_prefix: u8) -> IpAddr {
-    match canonical(ip) {
-        IpAddr::V4(v4) => Ipv4Net::new(v4, v4_prefix.min(32))
-            .map(|n| IpAddr::V4(n.trunc().addr()))
-            .unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED)),
-        IpAddr::V6(v6) => Ipv6Net::new(v6, v6_prefix.min(128))
-            .map(|n| IpAddr::V6(n.trunc().addr()))
-            .unwrap_or(IpAddr::V6(Ipv6Addr::UNSPECIFIED)),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -193,19 +180,5 @@ mod tests {
         assert_eq!(parse_node("::1"), Some(ip("::1")));
         assert_eq!(parse_node("1.2.3.4:x"), None);
         assert_eq!(parse_node(""), None);
-    }
-
-    #[test]
-    fn truncation_defaults_and_mapped_addresses() {
-        assert_eq!(truncate_ip(ip("203.0.113.77"), 24, 48), ip("203.0.113.0"));
-        assert_eq!(
-            truncate_ip(ip("2001:db8:1234:5678::1"), 24, 48),
-            ip("2001:db8:1234::")
-        );
-        assert_eq!(
-            truncate_ip(ip("::ffff:198.51.100.9"), 24, 48),
-            ip("198.51.100.0")
-        );
-        assert_eq!(truncate_ip(ip("198.51.100.9"), 16, 48), ip("198.51.0.0"));
     }
 }

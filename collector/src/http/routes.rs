@@ -8,6 +8,7 @@ use hyper::body::Body;
 use serde_json::json;
 
 use super::{
+    client_ip::client_ip,
     cors,
     response::{self, HttpResponse},
 };
@@ -88,7 +89,8 @@ where
     let permit = state.in_flight.clone().try_acquire_owned();
     let outcome = match permit {
         Ok(_permit) => {
-            ingest::handle_batch(state, peer, parts.uri.query(), &parts.headers, body).await
+            let client = client_ip(peer, &parts.headers, &state.config.server.trusted_proxies);
+            ingest::handle_batch(state, client, parts.uri.query(), &parts.headers, body).await
         }
         Err(_) => ingest::Outcome {
             site: ingest::site_from_query(parts.uri.query()).map(str::to_owned),

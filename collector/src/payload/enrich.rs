@@ -1,5 +1,22 @@
 //! Server-side facts added to each event: clock-skew-corrected time and the window
-//! it must fall in.
+//! it must fall in, and the client address truncated to its network.
+
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
+use ipnet::{Ipv4Net, Ipv6Net};
+
+/// The network part of `ip` (IPv4 /`v4_prefix`, IPv6 /`v6_prefix`; an IPv4-mapped IPv6
+/// address as IPv4), so the collector never forwards a full client address.
+pub fn truncate_ip(ip: IpAddr, v4_prefix: u8, v6_prefix: u8) -> IpAddr {
+    match ip.to_canonical() {
+        IpAddr::V4(v4) => Ipv4Net::new(v4, v4_prefix.min(32))
+            .map(|n| IpAddr::V4(n.trunc().addr()))
+            .unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED)),
+        IpAddr::V6(v6) => Ipv6Net::new(v6, v6_prefix.min(128))
+            .map(|n| IpAddr::V6(n.trunc().addr()))
+            .unwrap_or(IpAddr::V6(Ipv6Addr::UNSPECIFIED)),
+    }
+}
 
 /// Event time on the server clock: `received_at - (client sent_at - client event time)`.
 ///
@@ -33,6 +50,24 @@ pub fn within_window(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn ip(s: &str) -> IpAddr {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn truncation_defaults_and_mapped_addresses() {
+        assert_eq!(truncate_ip(ip("203.0.113.77"), 24, 48), ip("203.0.113.0"));
+        assert_eq!(
+            truncate_ip(ip("2001:db8:1234:5678::1"), 24, 48),
+            ip("2001:db8:1234::")
+        );
+        assert_eq!(
+            truncate_ip(ip("::ffff:198.51.100.9"), 24, 48),
+            ip("198.51.100.0")
+        );
+        assert_eq!(truncate_ip(ip("198.51.100.9"), 16, 48), ip("198.51.0.0"));
+    }
 
     #[test]
     fn a_clock_two_hours_ahead_is_corrected() {

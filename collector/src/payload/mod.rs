@@ -16,7 +16,7 @@ use validate::{Rejection, reason};
 #[derive(Debug, Clone)]
 pub struct RequestFacts {
     pub received_at_ms: i64,
-    /// Already truncated (see `http::client_ip::truncate_ip`).
+    /// Already truncated (see [`enrich::truncate_ip`]).
     pub client_ip: String,
     pub user_agent: String,
     pub collector_id: String,

@@ -80,7 +80,7 @@ impl SpoolMetrics {
         );
         r.register(
             "spool_records",
-            "Records in the spool not yet acknowledged by Kafka",
+            "Spooled records not yet acknowledged by Kafka",
             self.records.clone(),
         );
         r.register(
@@ -90,7 +90,7 @@ impl SpoolMetrics {
         );
         r.register(
             "spool_appends",
-            "Requests whose records were appended to the spool",
+            "Requests whose records were appended (and fsynced) to the spool",
             self.appends.clone(),
         );
         r.register(
@@ -100,7 +100,7 @@ impl SpoolMetrics {
         );
         r.register(
             "spool_fsyncs",
-            "fsync calls of the spool writer (appends / fsyncs = group-commit factor)",
+            "Writer fsyncs; `appends / fsyncs` is the group-commit factor",
             self.fsyncs.clone(),
         );
         r.register(
@@ -110,12 +110,13 @@ impl SpoolMetrics {
         );
         r.register(
             "spool_fallbacks",
-            "Requests sent to the spool instead of Kafka, by reason",
+            "Why a request went to the spool, by reason: `spooling`, `kafka_unreachable`, \
+             `queue_above_high_water`, `ack_timeout`, `kafka_error`",
             self.fallbacks.clone(),
         );
         r.register(
             "spool_full",
-            "Requests refused because the spool reached spool.max_bytes",
+            "Appends refused at `spool.max_bytes`",
             self.full.clone(),
         );
         r.register(
@@ -125,13 +126,21 @@ impl SpoolMetrics {
         );
         r.register(
             "spool_replay_failures",
-            "Replay attempts Kafka did not acknowledge (retried: may duplicate)",
+            "Replay steps Kafka did not acknowledge (retried; may duplicate)",
             self.replay_failures.clone(),
         );
         r.register(
             "spool_corrupt_records",
-            "Corrupt or torn spool records detected by CRC and skipped",
+            "Torn or corrupt records found by CRC and skipped",
             self.corrupt_records.clone(),
         );
+    }
+}
+
+#[cfg(test)]
+impl SpoolMetrics {
+    /// One series in every labelled family (see `Metrics::touch_every_family`).
+    pub(crate) fn touch_every_family(&self) {
+        let _ = self.fallbacks.get_or_create(&Default::default());
     }
 }
