@@ -21,7 +21,7 @@
 # BENCH_SDK_RUNS (5), BENCH_PROFILE_BATCHES (500), BENCH_SDK (1; 0 skips the SDK half),
 # BENCH_SDK_BUILD (1; 0 measures the existing sdk-wasm/pkg instead of running make sdk).
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit
 repo=$(pwd)
 # shellcheck source=scripts/lib.sh
 source scripts/lib.sh
@@ -60,6 +60,7 @@ rm -rf "$out" && mkdir -p "$out"
 # --- cleanup: only what this script started, by pid ---------------------------------------
 pids=()
 kafka_started=
+# shellcheck disable=SC2317 # reached through the trap below
 cleanup() {
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
   for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
@@ -86,7 +87,7 @@ load() { # label json-name target extra-args...
 # (few connections under-load a server whose answers wait for Kafka; past the collector's
 # server.max_in_flight_requests it sheds load with 503, which is not throughput).
 saturate() { # label name target extra-args...
-  local label=$1 name=$2 target=$3 best= best_eps=0
+  local label=$1 name=$2 target=$3 best='' best_eps=0
   shift 3
   for c in $sweep; do
     load "$label, closed loop, $c connections" "$name-c$c" "$target" --closed --concurrency "$c" "$@"
@@ -153,7 +154,7 @@ collector_url="http://127.0.0.1:$collector_port/v1/batch"
 collector_watch=(--watch "collector=$collector_pid" "${broker_watch[@]}")
 if http_ready "http://127.0.0.1:$collector_port/readyz" 30; then
   for variant in plain gzip; do
-    suffix= gzip_flag=()
+    suffix='' gzip_flag=()
     if [ "$variant" = gzip ]; then suffix=-gzip gzip_flag=(--gzip); fi
     saturate "Collector$suffix" "collector$suffix" "$collector_url" "${gzip_flag[@]}" "${collector_watch[@]}"
     saturation=$(json_number "$out/collector$suffix.json" requests_per_s)

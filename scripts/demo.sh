@@ -33,6 +33,7 @@ done
 # --- cleanup: only what this script started, by pid -------------------------------------
 pids=()
 kafka_started=no
+# shellcheck disable=SC2317 # reached through the trap below
 cleanup() {
   trap - INT TERM EXIT
   echo
@@ -72,7 +73,7 @@ fi
 
 step "start the collector on 127.0.0.1:$collector_port"
 # The spool outlives a demo run on purpose: events accepted while Kafka was away are replayed next time.
-SIGHTLINE__SPOOL__DIR=.cache/demo/spool/{port} \
+SIGHTLINE__SPOOL__DIR='.cache/demo/spool/{port}' \
 target/debug/sightline-collector --config collector/sightline.example.toml \
   --listen "127.0.0.1:$collector_port" --brokers "$brokers" >"$logs/collector.log" 2>&1 &
 pids+=($!)

@@ -30,7 +30,7 @@ elapsed() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }'; }
 
 fetch() {
   if [ -f "$libs/.complete" ]; then return; fi
-  command -v mvn >/dev/null && command -v java >/dev/null || "$repo/scripts/ensure.sh" java-maven
+  if ! command -v mvn >/dev/null || ! command -v java >/dev/null; then "$repo/scripts/ensure.sh" java-maven; fi
   log "downloading Apache Kafka $kafka_version from Maven Central into $libs"
   rm -rf "$libs" && mkdir -p "$libs"
   mvn -q -B -Dstyle.color=never --no-transfer-progress -f "$repo/scripts/kafka/pom.xml" -Dmaven.repo.local="$cache/m2" \

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Shell helpers shared by the scripts that start servers (demo.sh, bench.sh, tests/e2e/run.sh).
 # Source it; it defines functions only and changes no shell options.
 

@@ -3,7 +3,9 @@
 # (KAFKA_PORT, default 19092, so a running `make demo` on 9092 is left alone) and stops it.
 #
 #   scripts/test.sh          everything
-#   scripts/test.sh lint     only cargo fmt --check and clippy
+#   scripts/test.sh lint     only the linters: rustfmt, clippy (native and wasm32), TypeScript's
+#                            checker on the JavaScript (tools/lint/jsconfig.json), shellcheck
+#                            on every shell script, ruff on analytics/ (analytics/ruff.toml)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -25,6 +27,15 @@ lint() {
   step "cargo clippy -D warnings (the SDK for wasm32: as shipped, and with its browser tests)"
   cargo clippy -p sightline-sdk --target wasm32-unknown-unknown --quiet -- -D warnings
   cargo clippy -p sightline-sdk --target wasm32-unknown-unknown --features std --all-targets --quiet -- -D warnings
+  step "tsc --checkJs: SDK DOM layer, demo site, e2e tests, kinds module, SDK bench (tools/lint/jsconfig.json)"
+  tools/lint/node_modules/.bin/tsc -p tools/lint/jsconfig.json
+  step "shellcheck (every shell script)"
+  local shells
+  mapfile -t shells < <(git ls-files --cached --others --exclude-standard -- '*.sh' .ci/run 2>/dev/null \
+    || find scripts tests .ci -name '*.sh' -o -path .ci/run)
+  shellcheck -x "${shells[@]}"
+  step "ruff (analytics/)"
+  .cache/lint-venv/bin/ruff check --no-cache --quiet analytics/
 }
 
 lint

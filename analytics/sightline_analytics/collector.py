@@ -13,6 +13,7 @@ import subprocess
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Self
 
 from .paths import REPO
 
@@ -99,7 +100,7 @@ class Collector:
         self.process: subprocess.Popen | None = None
         self.port: int | None = None
 
-    def __enter__(self) -> "Collector":
+    def __enter__(self) -> Self:
         self.start()
         return self
 
@@ -175,7 +176,7 @@ class Collector:
             return self.process.wait(STOP_TIMEOUT_S)
         except subprocess.TimeoutExpired:
             self.kill()
-            raise CollectorError(f"collector did not stop within {STOP_TIMEOUT_S} s:\n{self.log()[-2000:]}")
+            raise CollectorError(f"collector did not stop within {STOP_TIMEOUT_S} s:\n{self.log()[-2000:]}") from None
 
     def kill(self) -> None:
         if self.process is not None and self.process.poll() is None:

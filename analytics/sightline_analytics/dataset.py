@@ -16,10 +16,11 @@ can move an event to another day, reorder a session or move a funnel step across
 the truth does not depend on the collector's clock; the test checks that every shift was below.
 """
 
+import itertools
 import random
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from . import kinds
 
@@ -157,7 +158,7 @@ def _id(rng: random.Random) -> bytes:
 
 def generate(seed: int = 20260301, today: datetime | None = None) -> Dataset:
     rng = random.Random(seed)
-    today = (today or datetime.now(timezone.utc)).replace(hour=0, minute=0, second=0, microsecond=0)
+    today = (today or datetime.now(UTC)).replace(hour=0, minute=0, second=0, microsecond=0)
     days = [today - timedelta(days=2), today - timedelta(days=1)]
     users = []
     for site, count in (("demo", 36), ("other", 6)):
@@ -300,7 +301,7 @@ def check_unambiguous(data: Dataset, tolerance_ms: int = TIME_TOLERANCE_MS) -> l
             problems.append(f"{i.event_id.hex()} is {into_day} ms into its day")
     for session, events in by_session.items():
         times = sorted(i.time_ms for i in events)
-        problems += [f"{session}: steps {b - a} ms apart" for a, b in zip(times, times[1:]) if b - a <= tolerance_ms]
+        problems += [f"{session}: steps {b - a} ms apart" for a, b in itertools.pairwise(times) if b - a <= tolerance_ms]
         searches = [i.time_ms for i in events if i.kind == "search"]
         steps = [i.time_ms for i in events if _funnel_step(i) > 1]
         problems += [f"{session}: a step {t - s} ms after a search" for s in searches for t in steps
@@ -311,7 +312,7 @@ def check_unambiguous(data: Dataset, tolerance_ms: int = TIME_TOLERANCE_MS) -> l
 # ── ground truth, from the interactions only ──────────────────────────────────────────────────
 
 def _day(i: Interaction) -> str:
-    return datetime.fromtimestamp(i.time_ms / 1000, timezone.utc).date().isoformat()
+    return datetime.fromtimestamp(i.time_ms / 1000, UTC).date().isoformat()
 
 
 def truth(data: Dataset, site: str = "demo") -> dict:
@@ -388,7 +389,7 @@ def _funnel(ev: list) -> dict:
         if _funnel_step(i):
             steps[i.session_id].append((i.time_ms, _funnel_step(i)))
     reached = defaultdict(int)
-    for session, events in steps.items():
+    for events in steps.values():
         events.sort()
         best = 0
         for start, step in events:

@@ -75,7 +75,7 @@ def _main(argv: list[str]) -> int:
     else:
         print(f"unknown command {command}", file=sys.stderr)
         return 2
-    for name, future in futures.items():
+    for future in futures.values():
         future.result(timeout=60)
     return 0
 

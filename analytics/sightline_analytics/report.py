@@ -9,7 +9,7 @@ import html
 import shutil
 import sys
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from . import pipeline, queries
@@ -57,8 +57,10 @@ def bar_chart(rows: list) -> str:
             parts.append(f'<rect x="{x:.1f}" y="{h - bottom - bh:.1f}" width="{bar_w - 2:.1f}" height="{bh:.1f}" '
                          f'fill="{PALETTE[k % len(PALETTE)]}"><title>{esc(college)} / {esc(cohort)}: CTR {pct(ctr)}, '
                          f'{r["clicks"]} clicks / {r["impressions"]} impressions</title></rect>'
-                         f'<text x="{x + bar_w / 2 - 1:.1f}" y="{h - bottom - bh - 4:.1f}" text-anchor="middle" class=val>{ctr * 100:.1f}</text>')
-        parts.append(f'<text x="{x0 + group_w * 0.4:.1f}" y="{h - bottom + 18}" text-anchor="middle" class=ax>{esc(college)}</text>')
+                         f'<text x="{x + bar_w / 2 - 1:.1f}" y="{h - bottom - bh - 4:.1f}" text-anchor="middle" '
+                         f'class=val>{ctr * 100:.1f}</text>')
+        parts.append(f'<text x="{x0 + group_w * 0.4:.1f}" y="{h - bottom + 18}" text-anchor="middle" '
+                     f'class=ax>{esc(college)}</text>')
     for k, cohort in enumerate(cohorts):
         parts.append(f'<rect x="{left + k * 110}" y="{h + 8}" width="12" height="12" fill="{PALETTE[k % len(PALETTE)]}"/>'
                      f'<text x="{left + k * 110 + 16}" y="{h + 18}" class=ax>cohort {esc(cohort)}</text>')
@@ -77,10 +79,10 @@ def heatmap(rows: list, cell_px: int = 100) -> str:
     w, h = max_x * scale + 200, max_y * scale + 40
     parts = [f'<svg viewBox="0 0 {w} {h}" width="{min(w, 900)}" role="img" aria-label="ad position heatmap">',
              f'<rect x="40" y="20" width="{max_x * scale}" height="{max_y * scale}" fill="#f8fafc" stroke="#cbd5e1"/>']
-    for gx in range(0, max_x + 1, 2):
-        parts.append(f'<text x="{40 + gx * scale}" y="14" text-anchor="middle" class=ax>{gx * cell_px}</text>')
-    for gy in range(0, max_y + 1, 2):
-        parts.append(f'<text x="34" y="{24 + gy * scale}" text-anchor="end" class=ax>{gy * cell_px}</text>')
+    parts.extend(f'<text x="{40 + gx * scale}" y="14" text-anchor="middle" class=ax>{gx * cell_px}</text>'
+                 for gx in range(0, max_x + 1, 2))
+    parts.extend(f'<text x="34" y="{24 + gy * scale}" text-anchor="end" class=ax>{gy * cell_px}</text>'
+                 for gy in range(0, max_y + 1, 2))
     for r in rows:
         x, y = 40 + int(r["cell_x"]) * scale, 20 + int(r["cell_y"]) * scale
         heat = int(r["impressions"]) / top
@@ -135,9 +137,12 @@ def ab_table(rows: list) -> str:
         p = r.get("p_value")
         r["verdict"] = "control" if r["variant"] == "control" else (
             "–" if p is None else ("significant (p < 0.05)" if float(p) < 0.05 else "not significant"))
-    num = lambda v: "–" if v is None else f"{float(v):.4f}"  # noqa: E731
-    return table(rows, ["experiment", "variant", "users", "impressions", "clicked_impressions", "clicks", "ctr", "z", "p_value", "verdict"],
-                 {"ctr": pct, "z": num, "p_value": num})
+
+    def num(v):
+        return "–" if v is None else f"{float(v):.4f}"
+
+    columns = ["experiment", "variant", "users", "impressions", "clicked_impressions", "clicks", "ctr", "z", "p_value", "verdict"]
+    return table(rows, columns, {"ctr": pct, "z": num, "p_value": num})
 
 
 # ── page ──────────────────────────────────────────────────────────────────────────────────────
@@ -156,17 +161,25 @@ def render(results: dict, window: queries.Window, meta: dict) -> str:
     r = results
     sections = [
         section("CTR per college and cohort", "ctr_by_college_cohort", bar_chart(r["ctr_by_college_cohort"])
-                + table(r["ctr_by_college_cohort"], ["college", "cohort", "impressions", "viewable_impressions", "clicks", "ctr"], {"ctr": pct})),
+                + table(r["ctr_by_college_cohort"], ["college", "cohort", "impressions", "viewable_impressions", "clicks", "ctr"],
+                        {"ctr": pct})),
         section("Ad-position heatmap (CTR per 100 px cell, darker = more impressions)", "ad_heatmap", heatmap(r["ad_heatmap"])),
-        section("Search → course view → ad click", "funnel_search_course_ad_click", funnel_chart(r["funnel_search_course_ad_click"])),
+        section("Search → course view → ad click", "funnel_search_course_ad_click",
+                funnel_chart(r["funnel_search_course_ad_click"])),
         section("A/B experiments: CTR per variant", "ab_ctr_significance", ab_table(r["ab_ctr_significance"])),
-        section("Ad slots per day", "ctr_by_slot_daily", table(r["ctr_by_slot_daily"], ["day", "slot_id", "impressions", "viewable_impressions", "clicks", "viewability_rate", "ctr"], {"ctr": pct, "viewability_rate": pct})),
-        section("Interactions per kind and day", "events_by_kind_daily", table(r["events_by_kind_daily"], ["day", "kind", "events", "users", "sessions"])),
+        section("Ad slots per day", "ctr_by_slot_daily",
+                table(r["ctr_by_slot_daily"],
+                      ["day", "slot_id", "impressions", "viewable_impressions", "clicks", "viewability_rate", "ctr"],
+                      {"ctr": pct, "viewability_rate": pct})),
+        section("Interactions per kind and day", "events_by_kind_daily",
+                table(r["events_by_kind_daily"], ["day", "kind", "events", "users", "sessions"])),
         section("Rejected events", "rejected_by_reason", table(r["rejected_by_reason"], ["reason", "rejected"])),
     ]
-    return (f"<!doctype html><html lang=en><meta charset=utf-8><title>Sightline report: {esc(window.site_key)}</title>"
-            f"<style>{CSS}</style><h1>Sightline report — site “{esc(window.site_key)}”, {window.date_from} to {window.date_to}</h1>"
-            f"<p class=meta>Generated {esc(meta['generated'])} by embedded ClickHouse (chdb) from Kafka at {esc(meta['brokers'])}: "
+    site = esc(window.site_key)
+    return (f"<!doctype html><html lang=en><meta charset=utf-8><title>Sightline report: {site}</title>"
+            f"<style>{CSS}</style><h1>Sightline report — site “{site}”, {window.date_from} to {window.date_to}</h1>"
+            f"<p class=meta>Generated {esc(meta['generated'])} by embedded ClickHouse (chdb) "
+            f"from Kafka at {esc(meta['brokers'])}: "
             f"{meta['records']} records consumed, {meta['rejected']} dead letters.</p>" + "".join(sections) + "</html>")
 
 
@@ -188,10 +201,10 @@ def main(argv=None) -> int:
     # A new consumer group per run: the report always reads the topics from the beginning.
     pipeline.start(engine, args.brokers, group=f"clickhouse-report-{int(time.time())}", prefix=args.prefix)
     counts = pipeline.wait_until_quiet(engine, args.quiet_s, args.max_wait_s)
-    today = datetime.now(timezone.utc).date()
+    today = datetime.now(UTC).date()
     window = queries.Window(args.site, today - timedelta(days=args.days), today + timedelta(days=1))
     results = queries.run_all(engine, window)
-    meta = {"generated": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"), "brokers": args.brokers, **counts}
+    meta = {"generated": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"), "brokers": args.brokers, **counts}
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(render(results, window, meta))
     engine.close()

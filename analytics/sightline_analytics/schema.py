@@ -51,7 +51,7 @@ def statements(sql: str) -> list[str]:
     """Splits on ';' at line ends, dropping comment-only chunks (the schema has no ';' in strings)."""
     out = []
     for chunk in re.split(r";\s*\n", sql):
-        body = "\n".join(l for l in chunk.splitlines() if not l.strip().startswith("--")).strip()
+        body = "\n".join(line for line in chunk.splitlines() if not line.strip().startswith("--")).strip()
         if body:
             out.append(body.rstrip(";"))
     return out
@@ -64,7 +64,7 @@ def created_name(statement: str) -> str | None:
 
 def topics() -> list[str]:
     lines = TOPICS_FILE.read_text().splitlines()
-    return [l.strip() for l in lines if l.strip() and not l.startswith("#")]
+    return [line.strip() for line in lines if line.strip() and not line.startswith("#")]
 
 
 def load(engine, settings: SchemaSettings) -> list[str]:

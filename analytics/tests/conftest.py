@@ -17,10 +17,10 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sightline_analytics import dataset, delivery, kafka_io, kinds, pipeline, schema  # noqa: E402
-from sightline_analytics.collector import Collector, CollectorSettings  # noqa: E402
-from sightline_analytics.engine import Engine  # noqa: E402
-from sightline_analytics.protos import Messages  # noqa: E402
+from sightline_analytics import dataset, delivery, kafka_io, kinds, pipeline, schema
+from sightline_analytics.collector import Collector, CollectorSettings
+from sightline_analytics.engine import Engine
+from sightline_analytics.protos import Messages
 
 
 @pytest.fixture(scope="session")
@@ -53,7 +53,8 @@ class Run:
 
 
 def garbage_records(prefix: str, count: int) -> list:
-    return [(prefix + kinds.TOPIC_SUFFIX["click"], b"garbage", b"\xff\xffnot a protobuf message" + bytes([n])) for n in range(count)]
+    topic = prefix + kinds.TOPIC_SUFFIX["click"]
+    return [(topic, b"garbage", b"\xff\xffnot a protobuf message" + bytes([n])) for n in range(count)]
 
 
 @pytest.fixture(scope="session")

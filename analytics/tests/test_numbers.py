@@ -2,7 +2,7 @@
 wrote it, equals the ground truth computed in Python from the known interactions."""
 
 import math
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -11,7 +11,7 @@ from sightline_analytics.queries import Window
 
 
 def utc_date(ms: int):
-    return datetime.fromtimestamp(ms / 1000, timezone.utc).date()
+    return datetime.fromtimestamp(ms / 1000, UTC).date()
 
 
 @pytest.fixture(scope="module")
@@ -163,7 +163,8 @@ def test_rejected_by_reason(loaded, window, truth):
 
 
 def test_dead_letters_carry_the_collectors_details(run, data):
-    rows = run.engine.rows("SELECT site_key, reason, detail, collector_id FROM sightline.rejected_events ORDER BY site_key, reason")
+    rows = run.engine.rows(
+        "SELECT site_key, reason, detail, collector_id FROM sightline.rejected_events ORDER BY site_key, reason")
     want = sorted((d.site, d.reason) for d in data.defects)
     assert sorted((r["site_key"], r["reason"]) for r in rows) == want
     assert all(r["detail"] and r["collector_id"] == run.collector_settings.collector_id for r in rows), rows

@@ -32,7 +32,7 @@ KAFKA_METADATA = {"kafka_topic", "kafka_partition", "kafka_offset", "kafka_error
 def kafka_columns(table: str) -> list[tuple[str, str]]:
     """(name, type) of a Kafka-facing table in schema.sql, Nested expanded to name.sub."""
     sql = schema.render(schema.SchemaSettings.from_env())
-    body = re.search(rf"CREATE TABLE IF NOT EXISTS sightline\.{table}\s*\((.*?)\n\)\s*ENGINE", sql, re.S)
+    body = re.search(rf"CREATE TABLE IF NOT EXISTS sightline\.{table}\s*\((.*?)\n\)\s*ENGINE", sql, re.DOTALL)
     assert body, f"table {table} not found in schema.sql"
     columns = []
     for line in body.group(1).splitlines():

@@ -56,6 +56,7 @@ sightline('init', { collector: location.origin, siteKey: 'demo' });</script>`;
       res.writeHead(404).end(String(e && e.code || 'error'));
     }
   });
-  await new Promise((resolve) => server.listen(port, '127.0.0.1', resolve));
-  return { server, state, origin: `http://127.0.0.1:${server.address().port}`, snippetBytes: Buffer.byteLength(snippet) };
+  await new Promise((resolve) => server.listen(port, '127.0.0.1', () => resolve(null)));
+  const { port: bound } = /** @type {import('node:net').AddressInfo} */ (server.address());
+  return { server, state, origin: `http://127.0.0.1:${bound}`, snippetBytes: Buffer.byteLength(snippet) };
 }

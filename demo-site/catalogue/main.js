@@ -4,7 +4,7 @@
 import loadSightline, * as sightline from '@sightline/sdk';
 import { startDemo } from '../site/app.js';
 
-const meta = (name) => document.querySelector(`meta[name="${name}"]`)?.content ?? '';
+const meta = (name) => document.querySelector(`meta[name="${name}"]`)?.getAttribute('content') ?? '';
 
 await loadSightline();
 sightline.init({

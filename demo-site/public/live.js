@@ -4,6 +4,7 @@
   const PALETTE = ['#38bdf8', '#a78bfa', '#64748b', '#94a3b8', '#34d399', '#f87171', '#fbbf24', '#f472b6', '#fb923c', '#2dd4bf', '#e879f9'];
   /** @type {Record<string, string>} */
   let colors = {};
+  /** @type {(id: string) => any} the page's own elements: canvases, tables, a select */
   const $ = (id) => document.getElementById(id);
   const layoutSelect = $('layout');
   let last = null;

@@ -97,7 +97,7 @@ const ticker = setInterval(() => {
 }, 1000);
 
 server.listen(config.port, config.host, () => {
-  const { port } = server.address();
+  const { port } = /** @type {import('node:net').AddressInfo} */ (server.address());
   console.log(`demo: serving CampusLearn on http://${config.host === '127.0.0.1' ? 'localhost' : config.host}:${port} (collector ${config.collector}, Kafka ${config.brokers})`);
 });
 

@@ -88,7 +88,7 @@ export function stop() {
 /** Numbers: 0 the current event's, 1 page metrics (one layout read), 2 page state, 3 the
  * durable queue's eviction count (read and reset). */
 export function nums(which) {
-  var s = w.screen || {}, n = w.navigator;
+  var s = /** @type {Screen} */ (w.screen || {}), n = w.navigator;
   return which == 3 ? takeEvicted()
     : which == 1 ? [w.innerWidth, w.innerHeight, s.width, s.height, w.devicePixelRatio || 1,
     -new Date().getTimezoneOffset(), d.documentElement.scrollHeight, w.scrollX, w.scrollY]
@@ -141,7 +141,7 @@ export function rect(e) {
 
 /** Elements matching `selector`, counted; read one by one with `item`. */
 export function scan(selector) {
-  try { S = d.querySelectorAll(selector); } catch (x) { S = []; }
+  try { S = /** @type {*} */ (d.querySelectorAll(selector)); } catch (x) { S = []; }
   return S.length;
 }
 
@@ -228,7 +228,7 @@ function evict(list, add, cap, remove) {
   list.forEach(function (r) { total += r[1]; });
   for (; total > cap && gone < list.length; gone++) total -= list[gone][1], remove(list[gone][0]);
   if (gone) {
-    try { s.setItem('sl_qe', +s.getItem('sl_qe') + gone); } catch (x) {}
+    try { s.setItem('sl_qe', /** @type {*} */ (+s.getItem('sl_qe') + gone)); } catch (x) {}
     Qdebug && log('queue full, evicted ' + gone);
   }
 }
@@ -281,7 +281,7 @@ function lock(then) {
   var s = ls(), t = Date.now(), n = navigator.locks;
   Qbody = null;
   if (Qheld) {
-    try { Qlease && s.setItem('sl_ql', t + 3e4); } catch (x) {}
+    try { Qlease && s.setItem('sl_ql', /** @type {*} */ (t + 3e4)); } catch (x) {}
     return then();
   }
   if (n) try {
@@ -323,7 +323,7 @@ export function queue(op, body, a, b) {
           var r = w.indexedDB.open('sightline', 1);
           r.onupgradeneeded = function () { r.result.createObjectStore('q', { autoIncrement: true }); };
           r.onsuccess = function () { db = r.result; done(); };
-          r.onerror = done;
+          r.onerror = /** @type {*} */ (done);
           setTimeout(done, 3e3);
         } catch (x) { done(); }
       });

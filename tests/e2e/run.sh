@@ -33,7 +33,7 @@ cleanup() {
       [ -f "$artifacts/$f.log" ] && { log "last lines of $f.log:"; tail -n 25 "$artifacts/$f.log" >&2; }
     done
   fi
-  [ "$own_kafka" = yes ] && scripts/kafka.sh down || true
+  if [ "$own_kafka" = yes ]; then scripts/kafka.sh down || true; fi
   exit "$status"
 }
 trap cleanup EXIT

@@ -1,0 +1,29 @@
+// Ambient types for `make lint`'s checker (jsconfig.json): browser features newer than
+// TypeScript's DOM library, and the globals the project's pages and tests share.
+
+// IntersectionObserver v2 (trackVisibility): Chromium only; the SDK feature-detects it.
+interface IntersectionObserverEntry {
+  readonly isVisible?: boolean;
+}
+interface IntersectionObserverInit {
+  trackVisibility?: boolean;
+  delay?: number;
+}
+
+// Global Privacy Control (https://privacycg.github.io/gpc-spec/).
+interface Navigator {
+  readonly globalPrivacyControl?: boolean;
+}
+
+interface Window {
+  /** The script-tag snippet's command queue, then the SDK's command function. */
+  sightline?: any;
+  /** tests/e2e/lib/ad-truth.js: the independent viewability observer's verdicts. */
+  __adTruth?: () => any;
+  /** bench/sdk: long tasks recorded by the page. */
+  __longtasks?: any[];
+}
+
+/** sdk-wasm/js/dom.js runs inside the wasm-bindgen glue (tools/inline-dom.mjs), where the
+ * glue's wrapper of the wasm export `dispatch` is in scope under this name. */
+declare function __dispatch(kind: number, target?: unknown): void;
