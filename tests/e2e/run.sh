@@ -80,6 +80,7 @@ wait_http "http://127.0.0.1:$site_port/healthz" 15 "demo site"
 
 log "collector on :$collector_port, demo site on :$site_port, Kafka on $SIGHTLINE_KAFKA"
 E2E_SITE_URL=http://localhost:$site_port \
+E2E_COLLECTOR_URL=http://127.0.0.1:$collector_port \
 E2E_ARTIFACTS=$artifacts \
 SIGHTLINE_TAIL=$repo/target/debug/sightline-tail \
   timeout "$E2E_TIMEOUT_SECS" node --test --test-concurrency=1 tests/e2e/

@@ -35,10 +35,24 @@ class Recorder {
     await this.page.selectOption('#student-select', this.student.userId);
   }
   dwell(ms = DWELL_MS) { return this.page.waitForTimeout(ms); }
+  // What the SDK must report for a click on `selector`, read from the page just before the
+  // click: tag, id, link target (scheme, host, path) and the page rectangle, which together
+  // single out the one element (two chips or two course links differ at least by position).
+  async clickTruth(selector, ad = false) {
+    const element = await this.page.locator(selector).evaluate((e) => {
+      const r = e.getBoundingClientRect();
+      const link = e.closest('a[href]');
+      return {
+        tag: e.tagName.toLowerCase(), id: e.id, href: link ? link.origin + link.pathname : '',
+        rect: { x: r.left + scrollX, y: r.top + scrollY, width: r.width, height: r.height },
+      };
+    });
+    this.expect.clicks.push({ selector, ad, ...element });
+  }
   async click(selector) {
     const before = this.page.url();
+    await this.clickTruth(selector);
     await this.page.click(selector);
-    this.expect.clicks.push(selector);
     if (this.page.url() !== before) this.spaNavigated();
   }
   async hover(selector) {
@@ -63,9 +77,9 @@ class Recorder {
       return { vx: r.left, vy: r.top, x: r.left + scrollX, y: r.top + scrollY, width: r.width, height: r.height };
     });
     const inAd = { x: Math.round(box.width * fx), y: Math.round(box.height * fy) };
+    await this.clickTruth(`[data-ad-slot="${slot}"]`, true);
     await this.page.mouse.click(box.vx + inAd.x, box.vy + inAd.y);
     this.expect.adClicks.push({ slot, inAd, page: { x: box.x + inAd.x, y: box.y + inAd.y }, rect: box });
-    this.expect.clicks.push(`[data-ad-slot="${slot}"]`);
     // Every ad advertises a course of the site: the click lands on that course's page.
     await this.page.waitForSelector('#course-title');
     this.spaNavigated();
@@ -115,8 +129,8 @@ async function deepLinkBackAndSearch(r) {
   await r.dwell();
   // A full page load (header link): a new page session with its own sequence numbers.
   await r.captureTruth();
+  await r.clickTruth('#nav-search');
   await r.page.click('#nav-search');
-  r.expect.clicks.push('#nav-search');
   r.expect.docs.push({ distribution: 'script-tag', pageViews: [], truth: null });
   await r.page.waitForSelector('#search-input');
   r.doc.pageViews.push(new URL(r.page.url()).pathname);
