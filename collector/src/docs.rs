@@ -119,23 +119,20 @@ fn config_table() -> String {
     let defaults = defaults();
     let (tables, arrays) = sections();
     let mut out = String::from("| Option | Default | Meaning |\n|---|---|---|\n");
+    let mut row = |option: String, default: String, doc: &str| {
+        assert!(!doc.is_empty(), "{option}: no /// comment in config.rs");
+        let _ = writeln!(out, "| `{option}` | {} | {} |", cell(&default), cell(doc));
+    };
     for (section, ty) in &tables {
         for field in items(CONFIG_RS, "struct", ty) {
             let value = defaults
                 .get(section)
                 .and_then(|s| s.get(&field.name))
                 .unwrap_or_else(|| panic!("{section}.{} has no default", field.name));
-            assert!(
-                !field.doc.is_empty(),
-                "{section}.{}: no /// comment in config.rs",
-                field.name
-            );
-            let _ = writeln!(
-                out,
-                "| `{section}.{}` | {} | {} |",
-                field.name,
-                cell(&shown(value)),
-                cell(&field.doc)
+            row(
+                format!("{section}.{}", field.name),
+                shown(value),
+                &field.doc,
             );
         }
     }
@@ -146,16 +143,10 @@ fn config_table() -> String {
             } else {
                 "required"
             };
-            assert!(
-                !field.doc.is_empty(),
-                "[[{array}]] {}: no /// comment",
-                field.name
-            );
-            let _ = writeln!(
-                out,
-                "| `[[{array}]] {}` | {default} | {} |",
-                field.name,
-                cell(&field.doc)
+            row(
+                format!("[[{array}]] {}", field.name),
+                default.to_owned(),
+                &field.doc,
             );
         }
     }

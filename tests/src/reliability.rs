@@ -370,6 +370,31 @@ impl Load {
         self.stats.lock().map(|s| s.acked.len()).unwrap_or(0)
     }
 
+    /// Waits until at least `events` more events than `from` were acknowledged: the fact a
+    /// proof waits for ("the load is flowing", "requests kept being served"), never a fixed
+    /// time. An error after `limit`.
+    pub async fn wait_acked(
+        &self,
+        from: usize,
+        events: usize,
+        limit: Duration,
+    ) -> anyhow::Result<usize> {
+        let deadline = Instant::now() + limit;
+        loop {
+            let acked = self.acked();
+            if acked >= from + events {
+                return Ok(acked);
+            }
+            if Instant::now() > deadline {
+                bail!(
+                    "only {} of {events} more events acknowledged within {limit:?}",
+                    acked - from.min(acked)
+                );
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
     /// Stops every sender (waiting for its last answer) and returns the statistics.
     pub async fn finish(self) -> LoadStats {
         self.stop.store(true, Ordering::SeqCst);

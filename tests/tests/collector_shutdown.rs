@@ -1,7 +1,15 @@
 //! SIGTERM under load: readiness turns 503 first, in-flight requests finish, the
 //! producer is flushed, and every event the collector acknowledged is in Kafka.
+//!
+//! Every step waits for a fact (events acknowledged, `/readyz` answering 503, a request
+//! served after the signal), bounded in time, never for a fixed duration.
 
-use std::{collections::BTreeSet, sync::Arc, time::Duration};
+use std::{
+    collections::BTreeSet,
+    future::Future,
+    sync::Arc,
+    time::{Duration, Instant},
+};
 
 use prost::Message as _;
 use rdkafka::Message;
@@ -12,12 +20,30 @@ use sightline_tests::{
 };
 use tokio::sync::Mutex;
 
+/// Polls `check` every 10 ms until it yields a value; an error naming `what` after `limit`.
+async fn wait_for<T, F: Future<Output = Option<T>>>(
+    what: &str,
+    limit: Duration,
+    mut check: impl FnMut() -> F,
+) -> anyhow::Result<T> {
+    let deadline = Instant::now() + limit;
+    loop {
+        if let Some(value) = check().await {
+            return Ok(value);
+        }
+        anyhow::ensure!(Instant::now() < deadline, "no {what} within {limit:?}");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn shutdown_under_load_loses_no_acknowledged_event() -> anyhow::Result<()> {
     let searches = topic("searches");
     let start = end_offsets(&searches)?;
     let mut config = test_config();
-    config.shutdown.readiness_grace_ms = 300;
+    // Long enough for this test to see /readyz answer 503 and a request served meanwhile on
+    // a loaded machine; the test waits for those facts, not for this time.
+    config.shutdown.readiness_grace_ms = 3_000;
     let mut collector = TestCollector::start(config).await?;
     let addr = collector.addr;
     let run = rand::random::<u32>();
@@ -56,29 +82,40 @@ async fn shutdown_under_load_loses_no_acknowledged_event() -> anyhow::Result<()>
             }
         }));
     }
-    tokio::time::sleep(Duration::from_millis(700)).await;
+    // Load is flowing: 20 requests of 10 events acknowledged.
+    wait_for(
+        "load before the signal",
+        Duration::from_secs(60),
+        || async { (acked.lock().await.len() >= 200).then_some(()) },
+    )
+    .await?;
     let acked_before_signal = acked.lock().await.len();
-    assert!(acked_before_signal > 0, "load is flowing before shutdown");
     collector.signal_shutdown();
-    tokio::time::sleep(Duration::from_millis(50)).await;
-    let ready = get(addr, "/readyz").await?;
-    assert_eq!(ready.status, 503, "readyz turns 503 first: {}", ready.body);
-    assert_eq!(ready.json()["reason"], "draining");
+    let ready = wait_for(
+        "/readyz 503 after the signal",
+        Duration::from_secs(3),
+        || async { get(addr, "/readyz").await.ok().filter(|r| r.status == 503) },
+    )
+    .await?;
+    assert_eq!(ready.json()["reason"], "draining", "{}", ready.body);
     assert_eq!(
         get(addr, "/healthz").await?.status,
         200,
         "still alive while draining"
     );
+    // The grace period serves requests: one acknowledged after the signal.
+    wait_for(
+        "request served while draining",
+        Duration::from_secs(3),
+        || async { (acked.lock().await.len() > acked_before_signal).then_some(()) },
+    )
+    .await?;
 
     collector.stop().await?;
     for sender in senders {
         sender.await?;
     }
     let acked = acked.lock().await.clone();
-    assert!(
-        acked.len() > acked_before_signal,
-        "requests in flight during the grace period were served"
-    );
 
     let records = read_from(&searches, &start, usize::MAX, Duration::from_secs(5))?;
     let found: BTreeSet<Vec<u8>> = records

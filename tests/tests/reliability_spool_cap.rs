@@ -40,9 +40,27 @@ async fn a_full_spool_sheds_load_with_flat_memory() -> anyhow::Result<()> {
     }
     let rss_at_cap = collector.rss_kib().unwrap_or(0);
     let mut rss_max = rss_at_cap;
-    for _ in 0..60 {
-        tokio::time::sleep(Duration::from_millis(250)).await;
+    // RSS stays flat while the load keeps hitting the cap: sampled until 1 000 more appends
+    // were refused with spool_full (the fact), not for a fixed time.
+    let full_at_cap = metric_of(
+        &collector.metrics().await?,
+        "sightline_collector_spool_full_total",
+    );
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
         rss_max = rss_max.max(collector.rss_kib().unwrap_or(0));
+        let full = metric_of(
+            &collector.metrics().await?,
+            "sightline_collector_spool_full_total",
+        );
+        if full >= full_at_cap + 1_000.0 {
+            break;
+        }
+        anyhow::ensure!(
+            Instant::now() < deadline,
+            "load stopped hitting the cap: {full} refusals"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
     }
     let ready = get(collector.addr, "/readyz").await?;
     let alive = get(collector.addr, "/healthz").await?.status;
