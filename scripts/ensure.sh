@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Installs what a make target needs on a fresh Debian machine of this project's kind (rustup,
 # Java 17, Maven, Node.js 20+, Python 3.11 and apt are there; everything else comes from here).
-# Every make target calls it with its own name, so `make test` and `make demo` work on a fresh
-# clone with nothing run before them. Idempotent: each step checks first; when everything is
+# The script behind every make target calls it with the target's name, so `make test` and
+# `make demo` work on a fresh clone with nothing run before them. Idempotent: each step checks first; when everything is
 # there it prints one line and takes about a second. It prints what it installs.
 #
 #   scripts/ensure.sh TARGET|STEP...    e.g. `scripts/ensure.sh test`, `scripts/ensure.sh chromium`
@@ -18,8 +18,8 @@
 #   rustup-component NAME…      rustup component add
 #   rustup-target TRIPLE        rustup target add
 #   rustup-toolchain NAME       rustup toolchain install --profile minimal
-#   cargo-install CRATE VERSION BIN   cargo install, unless cargo installed it or `BIN --version` says it
-#   go-install MODULE@VERSION BIN                 go install (Go module proxy) when BIN is missing
+#   cargo-install CRATE VERSION BIN   cargo install unless installed (cargo's list, `BIN --version`)
+#   go-install MODULE@VERSION BIN     go install (Go module proxy) when BIN is missing
 #   npm DIR                     npm ci in DIR when its package-lock.json changed since the last one
 #   venv DIR REQUIREMENTS       a Python venv at DIR with exactly REQUIREMENTS (pinned)
 #   run COMMAND…                anything else: COMMAND must be idempotent and quick when done
@@ -46,11 +46,11 @@ step wasm32            "test e2e lint demo sdk bench test-reliability"      rust
 step wasm-bindgen      "test e2e demo sdk bench test-reliability"           cargo-install wasm-bindgen-cli "$wasm_bindgen" wasm-bindgen
 step nightly           "fuzz-smoke"                                         rustup-toolchain nightly
 step cargo-fuzz        "fuzz-smoke"                                         cargo-install cargo-fuzz 0.13.2 cargo-fuzz
-step npm-sdk           "test e2e lint demo sdk bench test-reliability"      npm sdk-wasm
+step npm-sdk           "test e2e demo sdk bench test-reliability"           npm sdk-wasm
 step npm-browser-tests "test test-reliability"                              npm tests/browser
 step npm-e2e           "test e2e lint"                                      npm tests/e2e
 step npm-demo          "test e2e lint demo"                                 npm demo-site
-step npm-bench         "bench"                                              npm bench/sdk
+step npm-bench         "test lint bench"                                    npm bench/sdk
 step npm-lint          "test lint"                                          npm tools/lint
 step venv-lint         "test lint"                                          venv .cache/lint-venv tools/lint/requirements.txt
 step venv-analytics    "test report"                                        venv .cache/venv analytics/requirements.txt
