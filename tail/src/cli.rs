@@ -31,8 +31,8 @@ pub struct Args {
     #[arg(long = "user", value_delimiter = ',')]
     pub users: Vec<String>,
 
-    /// Only events of these kinds: page_view, click, scroll, hover, ad_impression,
-    /// ad_click, search, custom, rejected.
+    /// Only events of these kinds: event kind names as in sightline-proto (page_view,
+    /// ad_click, …; an unknown name is refused with the full list) and rejected.
     #[arg(long = "kind", value_delimiter = ',')]
     pub kinds: Vec<String>,
 
