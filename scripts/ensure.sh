@@ -185,5 +185,5 @@ done
 if [ ${#installed[@]} -eq 0 ]; then
   log "$* ready (${#chosen[@]} steps already done)"
 else
-  log "$* ready after $(( $(date +%s) - started )) s; installed: $(IFS=,; echo "${installed[*]}")"
+  log "$* ready after $(( $(date +%s) - started )) s; installed: $(printf '%s; ' "${installed[@]}")"
 fi

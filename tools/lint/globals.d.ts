@@ -27,3 +27,8 @@ interface Window {
 /** sdk-wasm/js/dom.js runs inside the wasm-bindgen glue (tools/inline-dom.mjs), where the
  * glue's wrapper of the wasm export `dispatch` is in scope under this name. */
 declare function __dispatch(kind: number, target?: unknown): void;
+
+// The SDK's npm package is built into sdk-wasm/pkg by `make sdk` (its types come from
+// wasm-bindgen). When it is built, the checker uses its real types; on a fresh clone, where
+// `make lint` runs before anything is built, this declaration stands in for it.
+declare module '@sightline/sdk';
