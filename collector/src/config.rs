@@ -145,10 +145,10 @@ pub struct ConnectionsConfig {
     /// Concurrent streams per HTTP/2 connection. Default 256.
     pub http2_max_concurrent_streams: u32,
     /// Streams a client may reset before the server accepted them (rapid reset,
-    /// CVE-2023-44487); beyond, the connection is closed. Default 20.
+    /// CVE-2023-44487 / CVE-2023-26964); beyond, the connection is closed. Default 20.
     pub http2_max_pending_accept_reset_streams: usize,
     /// Streams the server may reset because of client protocol errors before it closes
-    /// the connection (CVE-2024-27316 class). Default 1 024.
+    /// the connection (RUSTSEC-2024-0003). Default 1 024.
     pub http2_max_local_error_reset_streams: usize,
     /// Response bytes buffered per HTTP/2 stream for a client that does not read.
     /// Default 65 536.
@@ -715,6 +715,65 @@ mod tests {
             Config::from_toml_with_env(bad, []),
             Err(ConfigError::Invalid(_))
         ));
+    }
+
+    #[test]
+    fn example_config_states_the_abuse_limit_defaults_and_bad_ones_are_refused() {
+        let example =
+            Config::from_toml_with_env(include_str!("../sightline.example.toml"), []).unwrap();
+        let (c, d) = (&example.connections, &ConnectionsConfig::default());
+        assert_eq!(
+            (
+                c.max_per_ip,
+                c.idle_timeout_ms,
+                c.max_age_ms,
+                c.max_header_bytes
+            ),
+            (
+                d.max_per_ip,
+                d.idle_timeout_ms,
+                d.max_age_ms,
+                d.max_header_bytes
+            )
+        );
+        assert_eq!(
+            (
+                c.http2_max_concurrent_streams,
+                c.http2_max_pending_accept_reset_streams,
+                c.http2_max_local_error_reset_streams,
+                c.http2_max_send_buf_bytes,
+                c.http2_keep_alive_interval_ms,
+                c.http2_keep_alive_timeout_ms
+            ),
+            (
+                d.http2_max_concurrent_streams,
+                d.http2_max_pending_accept_reset_streams,
+                d.http2_max_local_error_reset_streams,
+                d.http2_max_send_buf_bytes,
+                d.http2_keep_alive_interval_ms,
+                d.http2_keep_alive_timeout_ms
+            )
+        );
+        let (s, d) = (&example.server, &ServerConfig::default());
+        assert_eq!(
+            (s.max_in_flight_requests_per_ip, s.max_buffered_body_bytes),
+            (d.max_in_flight_requests_per_ip, d.max_buffered_body_bytes)
+        );
+        for bad in [
+            "[connections]\nmax_header_bytes = 4096\n",
+            "[connections]\nidle_timeout_ms = 0\n",
+            "[connections]\nhttp2_max_send_buf_bytes = 0\n",
+            "[server]\nheader_read_timeout_ms = 0\n",
+            "[server]\nmax_buffered_body_bytes = 1000\n",
+        ] {
+            assert!(
+                matches!(
+                    Config::from_toml_with_env(bad, []),
+                    Err(ConfigError::Invalid(_))
+                ),
+                "{bad}"
+            );
+        }
     }
 
     #[test]
