@@ -137,16 +137,19 @@ pub async fn http1_on(
     Ok(sender)
 }
 
-/// `POST /v1/batch` of `body` with `headers` on an HTTP/1.1 client; the status and body.
-pub async fn post_on(
+/// `method path` with `headers` and `body` on an HTTP/1.1 client; the status and body.
+pub async fn request_on(
     sender: &mut hyper::client::conn::http1::SendRequest<Full<Bytes>>,
+    method: http::Method,
+    path: &str,
     headers: &[(&str, &str)],
     body: Vec<u8>,
 ) -> anyhow::Result<(u16, String)> {
     sender.ready().await?;
-    let mut request = http::Request::post("/v1/batch")
-        .header("host", "collector")
-        .header("content-type", "application/x-protobuf");
+    let mut request = http::Request::builder()
+        .method(method)
+        .uri(path)
+        .header("host", "collector");
     for (name, value) in headers {
         request = request.header(*name, *value);
     }
@@ -158,23 +161,23 @@ pub async fn post_on(
     Ok((status, String::from_utf8_lossy(&body).into_owned()))
 }
 
-/// `GET path` on an HTTP/1.1 client; the status and body.
-pub async fn get_on(
+/// `POST /v1/batch` of a protobuf `body` with extra `headers`; the status and body.
+pub async fn post_on(
     sender: &mut hyper::client::conn::http1::SendRequest<Full<Bytes>>,
-    path: &str,
+    headers: &[(&str, &str)],
+    body: Vec<u8>,
 ) -> anyhow::Result<(u16, String)> {
-    sender.ready().await?;
-    let request = http::Request::get(path)
-        .header("host", "collector")
-        .body(Full::new(Bytes::new()))?;
-    let response = sender.send_request(request).await?;
-    let status = response.status().as_u16();
-    let body = response.into_body().collect().await?.to_bytes();
-    Ok((status, String::from_utf8_lossy(&body).into_owned()))
+    let mut all = vec![("content-type", "application/x-protobuf")];
+    all.extend_from_slice(headers);
+    request_on(sender, http::Method::POST, "/v1/batch", &all, body).await
 }
 
 /// `/metrics` of a collector that requires PROXY headers, asked as `source`.
 pub async fn metrics_as(source: &str, addr: SocketAddr) -> anyhow::Result<String> {
     let mut sender = http1_on(connect_as(source, addr).await?).await?;
-    Ok(get_on(&mut sender, "/metrics").await?.1)
+    Ok(
+        request_on(&mut sender, http::Method::GET, "/metrics", &[], Vec::new())
+            .await?
+            .1,
+    )
 }
