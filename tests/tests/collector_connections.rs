@@ -367,7 +367,7 @@ async fn a_trusted_proxy_peer_is_not_capped_as_one_client() -> anyhow::Result<()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn request_heads_over_max_header_bytes_get_431() -> anyhow::Result<()> {
+async fn request_heads_over_max_header_bytes_get_431_over_http1_and_http2() -> anyhow::Result<()> {
     let collector = TestCollector::start(test_config()).await?;
     let mut stream = TcpStream::connect(collector.addr).await?;
     let big = "a".repeat(40 * 1024);
@@ -389,6 +389,24 @@ async fn request_heads_over_max_header_bytes_get_431() -> anyhow::Result<()> {
         .await?;
     let closed = wait_closed(&mut stream, SLACK).await?;
     assert_eq!(status_of(&closed.received), Some(200));
+
+    // HTTP/2: the same limit as SETTINGS_MAX_HEADER_LIST_SIZE (h2 answers 431).
+    let stream = TcpStream::connect(collector.addr).await?;
+    let (mut sender, connection) = hyper::client::conn::http2::handshake(
+        hyper_util::rt::TokioExecutor::new(),
+        hyper_util::rt::TokioIo::new(stream),
+    )
+    .await?;
+    tokio::spawn(connection);
+    let get = |cookie: &str| {
+        http::Request::get(format!("http://{}/healthz", collector.addr))
+            .header("cookie", cookie)
+            .body(http_body_util::Full::new(bytes::Bytes::new()))
+    };
+    let ok = sender.send_request(get(&cookie)?).await?;
+    assert_eq!(ok.status(), 200);
+    let too_big = sender.send_request(get(&big)?).await?;
+    assert_eq!(too_big.status(), 431);
     collector.stop().await
 }
 
