@@ -1,5 +1,6 @@
-//! `POST /v1/batch`, end to end: identify the client, apply limits, read and decode the
-//! body, validate and enrich, route, and wait for the sink's acknowledgement.
+//! `POST /v1/batch`, end to end for a resolved client address: apply limits, read the
+//! body (then take a processing slot) and decode it, validate and enrich, route, and
+//! wait for the sink's acknowledgement.
 
 use std::{
     net::IpAddr,
