@@ -47,6 +47,7 @@ pub enum ConfigError {
 #[serde(default, deny_unknown_fields)]
 pub struct Config {
     pub server: ServerConfig,
+    pub connections: ConnectionsConfig,
     pub limits: LimitsConfig,
     pub rate_limits: RateLimitsConfig,
     pub kafka: KafkaConfig,
@@ -65,11 +66,23 @@ pub struct ServerConfig {
     pub listen: SocketAddr,
     /// Connections beyond this are closed at accept (`connections_refused_total`).
     pub max_connections: usize,
-    /// `POST /v1/batch` requests processed at once; beyond, 503 `overloaded` with
-    /// `Retry-After: 1` at once, before the body is read. Bounds request memory to about
-    /// this × (`max_body_bytes` + 3 × `max_decompressed_bytes`) in the worst case.
+    /// `POST /v1/batch` requests processed (inflated, decoded, produced) at once. The
+    /// slot is taken once the body is in, so slow senders cannot hold it; beyond, 503
+    /// `overloaded` with `Retry-After: 1`. Bounds memory: at most this many bodies are
+    /// being inflated (each ≤ `limits.max_decompressed_bytes`).
     pub max_in_flight_requests: usize,
-    /// The request head must arrive within this time, else the connection is closed.
+    /// `POST /v1/batch` requests in progress (head received, not yet answered) per
+    /// client address (IPv6: per /64), counted from the head on, so one address cannot
+    /// hold every body-read slot; beyond, 429 `rate_limited` (`ip_concurrency`).
+    /// 0 disables.
+    pub max_in_flight_requests_per_ip: usize,
+    /// Bytes of request bodies received and held at once, over all requests (charged as
+    /// they arrive, released with the answer); a request that would exceed it gets 503
+    /// `overloaded`. Must be at least `limits.max_body_bytes`.
+    pub max_buffered_body_bytes: usize,
+    /// Every connection must deliver a complete first request head within this time
+    /// from accept (PROXY header and HTTP/1-vs-HTTP/2 detection included), else it is
+    /// closed; for HTTP/1.1 also every later head, timed from the previous answer.
     pub header_read_timeout_ms: u64,
     /// The whole body must arrive within this time, else 408.
     pub body_read_timeout_ms: u64,
@@ -99,6 +112,8 @@ impl Default for ServerConfig {
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
             max_connections: 10_000,
             max_in_flight_requests: 256,
+            max_in_flight_requests_per_ip: 64,
+            max_buffered_body_bytes: 128 * 1024 * 1024,
             header_read_timeout_ms: 10_000,
             body_read_timeout_ms: 10_000,
             http2: true,
@@ -108,6 +123,60 @@ impl Default for ServerConfig {
             collector_id: String::new(),
             cors_max_age_s: 86_400,
             require_origin: false,
+        }
+    }
+}
+
+/// Connection-level abuse limits (see "Connection abuse" in `collector/README.md`).
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ConnectionsConfig {
+    /// Open connections per client address (the PROXY header's source when
+    /// `server.proxy_protocol`, else the socket peer; IPv6 per /64). Peers in
+    /// `server.trusted_proxies` are not capped: they carry many clients. 0 disables.
+    pub max_per_ip: usize,
+    /// A connection with no request in progress for this long is closed (HTTP/2:
+    /// GOAWAY). HTTP/1.1 idle connections are also closed at
+    /// `server.header_read_timeout_ms`.
+    pub idle_timeout_ms: u64,
+    /// Connections older than this are asked to close once their requests are answered
+    /// (HTTP/2 GOAWAY, HTTP/1.1 `Connection: close`), so long-lived balancer
+    /// connections get spread again after scaling; they are cut
+    /// `shutdown.drain_timeout_ms` later. 0 disables.
+    pub max_age_ms: u64,
+    /// Largest request head: HTTP/1.1 read buffer while parsing a head (431 beyond) and
+    /// HTTP/2 `SETTINGS_MAX_HEADER_LIST_SIZE`. At least 8 192.
+    pub max_header_bytes: usize,
+    /// Concurrent streams per HTTP/2 connection.
+    pub http2_max_concurrent_streams: u32,
+    /// Streams a client may reset before the server accepted them (rapid reset,
+    /// CVE-2023-44487 / CVE-2023-26964); beyond, the connection is closed.
+    pub http2_max_pending_accept_reset_streams: usize,
+    /// Streams the server may reset because of client protocol errors before it closes
+    /// the connection (RUSTSEC-2024-0003).
+    pub http2_max_local_error_reset_streams: usize,
+    /// Response bytes buffered per HTTP/2 stream for a client that does not read.
+    pub http2_max_send_buf_bytes: usize,
+    /// HTTP/2 PING after this long without a frame from the client; 0 disables.
+    pub http2_keep_alive_interval_ms: u64,
+    /// A PING not answered within this closes the connection (a dead peer or a
+    /// half-open TCP connection).
+    pub http2_keep_alive_timeout_ms: u64,
+}
+
+impl Default for ConnectionsConfig {
+    fn default() -> Self {
+        Self {
+            max_per_ip: 1_000,
+            idle_timeout_ms: 60_000,
+            max_age_ms: 0,
+            max_header_bytes: 32 * 1024,
+            http2_max_concurrent_streams: 256,
+            http2_max_pending_accept_reset_streams: 20,
+            http2_max_local_error_reset_streams: 1_024,
+            http2_max_send_buf_bytes: 64 * 1024,
+            http2_keep_alive_interval_ms: 20_000,
+            http2_keep_alive_timeout_ms: 20_000,
         }
     }
 }
@@ -479,6 +548,7 @@ impl Config {
         if self.server.max_in_flight_requests == 0 {
             return invalid("server.max_in_flight_requests must be > 0".into());
         }
+        self.validate_abuse_limits()?;
         let spool = &self.spool;
         if spool.enabled {
             if spool.dir.as_os_str().is_empty() {
@@ -510,6 +580,47 @@ impl Config {
             if !seen.insert(site.key.as_str()) {
                 return invalid(format!("sites: duplicate key {:?}", site.key));
             }
+        }
+        Ok(())
+    }
+
+    /// Connection and request abuse limits (issue 14).
+    fn validate_abuse_limits(&self) -> Result<(), ConfigError> {
+        let invalid = |msg: String| Err(ConfigError::Invalid(msg));
+        let (s, c) = (&self.server, &self.connections);
+        // The connection semaphore is drained with one acquire at shutdown (u32 permits).
+        if u32::try_from(s.max_connections).is_err() {
+            return invalid("server.max_connections must be <= 4294967295".into());
+        }
+        if s.header_read_timeout_ms == 0 || s.body_read_timeout_ms == 0 {
+            return invalid(
+                "server.header_read_timeout_ms and body_read_timeout_ms must be > 0".into(),
+            );
+        }
+        if s.max_buffered_body_bytes < self.limits.max_body_bytes {
+            return invalid(format!(
+                "server.max_buffered_body_bytes ({}) must be >= limits.max_body_bytes ({})",
+                s.max_buffered_body_bytes, self.limits.max_body_bytes
+            ));
+        }
+        // hyper asserts (panics) below 8 KiB.
+        if c.max_header_bytes < 8192 || u32::try_from(c.max_header_bytes).is_err() {
+            return invalid("connections.max_header_bytes must be in 8192..=4294967295".into());
+        }
+        if c.http2_max_concurrent_streams == 0 || c.http2_keep_alive_timeout_ms == 0 {
+            return invalid(
+                "connections.http2_max_concurrent_streams and http2_keep_alive_timeout_ms must be > 0"
+                    .into(),
+            );
+        }
+        // h2 asserts (panics) above u32::MAX.
+        if c.http2_max_send_buf_bytes == 0 || u32::try_from(c.http2_max_send_buf_bytes).is_err() {
+            return invalid(
+                "connections.http2_max_send_buf_bytes must be in 1..=4294967295".into(),
+            );
+        }
+        if c.idle_timeout_ms == 0 {
+            return invalid("connections.idle_timeout_ms must be > 0".into());
         }
         Ok(())
     }
@@ -624,6 +735,26 @@ mod tests {
             Config::from_toml_with_env(bad, []),
             Err(ConfigError::Invalid(_))
         ));
+    }
+
+    #[test]
+    fn abuse_limits_with_bad_values_are_refused() {
+        // That the example states every default is checked for all options by `docs`.
+        for bad in [
+            "[connections]\nmax_header_bytes = 4096\n",
+            "[connections]\nidle_timeout_ms = 0\n",
+            "[connections]\nhttp2_max_send_buf_bytes = 0\n",
+            "[server]\nheader_read_timeout_ms = 0\n",
+            "[server]\nmax_buffered_body_bytes = 1000\n",
+        ] {
+            assert!(
+                matches!(
+                    Config::from_toml_with_env(bad, []),
+                    Err(ConfigError::Invalid(_))
+                ),
+                "{bad}"
+            );
+        }
     }
 
     #[test]

@@ -359,6 +359,34 @@ mod tests {
     }
 
     #[test]
+    fn options_named_in_the_readme_exist() {
+        let readme = std::fs::read_to_string(README).expect("read collector/README.md");
+        let defaults = defaults();
+        let mut checked = 0;
+        for token in readme.split('`').skip(1).step_by(2) {
+            let Some((section, option)) = token.split_once('.') else {
+                continue;
+            };
+            let plain = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_';
+            let Some(toml::Value::Table(options)) = defaults.get(section) else {
+                continue;
+            };
+            if option.is_empty() || !option.chars().all(plain) {
+                continue; // `kafka.queue_max_*` and the like
+            }
+            assert!(
+                options.contains_key(option),
+                "collector/README.md names `{token}`, which is not an option"
+            );
+            checked += 1;
+        }
+        assert!(
+            checked > 50,
+            "only {checked} option names found in the README"
+        );
+    }
+
+    #[test]
     fn example_config_has_every_option_at_its_default() {
         let text = std::fs::read_to_string(EXAMPLE).expect("read sightline.example.toml");
         let example: toml::Table = text.parse().expect("the example is TOML");

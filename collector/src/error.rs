@@ -56,7 +56,9 @@ pub enum ApiError {
     /// `Content-Type` other than `application/x-protobuf`, `application/octet-stream` or `text/plain`
     #[error("content-type {0:?} is not supported")]
     UnsupportedMediaType(String),
-    /// a limiter refused (`detail` names it: `ip`, `site`, `hot_user`); `Retry-After` in whole seconds (≥ 1)
+    /// a limiter refused (`detail` names it: `ip`, `site`, `hot_user`, `ip_concurrency` — the
+    /// client address already has `server.max_in_flight_requests_per_ip` batches in
+    /// progress); `Retry-After` in whole seconds (≥ 1)
     #[error("rate limit {limiter} exceeded")]
     RateLimited {
         limiter: &'static str,
@@ -71,7 +73,9 @@ pub enum ApiError {
     /// Kafka is away and the spool reached `spool.max_bytes`; `Retry-After: kafka.retry_after_s`
     #[error("durable spool is full (Kafka has been away too long)")]
     SpoolFull,
-    /// `server.max_in_flight_requests` batch requests are already being processed; answered before the body is read; `Retry-After: 1`
+    /// `server.max_in_flight_requests` batch requests are already being processed (checked
+    /// once the body is in), or the body would not fit in `server.max_buffered_body_bytes`;
+    /// `Retry-After: 1`
     #[error("too many requests in flight (server.max_in_flight_requests)")]
     Overloaded,
     /// reserved for a collector that is shutting down; not sent today (requests in flight during the drain complete normally)

@@ -1,5 +1,6 @@
-//! `POST /v1/batch`, end to end for a client the route identified: apply limits, read and
-//! decode the body, validate and enrich, route, and wait for the sink's acknowledgement.
+//! `POST /v1/batch`, end to end for a resolved client address: apply limits, read the
+//! body (then take a processing slot) and decode it, validate and enrich, route, and
+//! wait for the sink's acknowledgement.
 
 use std::{
     net::IpAddr,
@@ -78,9 +79,9 @@ fn now_ms() -> i64 {
         .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
 }
 
-/// `client` is the resolved client address (the route's job: socket or PROXY peer, or a
-/// trusted proxy's forwarded hop), in full: it keys the per-IP limiter and is truncated
-/// here before anything leaves the process.
+/// `client` is the resolved client address (the route's job, `http::client_ip`: socket or
+/// PROXY peer, or a trusted proxy's forwarded hop), in full: it keys the per-IP limiter and
+/// is truncated here before anything leaves the process.
 pub async fn handle_batch<B>(
     state: &AppState,
     client: IpAddr,
@@ -150,7 +151,17 @@ where
         });
     }
 
-    let raw = read_limited(body, limits.max_body_bytes, config.body_read_timeout()).await?;
+    let (raw, _buffered) = read_limited(
+        body,
+        limits.max_body_bytes,
+        config.body_read_timeout(),
+        &state.body_budget,
+    )
+    .await?;
+    // Only now, with the body in, a processing slot: slow senders never hold one.
+    let Ok(_processing) = state.in_flight.try_acquire() else {
+        return Err(ApiError::Overloaded);
+    };
     if raw.is_empty() {
         return Err(ApiError::EmptyBody);
     }
@@ -161,7 +172,7 @@ where
             limits.max_decompressed_bytes,
         )?),
     };
-    let batch = payload::decode(&bytes)?;
+    let mut batch = payload::decode(&bytes)?;
 
     let site = match (query_site, batch.site_key.as_str()) {
         (Some(q), b) if !b.is_empty() && q != b => {
@@ -177,6 +188,9 @@ where
         }
     };
     *site_out = Some(site.clone());
+    // Records carry the site the request was authorised for (a batch authorised by
+    // `?site=` alone has an empty `site_key`; ClickHouse keys on it).
+    batch.site_key.clone_from(&site);
 
     if batch.events.len() > limits.max_events_per_batch {
         return Err(ApiError::TooManyEvents {
@@ -285,7 +299,9 @@ mod tests {
     use http::HeaderValue;
     use http_body_util::Full;
     use prost::Message;
-    use sightline_proto::v1::{Batch, CollectedEvent, Event, Identity, Search, event::Kind};
+    use sightline_proto::v1::{
+        Batch, CollectedEvent, Event, Identity, RejectedEvent, Search, event::Kind,
+    };
     use std::sync::Arc;
 
     fn state(sink: MemorySink) -> AppState {
@@ -354,6 +370,44 @@ mod tests {
         let event = CollectedEvent::decode(records[0].payload.as_slice()).unwrap();
         assert_eq!(event.client_ip, "192.0.2.0");
         assert_eq!(event.user_key, "anon");
+    }
+
+    #[tokio::test]
+    async fn a_batch_authorised_by_query_site_alone_carries_that_site_in_every_record() {
+        let sink = MemorySink::new();
+        let state = state(sink.clone());
+        let mut unsigned = batch(2);
+        unsigned.site_key.clear();
+        unsigned.events[1].event_id.clear(); // → dead letter
+        let out = post(
+            &state,
+            Some("site=demo"),
+            &HeaderMap::new(),
+            unsigned.encode_to_vec(),
+        )
+        .await;
+        assert_eq!(
+            out.result.unwrap(),
+            Summary {
+                accepted: 1,
+                rejected: 1
+            }
+        );
+        let records = sink.records();
+        assert_eq!(records.len(), 2);
+        for record in &records {
+            assert_eq!(record.headers.site, "demo");
+            let site_key = if record.topic.ends_with("rejected") {
+                RejectedEvent::decode(record.payload.as_slice())
+                    .unwrap()
+                    .site_key
+            } else {
+                CollectedEvent::decode(record.payload.as_slice())
+                    .unwrap()
+                    .site_key
+            };
+            assert_eq!(site_key, "demo", "{}", record.topic);
+        }
     }
 
     #[tokio::test]

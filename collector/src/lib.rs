@@ -24,10 +24,12 @@ pub mod state;
 
 use std::{future::Future, net::SocketAddr, sync::Arc, time::Duration};
 
-use tokio::{net::TcpListener, sync::Semaphore};
+use tokio::{
+    net::TcpListener,
+    sync::{Semaphore, watch},
+};
 
 use config::Config;
-use hyper_util::server::graceful::GracefulShutdown;
 use sinks::{Sink, kafka::KafkaSink, spool::SpoolSink};
 use state::AppState;
 
@@ -99,9 +101,14 @@ impl Collector {
             listener, state, ..
         } = self;
         let config = &state.config;
-        let builder = Arc::new(http::server::builder(&config.server));
-        let graceful = GracefulShutdown::new();
-        let connections = Arc::new(Semaphore::new(config.server.max_connections));
+        let max_connections = config.server.max_connections;
+        let (drain_tx, draining) = watch::channel(false);
+        let shared = Arc::new(http::server::Shared {
+            builder: http::server::builder(config),
+            connections: Arc::new(Semaphore::new(max_connections)),
+            draining,
+            state: state.clone(),
+        });
         let cleanup = tokio::spawn({
             let state = state.clone();
             let every = Duration::from_secs(config.rate_limits.cleanup_interval_s.max(1));
@@ -114,24 +121,19 @@ impl Collector {
         });
         tracing::info!(addr = %self.local_addr, "collector listening");
 
-        http::server::accept_until(
-            &listener,
-            &state,
-            &builder,
-            &graceful,
-            &connections,
-            shutdown,
-        )
-        .await;
+        http::server::accept_until(&listener, &shared, shutdown).await;
         tracing::info!("shutdown requested: readyz now 503");
         state.start_draining();
         let grace = tokio::time::sleep(Duration::from_millis(config.shutdown.readiness_grace_ms));
-        http::server::accept_until(&listener, &state, &builder, &graceful, &connections, grace)
-            .await;
+        http::server::accept_until(&listener, &shared, grace).await;
         drop(listener);
 
+        // Every connection finishes its requests and closes; all connection permits
+        // back means all are gone (each is cut at the latest after the drain time).
+        let _ = drain_tx.send(true);
         let drain = Duration::from_millis(config.shutdown.drain_timeout_ms);
-        if tokio::time::timeout(drain, graceful.shutdown())
+        let all = u32::try_from(max_connections).unwrap_or(u32::MAX);
+        if tokio::time::timeout(drain, shared.connections.acquire_many(all))
             .await
             .is_err()
         {

@@ -58,6 +58,55 @@ pub struct LimiterLabel {
     pub limiter: String,
 }
 
+/// Which cap refused a connection at accept.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ConnectionLimit {
+    /// `server.max_connections`
+    MaxConnections,
+    /// `connections.max_per_ip`
+    MaxPerIp,
+}
+
+impl ConnectionLimit {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ConnectionLimit::MaxConnections => "max_connections",
+            ConnectionLimit::MaxPerIp => "max_per_ip",
+        }
+    }
+}
+
+#[derive(Clone, Debug, Default, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct LimitLabel {
+    pub limit: &'static str,
+}
+
+/// Why the server closed a connection on its own.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CloseReason {
+    /// No complete first request head within `server.header_read_timeout_ms` of accept.
+    HeaderTimeout,
+    /// No request in progress for `connections.idle_timeout_ms`.
+    IdleTimeout,
+    /// Older than `connections.max_age_ms`.
+    MaxAge,
+}
+
+impl CloseReason {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CloseReason::HeaderTimeout => "header_timeout",
+            CloseReason::IdleTimeout => "idle_timeout",
+            CloseReason::MaxAge => "max_age",
+        }
+    }
+}
+
+#[derive(Clone, Debug, Default, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct CloseLabel {
+    pub reason: &'static str,
+}
+
 pub struct Metrics {
     registry: Registry,
     pub http_requests: Family<RouteStatus, Counter>,
@@ -71,7 +120,9 @@ pub struct Metrics {
     pub queue_depth: Gauge,
     pub clock_skew: Histogram,
     pub connections_open: Gauge,
-    pub connections_refused: Counter,
+    pub connections_refused: Family<LimitLabel, Counter>,
+    pub connections_closed: Family<CloseLabel, Counter>,
+    pub buffered_body_bytes: Gauge,
     pub proxy_header_errors: Counter,
     pub client_evicted_batches: Family<SiteLabel, Counter>,
 }
@@ -114,7 +165,7 @@ impl Metrics {
         registry.register(
             "rate_limited",
             "Limiter decisions (hot-user overflow included), by limiter: `ip`, `site`, \
-             `hot_user`",
+             `hot_user`, `ip_concurrency`",
             rate_limited.clone(),
         );
         let batch_duration: HistogramFamily<OutcomeLabel> =
@@ -154,11 +205,26 @@ impl Metrics {
             "Open client connections",
             connections_open.clone(),
         );
-        let connections_refused = Counter::default();
+        let connections_refused = Family::<LimitLabel, Counter>::default();
         registry.register(
             "connections_refused",
-            "Connections closed at accept because `server.max_connections` was reached",
+            "Connections closed at accept, by the cap that was reached: `max_connections` \
+             (`server.max_connections`), `max_per_ip` (`connections.max_per_ip`)",
             connections_refused.clone(),
+        );
+        let connections_closed = Family::<CloseLabel, Counter>::default();
+        registry.register(
+            "connections_closed",
+            "Connections the server ended on its own, by reason: `header_timeout` (no first \
+             request head in time: silent, partial HTTP/2 preface, h2c preface then nothing, \
+             slow head), `idle_timeout`, `max_age` (too old)",
+            connections_closed.clone(),
+        );
+        let buffered_body_bytes = Gauge::default();
+        registry.register(
+            "buffered_body_bytes",
+            "Request body bytes held now (of `server.max_buffered_body_bytes`; updated on scrape)",
+            buffered_body_bytes.clone(),
         );
         let proxy_header_errors = Counter::default();
         registry.register(
@@ -189,6 +255,8 @@ impl Metrics {
             clock_skew,
             connections_open,
             connections_refused,
+            connections_closed,
+            buffered_body_bytes,
             proxy_header_errors,
             client_evicted_batches,
         }
@@ -251,6 +319,22 @@ impl Metrics {
             .inc_by(u64::from(reported));
     }
 
+    pub fn count_connection_refused(&self, limit: ConnectionLimit) {
+        self.connections_refused
+            .get_or_create(&LimitLabel {
+                limit: limit.as_str(),
+            })
+            .inc();
+    }
+
+    pub fn count_connection_closed(&self, reason: CloseReason) {
+        self.connections_closed
+            .get_or_create(&CloseLabel {
+                reason: reason.as_str(),
+            })
+            .inc();
+    }
+
     /// For sinks that bring their own metrics (the spool).
     pub fn registry_mut(&mut self) -> &mut Registry {
         &mut self.registry
@@ -285,6 +369,8 @@ impl Metrics {
         let _ = self.requests_refused.get_or_create(&Default::default());
         let _ = self.rate_limited.get_or_create(&Default::default());
         let _ = self.batch_duration.get_or_create(&Default::default());
+        let _ = self.connections_refused.get_or_create(&Default::default());
+        let _ = self.connections_closed.get_or_create(&Default::default());
         let _ = self
             .client_evicted_batches
             .get_or_create(&Default::default());

@@ -12,8 +12,12 @@ use std::{
 use tokio::sync::Semaphore;
 
 use crate::{
-    config::Config, config::OriginPattern, http::cors::origin_allowed, limiters::Limiters,
-    metrics::Metrics, router::Router, sinks::Sink,
+    config::{Config, OriginPattern},
+    http::cors::origin_allowed,
+    limiters::{Limiters, concurrency::PerAddressSlots},
+    metrics::Metrics,
+    router::Router,
+    sinks::Sink,
 };
 
 pub struct AppState {
@@ -24,8 +28,16 @@ pub struct AppState {
     pub router: Router,
     pub sink: Arc<dyn Sink>,
     pub metrics: Metrics,
-    /// Permits for `POST /v1/batch` (`server.max_in_flight_requests`).
+    /// Permits for processing `POST /v1/batch` once its body is in
+    /// (`server.max_in_flight_requests`).
     pub in_flight: Arc<Semaphore>,
+    /// `POST /v1/batch` in progress per client address
+    /// (`server.max_in_flight_requests_per_ip`).
+    pub in_flight_per_ip: PerAddressSlots,
+    /// One permit per body byte held (`server.max_buffered_body_bytes`).
+    pub body_budget: Arc<Semaphore>,
+    /// Open connections per client address (`connections.max_per_ip`).
+    pub connections_per_ip: PerAddressSlots,
     draining: AtomicBool,
 }
 
@@ -45,6 +57,14 @@ impl AppState {
             sink,
             metrics,
             in_flight: Arc::new(Semaphore::new(config.server.max_in_flight_requests)),
+            in_flight_per_ip: PerAddressSlots::new(config.server.max_in_flight_requests_per_ip),
+            body_budget: Arc::new(Semaphore::new(
+                config
+                    .server
+                    .max_buffered_body_bytes
+                    .min(Semaphore::MAX_PERMITS),
+            )),
+            connections_per_ip: PerAddressSlots::new(config.connections.max_per_ip),
             draining: AtomicBool::new(false),
             config,
         }

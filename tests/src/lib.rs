@@ -6,4 +6,5 @@
 pub mod collector;
 pub mod kafka;
 pub mod murmur2;
+pub mod raw;
 pub mod reliability;

@@ -1,7 +1,8 @@
-//! The HTTP edge: server (accept loop, timeouts, PROXY protocol, graceful shutdown),
-//! routes, CORS and client identity.
+//! The HTTP edge: server (accept loop, caps, PROXY protocol, graceful shutdown),
+//! connection deadlines, routes, CORS and client identity.
 
 pub mod client_ip;
+pub mod connection;
 pub mod cors;
 pub mod proxy_protocol;
 pub mod response;

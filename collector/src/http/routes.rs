@@ -1,6 +1,11 @@
 //! Request dispatch: `/v1/batch` (POST, OPTIONS), `/healthz`, `/readyz`, `/metrics`.
 
-use std::{convert::Infallible, net::IpAddr, sync::Arc, time::Instant};
+use std::{
+    convert::Infallible,
+    net::IpAddr,
+    sync::Arc,
+    time::{Duration, Instant},
+};
 
 use bytes::Bytes;
 use http::{HeaderValue, Method, Request, StatusCode, header};
@@ -12,7 +17,7 @@ use super::{
     cors,
     response::{self, HttpResponse},
 };
-use crate::{error::ApiError, ingest, state::AppState};
+use crate::{error::ApiError, ingest, limiters::LIMITER_IP_CONCURRENCY, state::AppState};
 
 pub const ROUTE_BATCH: &str = "/v1/batch";
 pub const ROUTE_HEALTHZ: &str = "/healthz";
@@ -44,6 +49,12 @@ where
                 .metrics
                 .queue_depth
                 .set(gauge_value(state.sink.health().queue_depth));
+            let budget = state.config.server.max_buffered_body_bytes;
+            let free = state.body_budget.available_permits();
+            state
+                .metrics
+                .buffered_body_bytes
+                .set(gauge_value(budget.saturating_sub(free) as u64));
             response::with_body(
                 StatusCode::OK,
                 "application/openmetrics-text; version=1.0.0; charset=utf-8",
@@ -85,16 +96,20 @@ where
     let started = Instant::now();
     let origin = origin_of(&request);
     let (parts, body) = request.into_parts();
-    // Shed load before reading the body: a bounded number of requests hold memory.
-    let permit = state.in_flight.clone().try_acquire_owned();
-    let outcome = match permit {
-        Ok(_permit) => {
-            let client = client_ip(peer, &parts.headers, &state.config.server.trusted_proxies);
+    let client = client_ip(peer, &parts.headers, &state.config.server.trusted_proxies);
+    // One address may have only so many batches in progress (body reading included),
+    // whatever the rate it stays under: slow bodies from one client cannot take every
+    // slot. The slot is held until the answer.
+    let outcome = match state.in_flight_per_ip.try_acquire(client) {
+        Some(_slot) => {
             ingest::handle_batch(state, client, parts.uri.query(), &parts.headers, body).await
         }
-        Err(_) => ingest::Outcome {
+        None => ingest::Outcome {
             site: ingest::site_from_query(parts.uri.query()).map(str::to_owned),
-            result: Err(ApiError::Overloaded),
+            result: Err(ApiError::RateLimited {
+                limiter: LIMITER_IP_CONCURRENCY,
+                retry_after: Duration::from_secs(1),
+            }),
         },
     };
     let mut response = match &outcome.result {
@@ -263,7 +278,7 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn beyond_max_in_flight_requests_is_503_overloaded_at_once() {
+    async fn beyond_max_in_flight_requests_is_503_overloaded_once_the_body_is_in() {
         let state = Arc::new(AppState::new(config(), Arc::new(MemorySink::new())));
         let held = state
             .in_flight
@@ -283,5 +298,58 @@ mod tests {
         );
         assert_eq!(body_json(response).await["error"], "overloaded");
         drop(held);
+    }
+
+    #[tokio::test]
+    async fn one_address_over_its_in_flight_cap_gets_429_counted_by_its_real_address() {
+        let config = Config::from_toml_with_env(
+            "[server]\nmax_in_flight_requests_per_ip = 2\ntrusted_proxies = [\"10.0.0.0/8\"]\n\
+             [[sites]]\nkey = \"demo\"\n",
+            [],
+        )
+        .unwrap();
+        let state = Arc::new(AppState::new(config, Arc::new(MemorySink::new())));
+        let attacker: IpAddr = "192.0.2.1".parse().unwrap();
+        let held: Vec<_> = (0..2)
+            .map(|_| state.in_flight_per_ip.try_acquire(attacker).unwrap())
+            .collect();
+        let post = |xff: Option<&'static str>| {
+            let mut request = Request::post(ROUTE_BATCH);
+            if let Some(xff) = xff {
+                request = request.header("x-forwarded-for", xff);
+            }
+            request.body(Full::new(Bytes::new())).unwrap()
+        };
+        // Directly, and through a trusted balancer that names it.
+        for (peer, xff) in [("192.0.2.1", None), ("10.0.0.1", Some("192.0.2.1"))] {
+            let response = handle(state.clone(), peer.parse().unwrap(), post(xff))
+                .await
+                .unwrap();
+            assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+            assert_eq!(
+                response.headers().get(header::RETRY_AFTER).unwrap(),
+                HeaderValue::from_static("1")
+            );
+            let json = body_json(response).await;
+            assert_eq!(json["error"], "rate_limited");
+            assert!(json["detail"].as_str().unwrap().contains("ip_concurrency"));
+        }
+        // Another client behind the same balancer is not affected (400: empty body).
+        let response = handle(
+            state.clone(),
+            "10.0.0.1".parse().unwrap(),
+            post(Some("198.51.100.9")),
+        )
+        .await
+        .unwrap();
+        assert_eq!(body_json(response).await["error"], "empty_body");
+        assert!(
+            state
+                .metrics
+                .render()
+                .contains("sightline_collector_rate_limited_total{limiter=\"ip_concurrency\"} 2")
+        );
+        drop(held);
+        assert_eq!(state.in_flight_per_ip.addresses(), 0);
     }
 }

@@ -1,6 +1,9 @@
 //! Rate limits: per client IP (requests), per site key (events) and the hot-user guard
 //! (events per user key). All GCRA via governor; each can be disabled with rate 0.
+//! Concurrency caps per client address (connections, requests in progress) are in
+//! [`concurrency`].
 
+pub mod concurrency;
 pub mod keyed;
 
 use std::{net::IpAddr, time::Duration};
@@ -12,6 +15,8 @@ use keyed::KeyedLimiter;
 pub const LIMITER_IP: &str = "ip";
 pub const LIMITER_SITE: &str = "site";
 pub const LIMITER_HOT_USER: &str = "hot_user";
+/// `server.max_in_flight_requests_per_ip`.
+pub const LIMITER_IP_CONCURRENCY: &str = "ip_concurrency";
 
 /// What the hot-user guard decided for a batch.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
