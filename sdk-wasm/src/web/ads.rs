@@ -12,6 +12,7 @@ use super::{Sdk, element, env, js, timers};
 use crate::core::{
     event::{Ad, AdClick, AdImpression, Kind, Phase, Point, Rect},
     num::{round_i32, round_u32},
+    schema::{actual_visibility, viewability_rule},
     viewability::{Rule, Viewability},
 };
 
@@ -243,19 +244,22 @@ pub fn set_page_active(sdk: &mut Sdk, active: bool) {
 fn impression(slot: &mut Slot, phase: Phase, now: f64) -> Kind {
     let (totals, rule, actual) = match slot.state.as_mut() {
         Some(state) => {
-            // ActualVisibility: 0 unknown, 1 visible, 2 obscured; ViewabilityRule: 1 / 2.
             let actual = match state.actually_visible {
-                Some(true) => 1,
-                Some(false) => 2,
-                None => 0,
+                Some(true) => actual_visibility::VISIBLE,
+                Some(false) => actual_visibility::OBSCURED,
+                None => actual_visibility::UNKNOWN,
             };
             let rule = match state.rule {
-                Rule::Display50 => 1,
-                Rule::Large30 => 2,
+                Rule::Display50 => viewability_rule::DISPLAY_50,
+                Rule::Large30 => viewability_rule::LARGE_30,
             };
             (Some(state.totals(now)), rule, actual)
         }
-        None => (None, 0, 0),
+        None => (
+            None,
+            viewability_rule::UNSPECIFIED,
+            actual_visibility::UNKNOWN,
+        ),
     };
     let measurable = slot.ad.width > 0 && slot.ad.height > 0;
     Kind::AdImpression(AdImpression {

@@ -147,7 +147,7 @@ impl Sdk {
             page_url: String::new(),
             page_key: String::new(),
             context: Default::default(),
-            queue: BatchQueue::new(cfg.site_key.clone(), limits),
+            queue: BatchQueue::new(&cfg.site_key, limits),
             ready: Vec::new(),
             inflight: None,
             backoff: Backoff::default(),
@@ -307,7 +307,12 @@ impl Sdk {
             }
             let request_id = self.next_request_id;
             self.next_request_id = self.next_request_id.wrapping_add(1);
-            if transport::fetch(&self.endpoint, &pending.body, request_id) {
+            if transport::fetch(
+                &self.endpoint,
+                self.queue.source(),
+                &pending.body,
+                request_id,
+            ) {
                 self.inflight = Some((request_id, pending));
             } else {
                 let delay_ms = self.backoff.failed(self.random.unit(), None);
@@ -420,7 +425,9 @@ impl Sdk {
             if pending.stored {
                 // Still in the queue; nothing to save.
                 self.ready.push(pending);
-            } else if failing || !transport::beacon(&self.endpoint, &pending.body) {
+            } else if failing
+                || !transport::beacon(&self.endpoint, self.queue.source(), &pending.body)
+            {
                 storage::queue::put(&pending.body, final_hide);
             }
         }

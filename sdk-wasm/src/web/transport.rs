@@ -36,16 +36,21 @@ impl Delivery {
 
 /// Sends `body` (stamped now) with fetch; the outcome arrives in `Sdk::on_delivery`.
 /// Returns false when the request could not even be started.
-pub fn fetch(endpoint: &str, body: &[u8], request_id: u32) -> bool {
+pub fn fetch(endpoint: &str, source: &[u8], body: &[u8], request_id: u32) -> bool {
     js::send(
         endpoint,
-        &batch::stamp(body, env::now_ms() as i64),
+        &batch::stamp(source, body, env::now_ms() as i64),
         request_id,
         false,
     )
 }
 
 /// Hands `body` to the browser to deliver even if the page goes away. True when accepted.
-pub fn beacon(endpoint: &str, body: &[u8]) -> bool {
-    js::send(endpoint, &batch::stamp(body, env::now_ms() as i64), 0, true)
+pub fn beacon(endpoint: &str, source: &[u8], body: &[u8]) -> bool {
+    js::send(
+        endpoint,
+        &batch::stamp(source, body, env::now_ms() as i64),
+        0,
+        true,
+    )
 }
