@@ -9,6 +9,7 @@ use wasm_bindgen::JsValue;
 
 use super::{Sdk, element, env, js, timers};
 
+use crate::boundary::intersection as io;
 use crate::core::{
     event::{Ad, AdClick, AdImpression, Kind, Phase, Point, Rect},
     num::{round_i32, round_u32},
@@ -139,10 +140,8 @@ pub fn on_mutations(sdk: &mut Sdk) {
     scan(sdk);
 }
 
-/// One IntersectionObserver entry for `target`: `args` = [time, ratio, isVisible (1/0, -1
-/// without IO v2), x, y, width, height (viewport), root width, root height, scrollX,
-/// scrollY, page height].
-pub fn on_entry(sdk: &mut Sdk, target: &JsValue, args: &js::Args) {
+/// One IntersectionObserver entry for `target`, `args` in `boundary::intersection`'s layout.
+pub fn on_entry(sdk: &mut Sdk, target: &JsValue, args: &js::Args<io::Layout>) {
     let Some(slot) = sdk
         .ads
         .slots
@@ -151,9 +150,10 @@ pub fn on_entry(sdk: &mut Sdk, target: &JsValue, args: &js::Args) {
     else {
         return;
     };
-    let now = args.get(0);
-    let ratio = args.get(1);
-    let (x, y, width, height) = (args.get(3), args.get(4), args.get(5), args.get(6));
+    let now = args.get(io::TIME);
+    let ratio = args.get(io::RATIO);
+    let (x, y) = (args.get(io::X), args.get(io::Y));
+    let (width, height) = (args.get(io::WIDTH), args.get(io::HEIGHT));
     if slot.state.is_none() {
         slot.state = Some(Viewability::new(
             Rule::for_size(width, height),
@@ -164,13 +164,17 @@ pub fn on_entry(sdk: &mut Sdk, target: &JsValue, args: &js::Args) {
     }
     // Rectangles at first sight (or at first observation, for ads never seen).
     if slot.first_page_rect.is_none() || (!slot.seen && ratio > 0.0) {
-        slot.first_page_rect = Some(rect_at(x + args.get(9), y + args.get(10), width, height));
+        let (scroll_x, scroll_y) = (args.get(io::SCROLL_X), args.get(io::SCROLL_Y));
+        slot.first_page_rect = Some(rect_at(x + scroll_x, y + scroll_y, width, height));
         slot.first_viewport_rect = Some(rect_at(x, y, width, height));
-        slot.viewport = (args.get(7).max(0.0) as u32, args.get(8).max(0.0) as u32);
-        slot.page_height = args.get(11).max(0.0) as u32;
+        slot.viewport = (
+            args.dimension(io::ROOT_WIDTH),
+            args.dimension(io::ROOT_HEIGHT),
+        );
+        slot.page_height = args.dimension(io::PAGE_HEIGHT);
     }
     slot.seen |= ratio > 0.0;
-    let visible = match args.get(2) as i32 {
+    let visible = match args.get(io::IS_VISIBLE) as i32 {
         1 => Some(true),
         0 => Some(false),
         _ => None,

@@ -6,7 +6,12 @@
 use alloc::{string::String, vec::Vec};
 use wasm_bindgen::JsValue;
 
-use super::js;
+use super::js::{self, Numbers};
+use crate::boundary::{
+    el::{ATTRIBUTE, LINK_HREF, TEXT},
+    rect::{self as layout, HEIGHT, SCROLL_X, SCROLL_Y, WIDTH, X, Y},
+    sep,
+};
 use crate::core::{
     config,
     event::{Element as ElementInfo, Pairs, Rect, set_pair},
@@ -17,10 +22,6 @@ use crate::core::{
 /// Elements a click or hover is attributed to, when the target is inside one.
 pub const INTERACTIVE: &str =
     "a,button,[data-track],[role=button],input,select,textarea,label,summary";
-
-const ATTRIBUTE: u32 = 2;
-const TEXT: u32 = 3;
-const LINK_HREF: u32 = 4;
 
 pub fn attribute(element: &JsValue, name: &str) -> Option<String> {
     js::el(element, ATTRIBUTE, name)
@@ -47,11 +48,11 @@ pub fn describe(element: &JsValue, data_attributes: &[String], with_text: bool) 
     // "TAG\0id\0class" per element, from the element outwards, joined by \1.
     let path = js::path(element, selector::MAX_DEPTH as u32);
     let mut nodes: Vec<selector::Node> = Vec::new();
-    for node in crate::core::text::parts(&path, 1) {
+    for node in crate::core::text::parts(&path, sep::RECORD) {
         if node.is_empty() {
             continue;
         }
-        let mut fields = crate::core::text::parts(node, 0);
+        let mut fields = crate::core::text::parts(node, sep::FIELD);
         let mut next = || String::from(fields.next().unwrap_or_default());
         nodes.push(selector::Node {
             tag: next(),
@@ -100,13 +101,12 @@ pub fn describe(element: &JsValue, data_attributes: &[String], with_text: bool) 
 
 /// The element's rectangle in page coordinates and its viewport origin (one layout read).
 pub fn page_rect(element: &JsValue) -> (Rect, (f64, f64)) {
-    let r = js::rect(element);
-    let at = |i: usize| r.get(i).copied().filter(|v| v.is_finite()).unwrap_or(0.0);
+    let r = Numbers::<layout::Layout>::from(js::rect(element));
     let rect = Rect {
-        x: round_i32(at(0) + at(4)),
-        y: round_i32(at(1) + at(5)),
-        width: round_u32(at(2)),
-        height: round_u32(at(3)),
+        x: round_i32(r.get(X) + r.get(SCROLL_X)),
+        y: round_i32(r.get(Y) + r.get(SCROLL_Y)),
+        width: round_u32(r.get(WIDTH)),
+        height: round_u32(r.get(HEIGHT)),
     };
-    (rect, (at(0), at(1)))
+    (rect, (r.get(X), r.get(Y)))
 }

@@ -6,7 +6,10 @@
 use wasm_bindgen::JsValue;
 
 use super::{env, js};
-use crate::core::{backoff, batch};
+use crate::{
+    boundary::delivery::{self, *},
+    core::{backoff, batch},
+};
 
 /// What a finished request reports back.
 pub struct Delivery {
@@ -17,17 +20,17 @@ pub struct Delivery {
 }
 
 impl Delivery {
-    /// From the dispatched numbers [request id, status or 0, ms until an HTTP-date
-    /// Retry-After] and the Retry-After header (`target`).
-    pub fn read(target: &JsValue, args: &js::Args) -> Delivery {
-        let status = args.get(1);
-        let date_ms = args.raw(2);
+    /// From the dispatched numbers (`boundary::delivery`) and the Retry-After header
+    /// (`target`).
+    pub fn read(target: &JsValue, args: &js::Args<delivery::Layout>) -> Delivery {
+        let status = args.get(STATUS);
+        let date_ms = args.raw(RETRY_DATE_MS);
         let retry_after_ms = target.as_string().and_then(|value| {
             backoff::parse_retry_after_seconds(&value)
                 .or_else(|| date_ms.is_finite().then(|| date_ms.max(0.0) as u64))
         });
         Delivery {
-            request_id: args.get(0) as u32,
+            request_id: args.get(REQUEST_ID) as u32,
             status: (status >= 1.0).then(|| status.min(999.0) as u16),
             retry_after_ms,
         }
