@@ -72,8 +72,8 @@ export function start(intervalMs, ads) {
   listen(d, 'mouseout', true, function (e) { fire(DISPATCH_MOUSE_OUT, e.relatedTarget); });
   listen(w, 'popstate', false, function () { fire(DISPATCH_POP_STATE); });
   listen(d, 'visibilitychange', false, function () { fire(DISPATCH_VISIBILITY, null, [+d.hidden]); });
-  // The drain lock is released with the page anyway (Web Locks); a lease record is not.
-  listen(w, 'pagehide', false, function () { fire(DISPATCH_PAGE_HIDE); release(); });
+  // The wasm gives the durable queue's drain lock back at pagehide (QUEUE_RELEASE).
+  listen(w, 'pagehide', false, function () { fire(DISPATCH_PAGE_HIDE); });
   listen(w, 'online', false, function () { fire(DISPATCH_QUEUE_READY); });
   listen(w, 'focus', false, function () { fire(DISPATCH_FOCUS); });
   listen(w, 'blur', false, function () { fire(DISPATCH_BLUR); });
@@ -154,10 +154,10 @@ export function el(element, which, name) {
   } catch (x) { return null; }
 }
 
-/** Up to `depth` elements from `element` outwards as tag, id, class (SEP_FIELD), joined by SEP_RECORD. */
+/** Up to `depth` elements from `element` outwards as lower-case tag, id, class (SEP_FIELD), joined by SEP_RECORD. */
 export function path(element, depth) {
   for (var out = []; element && out.length < depth; element = element.parentElement)
-    out.push(element.tagName + SEP_FIELD + element.id + SEP_FIELD + (element.getAttribute('class') || ''));
+    out.push(element.tagName.toLowerCase() + SEP_FIELD + element.id + SEP_FIELD + (element.getAttribute('class') || ''));
   return out.join(SEP_RECORD);
 }
 
@@ -183,7 +183,7 @@ export function scan(selector) {
   return S.length;
 }
 
-export function item(index) { return S[index]; }
+export function item(index) { return S[index] || null; }
 
 /** Starts (`observe`) or stops measuring an ad slot. */
 export function watch(element, observe) {

@@ -26,7 +26,7 @@ fn selector_from_a_real_dom_path() {
     let mut current = Some(link);
     while let Some(element) = current {
         nodes.push(selector::Node {
-            tag: element.tag_name(),
+            tag: element.tag_name().to_lowercase(),
             id: element.id(),
             class: element.get_attribute("class").unwrap_or_default(),
         });

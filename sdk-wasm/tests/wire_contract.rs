@@ -107,14 +107,19 @@ fn ad(base: u32) -> Ad {
     }
 }
 
+/// Events borrow their data (see `core::event`); the fixtures live for the whole test run.
+fn leak<T>(value: T) -> &'static T {
+    Box::leak(Box::new(value))
+}
+
 /// One value of every kind, and of the kinds with enum/bool fields that cannot all differ
 /// in one message (three enums of two values, two bools) two, so every pair of such fields
 /// differs in at least one of them.
-fn every_kind() -> Vec<Kind> {
+fn every_kind() -> Vec<Kind<'static>> {
     let impression = |phase: Phase, rule, actual, viewable, measurable, base: u32| {
         Kind::AdImpression(AdImpression {
-            ad: ad(base),
-            impression_id: vec![base as u8; 16],
+            ad: leak(ad(base)),
+            impression_id: leak([base as u8; 16]),
             phase: phase as u32,
             page_rect: Some(Rect {
                 x: 11,
@@ -143,13 +148,13 @@ fn every_kind() -> Vec<Kind> {
     };
     vec![
         Kind::PageView {
-            url: "https://learn.example.edu/search?utm_source=campus".into(),
-            referrer: "https://learn.example.edu/".into(),
+            url: "https://learn.example.edu/search?utm_source=campus",
+            referrer: "https://learn.example.edu/",
             navigation: Navigation::Push,
             page_height: 3401,
         },
         Kind::Click {
-            element: element("a", 100),
+            element: leak(element("a", 100)),
             page: Point { x: -21, y: 22 },
             viewport: Point { x: 23, y: -24 },
             button: 2,
@@ -161,9 +166,9 @@ fn every_kind() -> Vec<Kind> {
             page_height: 3402,
         }),
         Kind::Hover {
-            element: element("button", 200),
+            element: leak(element("button", 200)),
             dwell_ms: 812,
-            ad_slot_id: "sidebar".into(),
+            ad_slot_id: "sidebar",
         },
         impression(
             Phase::Viewable,
@@ -182,8 +187,8 @@ fn every_kind() -> Vec<Kind> {
             400,
         ),
         Kind::AdClick(AdClick {
-            ad: ad(500),
-            impression_id: vec![0x55; 16],
+            ad: leak(ad(500)),
+            impression_id: &[0x55; 16],
             in_ad: Point { x: 31, y: -32 },
             page: Point { x: -33, y: 34 },
             viewport: Point { x: 35, y: 36 },
@@ -194,30 +199,30 @@ fn every_kind() -> Vec<Kind> {
                 height: 40,
             },
             since_viewable_ms: 1234,
-            href: "https://ads.example/landing".into(),
+            href: "https://ads.example/landing",
         }),
         Kind::Search {
-            query: "data science".into(),
+            query: "data science",
             results_count: 17,
         },
         Kind::Custom {
-            name: "enrolled".into(),
-            properties: vec![
+            name: "enrolled",
+            properties: leak(vec![
                 ("course".into(), Value::Text("ds101".into())),
                 ("price".into(), Value::Number(499.5)),
                 ("seats".into(), Value::Int(-3)),
                 ("trial".into(), Value::Bool(true)),
-            ],
+            ]),
         },
         // oneof members are present even when they hold the default value.
         Kind::Custom {
-            name: "defaults".into(),
-            properties: vec![
+            name: "defaults",
+            properties: leak(vec![
                 ("empty".into(), Value::Text(String::new())),
                 ("zero".into(), Value::Number(0.0)),
                 ("none".into(), Value::Int(0)),
                 ("no".into(), Value::Bool(false)),
-            ],
+            ]),
         },
     ]
 }
@@ -313,8 +318,8 @@ fn pb_kind(kind: &Kind) -> pb::event::Kind {
             navigation,
             page_height,
         } => K::PageView(pb::PageView {
-            url: url.clone(),
-            referrer: referrer.clone(),
+            url: url.to_string(),
+            referrer: referrer.to_string(),
             navigation: *navigation as i32,
             page_height: *page_height,
         }),
@@ -342,11 +347,11 @@ fn pb_kind(kind: &Kind) -> pb::event::Kind {
         } => K::Hover(pb::Hover {
             element: Some(pb_element(element)),
             dwell_ms: *dwell_ms,
-            ad_slot_id: ad_slot_id.clone(),
+            ad_slot_id: ad_slot_id.to_string(),
         }),
         Kind::AdImpression(i) => K::AdImpression(pb::AdImpression {
-            ad: Some(pb_ad(&i.ad)),
-            impression_id: i.impression_id.clone(),
+            ad: Some(pb_ad(i.ad)),
+            impression_id: i.impression_id.to_vec(),
             phase: i.phase as i32,
             page_rect: i.page_rect.as_ref().map(pb_rect),
             viewport_rect: i.viewport_rect.as_ref().map(pb_rect),
@@ -363,24 +368,24 @@ fn pb_kind(kind: &Kind) -> pb::event::Kind {
             time_to_viewable_ms: i.time_to_viewable_ms,
         }),
         Kind::AdClick(c) => K::AdClick(pb::AdClick {
-            ad: Some(pb_ad(&c.ad)),
-            impression_id: c.impression_id.clone(),
+            ad: Some(pb_ad(c.ad)),
+            impression_id: c.impression_id.to_vec(),
             in_ad: Some(pb_point(&c.in_ad)),
             page: Some(pb_point(&c.page)),
             viewport: Some(pb_point(&c.viewport)),
             page_rect: Some(pb_rect(&c.page_rect)),
             since_viewable_ms: c.since_viewable_ms,
-            href: c.href.clone(),
+            href: c.href.to_string(),
         }),
         Kind::Search {
             query,
             results_count,
         } => K::Search(pb::Search {
-            query: query.clone(),
+            query: query.to_string(),
             results_count: *results_count,
         }),
         Kind::Custom { name, properties } => K::Custom(pb::Custom {
-            name: name.clone(),
+            name: name.to_string(),
             properties: properties
                 .iter()
                 .map(|(key, value)| pb::Property {

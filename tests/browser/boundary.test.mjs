@@ -256,7 +256,7 @@ test('text, el, path and rect answer by their codes and layouts', async () => {
   assert.equal(got.text, 'Course seven');
   assert.equal(got.href, `${ORIGIN}/course/7?x=1`);
   const { SEP_FIELD: F, SEP_RECORD: R } = codes;
-  assert.equal(got.path, `SPAN${F}inner${F}${R}A${F}link${F}card wide${R}BODY${F}${F}`);
+  assert.equal(got.path, `span${F}inner${F}${R}a${F}link${F}card wide${R}body${F}${F}`, "lower-case tags");
   const [x, y, width, height] = got.expected;
   assert.deepEqual(byLayout(layouts.RECT, got.rect), { X: x, Y: y, WIDTH: width, HEIGHT: height, SCROLL_X: 30, SCROLL_Y: 40 });
   assert.equal(new Set([x, y, width, height, 30, 40]).size, 6, 'distinct values, so a swap shows');

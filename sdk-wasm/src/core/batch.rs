@@ -194,9 +194,10 @@ mod tests {
     }
 
     fn event(seq: u64, name_len: usize) -> Vec<u8> {
+        let name = "x".repeat(name_len);
         let custom = Kind::Custom {
-            name: "x".repeat(name_len),
-            properties: Vec::new(),
+            name: &name,
+            properties: &[],
         };
         encode_event(&[7; 16], 1_700_000_000_000, seq, &[1; 16], &custom)
     }

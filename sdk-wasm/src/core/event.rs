@@ -75,10 +75,12 @@ pub enum Phase {
     Final = schema::impression_phase::FINAL,
 }
 
-#[derive(Debug, Clone, Default)]
-pub struct AdImpression {
-    pub ad: Ad,
-    pub impression_id: Vec<u8>,
+/// Events borrow their strings, element and ad from the caller: encoding is all they are
+/// built for, so owning them would only add clones and drop glue (~1.5 KB of wasm).
+#[derive(Debug, Clone, Copy)]
+pub struct AdImpression<'a> {
+    pub ad: &'a Ad,
+    pub impression_id: &'a [u8],
     /// `schema::impression_phase`.
     pub phase: u32,
     pub page_rect: Option<Rect>,
@@ -98,16 +100,16 @@ pub struct AdImpression {
     pub time_to_viewable_ms: u32,
 }
 
-#[derive(Debug, Clone, Default)]
-pub struct AdClick {
-    pub ad: Ad,
-    pub impression_id: Vec<u8>,
+#[derive(Debug, Clone, Copy)]
+pub struct AdClick<'a> {
+    pub ad: &'a Ad,
+    pub impression_id: &'a [u8],
     pub in_ad: Point,
     pub page: Point,
     pub viewport: Point,
     pub page_rect: Rect,
     pub since_viewable_ms: i64,
-    pub href: String,
+    pub href: &'a str,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
@@ -126,35 +128,35 @@ pub enum Value {
     Bool(bool),
 }
 
-#[derive(Debug, Clone)]
-pub enum Kind {
+#[derive(Debug, Clone, Copy)]
+pub enum Kind<'a> {
     PageView {
-        url: String,
-        referrer: String,
+        url: &'a str,
+        referrer: &'a str,
         navigation: Navigation,
         page_height: u32,
     },
     Click {
-        element: Element,
+        element: &'a Element,
         page: Point,
         viewport: Point,
         button: u32,
     },
     Scroll(Scroll),
     Hover {
-        element: Element,
+        element: &'a Element,
         dwell_ms: u32,
-        ad_slot_id: String,
+        ad_slot_id: &'a str,
     },
-    AdImpression(AdImpression),
-    AdClick(AdClick),
+    AdImpression(AdImpression<'a>),
+    AdClick(AdClick<'a>),
     Search {
-        query: String,
+        query: &'a str,
         results_count: u32,
     },
     Custom {
-        name: String,
-        properties: Vec<(String, Value)>,
+        name: &'a str,
+        properties: &'a [(String, Value)],
     },
 }
 
@@ -270,8 +272,8 @@ fn kind(buf: &mut Vec<u8>, kind: &Kind) {
         }),
         Kind::AdImpression(i) => wire::message(buf, event::AD_IMPRESSION, |m| {
             use schema::ad_impression::*;
-            ad(m, AD, &i.ad);
-            wire::bytes(m, IMPRESSION_ID, &i.impression_id);
+            ad(m, AD, i.ad);
+            wire::bytes(m, IMPRESSION_ID, i.impression_id);
             wire::enumeration(m, PHASE, i.phase);
             if let Some(r) = &i.page_rect {
                 rect(m, PAGE_RECT, r);
@@ -293,14 +295,14 @@ fn kind(buf: &mut Vec<u8>, kind: &Kind) {
         }),
         Kind::AdClick(c) => wire::message(buf, event::AD_CLICK, |m| {
             use schema::ad_click::*;
-            ad(m, AD, &c.ad);
-            wire::bytes(m, IMPRESSION_ID, &c.impression_id);
+            ad(m, AD, c.ad);
+            wire::bytes(m, IMPRESSION_ID, c.impression_id);
             point(m, IN_AD, &c.in_ad);
             point(m, PAGE, &c.page);
             point(m, VIEWPORT, &c.viewport);
             rect(m, PAGE_RECT, &c.page_rect);
             wire::int64(m, SINCE_VIEWABLE_MS, c.since_viewable_ms);
-            wire::string(m, HREF, &c.href);
+            wire::string(m, HREF, c.href);
         }),
         Kind::Search {
             query,
@@ -312,7 +314,7 @@ fn kind(buf: &mut Vec<u8>, kind: &Kind) {
         }),
         Kind::Custom { name, properties } => wire::message(buf, event::CUSTOM, |m| {
             wire::string(m, custom::NAME, name);
-            for (key, value) in properties {
+            for (key, value) in *properties {
                 wire::message(m, custom::PROPERTIES, |p| {
                     use schema::property::*;
                     wire::string(p, KEY, key);

@@ -4,6 +4,7 @@
 pub mod backoff;
 pub mod batch;
 pub mod config;
+pub mod delivery;
 pub mod event;
 pub mod hex;
 pub mod num;

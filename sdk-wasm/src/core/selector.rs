@@ -15,6 +15,7 @@ pub const MAX_SELECTOR_BYTES: usize = 256;
 /// What the selector needs to know about one element.
 #[derive(Debug, Clone, Default)]
 pub struct Node {
+    /// Lower-case (`js/dom.js`'s `path` lowercases `tagName`).
     pub tag: String,
     pub id: String,
     pub class: String,
@@ -50,7 +51,7 @@ pub fn build(nodes: &[Node]) -> String {
 
 fn describe(node: &Node) -> String {
     let mut out = String::new();
-    out.push_str(&node.tag.to_ascii_lowercase());
+    out.push_str(&node.tag);
     if !node.id.is_empty() && is_plain(&node.id) {
         out.push('#');
         out.push_str(&node.id);
@@ -91,10 +92,10 @@ mod tests {
     #[test]
     fn names_target_last_and_stops_at_an_id() {
         let nodes = [
-            node("A", "", "card-link primary extra"),
-            node("DIV", "", "results"),
-            node("MAIN", "content", ""),
-            node("BODY", "", ""),
+            node("a", "", "card-link primary extra"),
+            node("div", "", "results"),
+            node("main", "content", ""),
+            node("body", "", ""),
         ];
         assert_eq!(
             build(&nodes),

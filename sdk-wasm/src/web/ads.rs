@@ -84,7 +84,7 @@ fn scan(sdk: &mut Sdk) {
     let count = js::scan(&sdk.cfg.ad_selector);
     for index in 0..count {
         let element = js::item(index);
-        if element.is_null() || element.is_undefined() {
+        if element.is_null() {
             continue;
         }
         if sdk.ads.slots.iter().any(|slot| slot.element == element) {
@@ -105,7 +105,7 @@ fn scan(sdk: &mut Sdk) {
             key,
             element,
             ad,
-            impression_id: sdk.random.id(),
+            impression_id: sdk.io.random.id(),
             state: None,
             first_page_rect: None,
             first_viewport_rect: None,
@@ -131,9 +131,10 @@ pub fn on_mutations(sdk: &mut Sdk) {
         }
         let mut slot = sdk.ads.slots.remove(index);
         js::watch(&slot.element, false);
-        let finals = finish(&mut slot, env::perf_ms());
         // A slot removed before the browser ever measured it was never an impression.
-        if slot.state.is_some() {
+        let measured = slot.state.is_some();
+        let finals = finish(&mut slot, env::perf_ms());
+        if measured {
             sdk.record(finals);
         }
     }
@@ -189,11 +190,12 @@ pub fn on_entry(sdk: &mut Sdk, target: &JsValue, args: &js::Args<io::Layout>) {
 
 /// Sends VIEWABLE for the slots in `became` and (re)arms the viewability timers.
 fn settle(sdk: &mut Sdk, became: Vec<u32>) {
-    let mut kinds = Vec::new();
-    for slot in &mut sdk.ads.slots {
+    // Out of `sdk` while events borrowing them are recorded.
+    let mut slots = core::mem::take(&mut sdk.ads.slots);
+    for slot in &mut slots {
         if became.contains(&slot.key) && !slot.viewable_sent {
             slot.viewable_sent = true;
-            kinds.push(impression(slot, Phase::Viewable, env::perf_ms()));
+            sdk.record(impression(slot, Phase::Viewable, env::perf_ms()));
         }
         let due = slot.state.as_ref().and_then(|state| state.viewable_due());
         match (due, slot.timer) {
@@ -208,9 +210,7 @@ fn settle(sdk: &mut Sdk, became: Vec<u32>) {
             _ => {}
         }
     }
-    for kind in kinds {
-        sdk.record(kind);
-    }
+    sdk.ads.slots = slots;
 }
 
 /// The viewability timer of slot `key`.
@@ -245,7 +245,7 @@ pub fn set_page_active(sdk: &mut Sdk, active: bool) {
     settle(sdk, became);
 }
 
-fn impression(slot: &mut Slot, phase: Phase, now: f64) -> Kind {
+fn impression(slot: &mut Slot, phase: Phase, now: f64) -> Kind<'_> {
     let (totals, rule, actual) = match slot.state.as_mut() {
         Some(state) => {
             let actual = match state.actually_visible {
@@ -267,8 +267,8 @@ fn impression(slot: &mut Slot, phase: Phase, now: f64) -> Kind {
     };
     let measurable = slot.ad.width > 0 && slot.ad.height > 0;
     Kind::AdImpression(AdImpression {
-        ad: slot.ad.clone(),
-        impression_id: slot.impression_id.clone(),
+        ad: &slot.ad,
+        impression_id: &slot.impression_id,
         phase: phase as u32,
         page_rect: slot.first_page_rect,
         viewport_rect: slot.first_viewport_rect,
@@ -286,7 +286,7 @@ fn impression(slot: &mut Slot, phase: Phase, now: f64) -> Kind {
     })
 }
 
-fn finish(slot: &mut Slot, now: f64) -> Kind {
+fn finish(slot: &mut Slot, now: f64) -> Kind<'_> {
     if let Some(timer) = slot.timer.take() {
         env::clear_timeout(timer);
     }
@@ -311,34 +311,31 @@ pub fn on_click(sdk: &mut Sdk, target: &JsValue, page: &Point, viewport: &Point)
         return;
     };
     let now = env::perf_ms();
-    let Some(slot) = sdk
-        .ads
-        .slots
-        .iter()
-        .find(|slot| slot.element == slot_element)
-    else {
-        return;
-    };
-    let (page_rect, (left, top)) = element::page_rect(&slot_element);
-    let since_viewable_ms = slot
-        .state
-        .as_ref()
-        .and_then(|state| state.viewable_at_ms)
-        .map_or(-1, |at| (now - at).max(0.0) as i64);
-    let click = AdClick {
-        ad: slot.ad.clone(),
-        impression_id: slot.impression_id.clone(),
-        in_ad: Point {
-            x: viewport.x - round_i32(left),
-            y: viewport.y - round_i32(top),
-        },
-        page: *page,
-        viewport: *viewport,
-        page_rect,
-        since_viewable_ms,
-        href: element::link_target(target),
-    };
-    sdk.record(Kind::AdClick(click));
+    // Out of `sdk` while the event borrowing the slot is recorded.
+    let slots = core::mem::take(&mut sdk.ads.slots);
+    if let Some(slot) = slots.iter().find(|slot| slot.element == slot_element) {
+        let (page_rect, (left, top)) = element::page_rect(&slot_element);
+        let since_viewable_ms = slot
+            .state
+            .as_ref()
+            .and_then(|state| state.viewable_at_ms)
+            .map_or(-1, |at| (now - at).max(0.0) as i64);
+        let href = element::link_target(target);
+        sdk.record(Kind::AdClick(AdClick {
+            ad: &slot.ad,
+            impression_id: &slot.impression_id,
+            in_ad: Point {
+                x: viewport.x - round_i32(left),
+                y: viewport.y - round_i32(top),
+            },
+            page: *page,
+            viewport: *viewport,
+            page_rect,
+            since_viewable_ms,
+            href: &href,
+        }));
+    }
+    sdk.ads.slots = slots;
 }
 
 pub fn disconnect(sdk: &mut Sdk) {

@@ -249,8 +249,8 @@ fn command(command: Command, first: &JsValue, second: &JsValue) {
             };
             with_sdk(|sdk| {
                 sdk.record(Kind::Custom {
-                    name: bounded(&name, config::MAX_NAME_BYTES),
-                    properties,
+                    name: config::truncate(&name, config::MAX_NAME_BYTES),
+                    properties: &properties,
                 })
             });
         }
@@ -261,7 +261,7 @@ fn command(command: Command, first: &JsValue, second: &JsValue) {
             let results_count = second.as_f64().unwrap_or(0.0).clamp(0.0, u32::MAX as f64) as u32;
             with_sdk(|sdk| {
                 sdk.record(Kind::Search {
-                    query: bounded(&query, config::MAX_VALUE_BYTES),
+                    query: config::truncate(&query, config::MAX_VALUE_BYTES),
                     results_count,
                 })
             });

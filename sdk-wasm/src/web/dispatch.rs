@@ -5,7 +5,7 @@
 
 use wasm_bindgen::prelude::*;
 
-use super::{Sdk, ads, capture, env, js::Args, timers, transport::Delivery, with_sdk};
+use super::{Sdk, ads, capture, env, js::Args, timers, transport::Answer, with_sdk};
 use crate::{
     boundary::{dispatch::*, timer, visibility},
     core::event::Navigation,
@@ -38,7 +38,7 @@ fn handle(sdk: &mut Sdk, kind: u32, target: &JsValue) {
         PAGE_HIDE => sdk.on_hide(true),
         FOCUS => ads::set_page_active(sdk, env::page_active()),
         BLUR => ads::set_page_active(sdk, false),
-        FLUSH_INTERVAL if sdk.queue.pending_events() > 0 => sdk.flush(),
+        FLUSH_INTERVAL => sdk.on_flush_interval(),
         ANIMATION_FRAME => capture::scroll::on_frame(sdk),
         TIMER => {
             let args = Args::read();
@@ -50,8 +50,7 @@ fn handle(sdk: &mut Sdk, kind: u32, target: &JsValue) {
             }
         }
         DELIVERY => {
-            let delivery = Delivery::read(target, &Args::read());
-            sdk.on_delivery(delivery);
+            sdk.on_answer(Answer::read(target, &Args::read()));
         }
         INTERSECTION => ads::on_entry(sdk, target, &Args::read()),
         MUTATION => ads::on_mutations(sdk),

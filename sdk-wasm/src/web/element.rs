@@ -34,7 +34,7 @@ fn read(element: &JsValue, which: u32) -> String {
 /// `element.closest(selector)`, if any.
 pub fn closest(element: &JsValue, selector: &str) -> Option<JsValue> {
     let found = js::up(element, selector);
-    (!found.is_null() && !found.is_undefined()).then_some(found)
+    (!found.is_null()).then_some(found)
 }
 
 /// The enclosing link's target as scheme/host/path (empty outside links).
@@ -74,7 +74,7 @@ pub fn describe(element: &JsValue, data_attributes: &[String], with_text: bool) 
     }
     let tag = nodes
         .first()
-        .map(|node| node.tag.to_ascii_lowercase())
+        .map(|node| node.tag.clone())
         .unwrap_or_default();
     let is_field = matches!(tag.as_str(), "input" | "textarea" | "select")
         || attribute(element, "contenteditable").is_some();

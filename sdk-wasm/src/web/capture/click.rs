@@ -31,7 +31,7 @@ pub fn on_click(sdk: &mut Sdk, target: &JsValue, args: &Args<click::Layout>) {
         element::closest(target, element::INTERACTIVE).unwrap_or_else(|| target.clone());
     let info = element::describe(&attributed, &sdk.cfg.data_attributes, sdk.cfg.element_text);
     sdk.record(Kind::Click {
-        element: info,
+        element: &info,
         page,
         viewport,
         button: args.get(BUTTON).max(0.0) as u32,
