@@ -26,7 +26,7 @@ var STORE_GET = 0, STORE_SET_WITH_COOKIE = 1, STORE_SET_LOCAL = 2, STORE_REMOVE 
 var QUEUE_OPEN = 0, QUEUE_PUT = 1, QUEUE_NEXT = 2, QUEUE_RELEASE = 3, QUEUE_CLEAR = 4,
     QUEUE_BODY = 5;
 var SEP_FIELD = '\u0000', SEP_RECORD = '\u0001', SEP_MISSING = '\u0002';
-// Arrays of numbers, slot by slot (js/dom.js writes them positionally):
+// Arrays of numbers, slot by slot (the JS writes them positionally):
 //   CLICK = [PAGE_X, PAGE_Y, CLIENT_X, CLIENT_Y, BUTTON]
 //   VISIBILITY = [HIDDEN]
 //   TIMER = [PURPOSE, KEY]
@@ -90,6 +90,10 @@ export function start(intervalMs, ads) {
     H.push([name, original]);
   });
   iv = setInterval(function () { fire(DISPATCH_FLUSH_INTERVAL); }, intervalMs);
+  // Optional modules (js/modules/*.js, built next to this file as sightline-<name>.js): only
+  // a page that needs one downloads it. Add a line per module: its condition and its file
+  // (a literal `new URL`, so bundlers see the file too).
+  typeof w.__tcfapi == 'function' && optional(new URL('./sightline-tcf.js', import.meta.url));
   if (ads) {
     try {
       io = new IntersectionObserver(function (entries) {
@@ -108,6 +112,15 @@ export function start(intervalMs, ads) {
       mo.observe(d.documentElement, { childList: true, subtree: true });
     } catch (e) {}
   }
+}
+
+/**
+ * Loads an optional module and hands it `fire`: it talks to the wasm through the dispatch
+ * table like this file does (after `stop`, `fire` does nothing). A module that cannot load
+ * (offline, CSP) is skipped: the SDK works without it.
+ */
+function optional(url) {
+  import(url.href).then(function (m) { m.default(fire); }, function () {});
 }
 
 /** Removes everything `start` added; later timers and responses are ignored. */

@@ -260,6 +260,10 @@ table! {
         POLICY_VERSION = 2,
         /// 1 when the user just acted (`useractioncomplete`), 0 for a loaded/stored state.
         USER_ACTION = 3,
+        /// `purpose.consents` as bits: purpose n is bit n-1 (purposes 1..24).
+        PURPOSE_CONSENTS = 4,
+        /// `purpose.legitimateInterests`, the same way.
+        PURPOSE_LEGITIMATE_INTERESTS = 5,
     }
 
     /// `nums(METRICS)`.

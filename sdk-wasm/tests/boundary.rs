@@ -73,7 +73,7 @@ fn render(groups: &[&str]) -> String {
         }
     }
     if !layouts.is_empty() {
-        out.push_str("// Arrays of numbers, slot by slot (js/dom.js writes them positionally):\n");
+        out.push_str("// Arrays of numbers, slot by slot (the JS writes them positionally):\n");
         out.extend(layouts);
     }
     out

@@ -14,6 +14,7 @@ import { launch } from './harness.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const domSource = readFileSync(path.join(root, 'sdk-wasm/js/dom.js'), 'utf8');
+const tcfSource = readFileSync(path.join(root, 'sdk-wasm/js/modules/tcf.js'), 'utf8');
 
 /** The table as js/dom.js's generated block states it: codes, separators, array layouts. */
 function table(source) {
@@ -54,6 +55,7 @@ async function open(options = {}, init) {
   await page.route(`${ORIGIN}/**`, (route) => {
     const url = new URL(route.request().url());
     if (url.pathname === '/dom.js') return route.fulfill({ contentType: 'text/javascript', body: domSource });
+    if (url.pathname === '/tcf.js') return route.fulfill({ contentType: 'text/javascript', body: tcfSource });
     if (url.pathname === '/collect/503') {
       return route.fulfill({ status: 503, headers: { 'retry-after': new Date(Date.now() + 30_000).toUTCString(), 'access-control-allow-origin': '*', 'access-control-expose-headers': 'retry-after' }, body: '' });
     }
@@ -376,5 +378,31 @@ test('queue: each QUEUE_* code does its operation; QUEUE_NEXT answers with DISPA
   }, codes);
   await dispatched(page, codes.DISPATCH_QUEUE_BATCH);
   assert.equal(await page.evaluate((c) => window.dom.queue(c.QUEUE_BODY, new Uint8Array(0), 0, 0), codes), null);
+  await close();
+});
+
+test('the optional TCF module forwards the CMP signal in the TCF layout', async () => {
+  const tcf = table(tcfSource);
+  const { page, close } = await open();
+  const got = await page.evaluate(async () => {
+    window.__tcfapi = (command, version, callback) => {
+      if (command !== 'addEventListener' || version !== 2) return;
+      callback({ eventStatus: 'cmpuishown' }, true); // the user is being asked: nothing yet
+      callback({ tcString: 'CPtc', gdprApplies: false, eventStatus: 'useractioncomplete', cmpId: 300,
+        tcfPolicyVersion: 4, purpose: { consents: { 1: true, 4: true }, legitimateInterests: { 2: true, 7: true } } }, true);
+    };
+    const calls = [];
+    const m = await import('/tcf.js');
+    m.default((kind, target, numbers) => calls.push({ kind, target, numbers }));
+    return calls;
+  });
+  assert.equal(got.length, 1, 'only decided states are forwarded');
+  assert.equal(got[0].kind, tcf.codes.DISPATCH_TCF);
+  assert.equal(got[0].kind, codes.DISPATCH_TCF, 'the same kind as js/dom.js knows');
+  assert.equal(got[0].target, 'CPtc');
+  assert.deepEqual(byLayout(tcf.layouts.TCF, got[0].numbers), {
+    GDPR_APPLIES: 0, CMP_ID: 300, POLICY_VERSION: 4, USER_ACTION: 1,
+    PURPOSE_CONSENTS: 0b1001, PURPOSE_LEGITIMATE_INTERESTS: 0b1000010,
+  });
   await close();
 });

@@ -18,6 +18,7 @@ mod transport;
 use alloc::{string::String, vec::Vec};
 use core::cell::RefCell;
 
+use crate::boundary::tcf;
 use crate::core::{
     batch::{BatchQueue, Header, Limits},
     config::{self, Config, Consent},
@@ -28,6 +29,17 @@ use crate::core::{
     url,
 };
 use capture::hover::Hovering;
+
+/// The IAB TCF v2 signal of the page's consent-management platform, as the optional module
+/// `js/modules/tcf.js` forwards it. Skeleton of issue 15: kept as it came; what it means for
+/// the SDK's consent state and the wire (purposes, `gdprApplies`) is issue 18's mapping.
+#[expect(dead_code, reason = "read by the consent mapping of issue 18")]
+pub struct TcfSignal {
+    pub tc_string: String,
+    /// `boundary::tcf`: gdprApplies (1/0/-1), CMP id, policy version, user action (1/0),
+    /// purpose consents and legitimate interests (bit n-1: purpose n).
+    pub numbers: js::Args<tcf::Layout>,
+}
 
 /// What a timer started through `env::set_timeout` is for (its `key` says which slot).
 pub mod timers {
@@ -131,6 +143,8 @@ pub struct Sdk {
     /// The current page view's full URL without fragment (see `url::page_key`).
     page_key: String,
     context: Context,
+    /// The CMP's latest TCF signal (optional module `js/modules/tcf.js`).
+    pub tcf: Option<TcfSignal>,
     /// Batching, sending, retries and the durable queue (`core::delivery`).
     delivery: Delivery,
     /// The browser for `delivery`, and the page's random ids.
@@ -196,6 +210,7 @@ impl Sdk {
             page_url: String::new(),
             page_key: String::new(),
             context: Default::default(),
+            tcf: None,
             io: WebIo {
                 endpoint,
                 random,
@@ -391,6 +406,16 @@ impl Sdk {
         self.refresh_header();
     }
 
+    /// The TCF module forwarded the CMP's signal: the TC string and its numbers
+    /// (`boundary::tcf`), kept as they came for the consent mapping of issue 18.
+    fn on_tcf(&mut self, target: &wasm_bindgen::JsValue, numbers: js::Args<tcf::Layout>) {
+        self.tcf = Some(TcfSignal {
+            tc_string: target.as_string().unwrap_or_default(),
+            numbers,
+        });
+        env::report(self.cfg.debug, "TCF signal received");
+    }
+
     /// Every event and timer then reaches `dispatch::dispatch`, which `js/dom.js` calls
     /// directly (no closure object: see there).
     fn attach(&mut self) {
@@ -403,7 +428,8 @@ pub fn start(cfg: Config) {
     let debug = cfg.debug;
     let started = match SDK.0.try_borrow_mut() {
         Ok(mut slot) if slot.is_none() => {
-            *slot = Some(Sdk::new(cfg));
+            // `forget` of the old value (None): no drop glue of `Sdk` is linked (see `stop`).
+            core::mem::forget(slot.replace(Sdk::new(cfg)));
             true
         }
         _ => false,
@@ -434,6 +460,9 @@ pub fn stop() {
         ads::disconnect(sdk);
     });
     if let Ok(mut slot) = SDK.0.try_borrow_mut() {
-        *slot = None;
+        // Leaked, not dropped: dropping every string, list and buffer of the SDK would link
+        // their drop glue (~100 B gzip) for a call made at most once per page; the few KB it
+        // holds go with the page.
+        core::mem::forget(slot.take());
     }
 }

@@ -1,0 +1,58 @@
+// Optional modules (sdk-wasm/js/modules/, built as pkg/sightline-<name>.js): a page
+// downloads one only when it needs it. The TCF bridge is fetched on a page with a
+// consent-management platform (`window.__tcfapi`) and delivers the CMP's signal to the
+// wasm core through the dispatch table; a page without one never requests it.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startRecorder, launch, waitForEvents, kindOf, until } from './harness.mjs';
+
+let recorder, browser;
+before(async () => {
+  recorder = await startRecorder();
+  browser = await launch();
+});
+after(async () => {
+  await browser?.close();
+  recorder?.stop();
+});
+
+/** Opens optional.html, recording every URL the page requests and its console errors. */
+async function open(query) {
+  const page = await browser.newPage();
+  const requests = [];
+  const console = [];
+  page.on('request', (request) => requests.push(new URL(request.url()).pathname));
+  page.on('console', (message) => console.push(message.text()));
+  await page.goto(`${recorder.url}/pages/optional.html${query}`);
+  await page.waitForFunction(() => window.ready === true);
+  return { page, requests, console };
+}
+
+/** Sends a probe event and waits until the recorder has it: the SDK has started and run. */
+async function probe(page, name) {
+  await page.evaluate((n) => { window.sdk.track(n); window.sdk.flush(); }, name);
+  const { events } = await waitForEvents(recorder, (evs) => evs.some((e) => kindOf(e) === 'Custom' && e.kind.Custom.name === name));
+  assert.ok(events.some((e) => kindOf(e) === 'Custom' && e.kind.Custom.name === name), `${name} delivered`);
+}
+
+test('a page without a consent-management platform never fetches the TCF module', async () => {
+  await recorder.control('reset=1');
+  const { page, requests } = await open('');
+  // The decision is taken when the SDK starts; a delivered event proves it has started and run.
+  await probe(page, 'no-cmp');
+  assert.ok(requests.includes('/pkg/sightline_sdk_bg.wasm'), 'the main bundle was loaded');
+  assert.deepEqual(requests.filter((p) => p.includes('sightline-tcf')), [], 'no TCF module');
+  await page.close();
+});
+
+test('a page with a CMP fetches the TCF module, which hands the signal to the core', async () => {
+  await recorder.control('reset=1');
+  const { page, requests, console } = await open('?cmp=1');
+  await page.waitForFunction(() => performance.getEntriesByType('resource').some((r) => r.name.endsWith('/pkg/sightline-tcf.js')));
+  // The wasm's dispatch arm for DISPATCH_TCF reports in debug mode.
+  const received = await until(() => console.includes('sightline: TCF signal received'));
+  assert.ok(received, `the core got the signal; console: ${console}`);
+  assert.deepEqual(requests.filter((p) => p.includes('sightline-tcf')), ['/pkg/sightline-tcf.js'], 'fetched once, next to the glue');
+  await probe(page, 'with-cmp');
+  await page.close();
+});
