@@ -93,7 +93,8 @@ export function start(intervalMs, ads) {
   // Optional modules (js/modules/*.js, built next to this file as sightline-<name>.js): only
   // a page that needs one downloads it. Add a line per module: its condition and its file
   // (a literal `new URL`, so bundlers see the file too).
-  typeof w.__tcfapi == 'function' && optional(new URL('./sightline-tcf.js', import.meta.url));
+  typeof w.__tcfapi == 'function' && optional(new URL('./sightline-tcf.js', import.meta.url),
+    function (m) { m.default(fire); });
   if (ads) {
     try {
       io = new IntersectionObserver(function (entries) {
@@ -115,12 +116,12 @@ export function start(intervalMs, ads) {
 }
 
 /**
- * Loads an optional module and hands it `fire`: it talks to the wasm through the dispatch
- * table like this file does (after `stop`, `fire` does nothing). A module that cannot load
- * (offline, CSP) is skipped: the SDK works without it.
+ * Loads the optional module at `url` and calls `use(module)`; a module that cannot load
+ * (offline, CSP) is skipped (`failed`, if given): the SDK works without it. Modules talk to
+ * the wasm through the dispatch table, by the `fire` they are given (a no-op after `stop`).
  */
-function optional(url) {
-  import(url.href).then(function (m) { m.default(fire); }, function () {});
+function optional(url, use, failed) {
+  import(url.href).then(use, failed);
 }
 
 /** Removes everything `start` added; later timers and responses are ignored. */
@@ -261,9 +262,10 @@ function ls() { try { return w.localStorage; } catch (x) {} }
 // 'sl_b.<ms><random>' hold the bytes as a latin-1 string (in memory, `N`, when localStorage
 // is unavailable too). Each store has a byte cap; the oldest records are evicted first and
 // counted (localStorage 'sl_qe', console in debug mode). Every tab of the site shares the
-// queue, one at a time drains it (Web Lock 'sightline-queue', else a 30 s lease 'sl_ql'), and
-// a record is deleted only when the wasm says it was delivered (or refused for good).
-var db, Qcap, Qdebug, Qheld, Qlease, Qcur, Qbody, N = {}, Qready = Promise.resolve();
+// queue, one at a time drains it (Web Lock 'sightline-queue', else a 30 s lease 'sl_ql', the
+// optional module js/modules/lease.js), and a record is deleted only when the wasm says it was
+// delivered (or refused for good).
+var db, Qcap, Qdebug, Qheld, Qrenew, Qcur, Qbody, N = {}, Qready = Promise.resolve();
 
 function lsKeys() {
   var s = ls(), k = Object.keys(N);
@@ -327,32 +329,27 @@ function oldest() {
   } catch (x) { fromLs(); }
 }
 
-/** Runs `then` holding the drain lock; when another tab holds it, tells the wasm "nothing". */
+/**
+ * Runs `then` holding the drain lock; when another tab holds it, tells the wasm "nothing".
+ * The lock is the Web Lock 'sightline-queue'; without Web Locks (browsers before 2022,
+ * insecure origins) a lease record, js/modules/lease.js, fetched only then (if it cannot load,
+ * this tab drains without telling the others: at worst a batch goes twice, none is lost).
+ */
 function lock(then) {
-  var s = ls(), t = Date.now(), n = navigator.locks;
+  var n = navigator.locks;
+  function deny() { fire(DISPATCH_QUEUE_BATCH); }
+  /** Held: `release` gives it back, `renew` (a lease) extends it while this tab drains. */
+  function grant(release, renew) { Qheld = release; Qrenew = renew; then(); }
   Qbody = null;
-  if (Qheld) {
-    try { Qlease && s.setItem('sl_ql', t + 3e4); } catch (x) {}
-    return then();
-  }
+  if (Qheld) return Qrenew && Qrenew(), then();
   if (n) try {
     return n.request('sightline-queue', { ifAvailable: true }, function (l) {
-      if (!l) return fire(DISPATCH_QUEUE_BATCH);
-      return new Promise(function (r) { Qheld = r; then(); });
-    }).catch(function () { fire(DISPATCH_QUEUE_BATCH); });
-  } catch (x) {} // e.g. SecurityError in an opaque origin: the lease below
-  function take() {
-    Qheld = function () { try { Qlease = 0; s.removeItem('sl_ql'); } catch (x) {} };
-    then();
-  }
-  try {
-    if (+s.getItem('sl_ql') > t) return fire(DISPATCH_QUEUE_BATCH);
-    var mine = '' + (t + 3e4 + Math.random());
-    s.setItem('sl_ql', mine);
-    // Tabs that both saw no lease both wrote one: the last write wins once every tab sees it.
-    return setTimeout(function () { s.getItem('sl_ql') == mine ? (Qlease = 1, take()) : fire(DISPATCH_QUEUE_BATCH); }, 50);
-  } catch (x) {}
-  take(); // no localStorage: nothing to share with other tabs
+      // Held until `release` resolves the promise.
+      return l ? new Promise(function (resolve) { grant(resolve); }) : deny();
+    }).catch(deny);
+  } catch (x) {} // e.g. SecurityError in an opaque origin: the lease
+  optional(new URL('./sightline-lease.js', import.meta.url), function (m) { m.default(grant, deny); },
+    function () { grant(function () {}); });
 }
 
 function release() { Qheld && Qheld(); Qheld = null; }
@@ -420,6 +417,7 @@ export function send(url, body, requestId, beacon) {
 
 export function log(message) { console.error('sightline:', message); }
 
+function obj(v) { return v && typeof v == 'object' ? v : {}; }
 function flag(v) { return typeof v == 'boolean' ? +v : NaN; }
 function num(v) { return typeof v == 'number' ? v : NaN; }
 function str(v) { return typeof v == 'string' ? v : SEP_MISSING; }
@@ -431,14 +429,12 @@ function list(v) { return Array.isArray(v) ? v.filter(function (x) { return type
  * (OPTION layout; NaN = missing).
  */
 export function config(options) {
-  var o = options && typeof options == 'object' ? options : {};
-  var a = o.autocapture && typeof o.autocapture == 'object' ? o.autocapture : {};
-  var b = o.batch && typeof o.batch == 'object' ? o.batch : {};
+  var o = obj(options), a = obj(o.autocapture), b = obj(o.batch);
   // OPTION layout
   A = [flag(o.debug), flag(a.clicks), flag(a.scroll), flag(a.hovers), flag(a.ads),
     flag(a.elementText), num(a.hoverMs), num(b.maxEvents), num(b.maxBytes),
     num(b.flushIntervalMs), flag(o.respectDoNotTrack), num(o.sampleRate),
-    num(o.queue && o.queue.maxBytes)];
+    num(obj(o.queue).maxBytes)];
   // CONFIG layout
   return [str(o.collector), str(o.siteKey), str(o.consent), str(o.adSelector),
     list(o.dataAttributes), list(o.queryAllowlist)].join(SEP_FIELD);

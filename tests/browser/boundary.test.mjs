@@ -15,6 +15,7 @@ import { launch } from './harness.mjs';
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const domSource = readFileSync(path.join(root, 'sdk-wasm/js/dom.js'), 'utf8');
 const tcfSource = readFileSync(path.join(root, 'sdk-wasm/js/modules/tcf.js'), 'utf8');
+const leaseSource = readFileSync(path.join(root, 'sdk-wasm/js/modules/lease.js'), 'utf8');
 
 /** The table as js/dom.js's generated block states it: codes, separators, array layouts. */
 function table(source) {
@@ -56,6 +57,8 @@ async function open(options = {}, init) {
     const url = new URL(route.request().url());
     if (url.pathname === '/dom.js') return route.fulfill({ contentType: 'text/javascript', body: domSource });
     if (url.pathname === '/tcf.js') return route.fulfill({ contentType: 'text/javascript', body: tcfSource });
+    // This origin is insecure (no Web Locks): the queue's drain lock is the lease module.
+    if (url.pathname === '/sightline-lease.js') return route.fulfill({ contentType: 'text/javascript', body: leaseSource });
     if (url.pathname === '/collect/503') {
       return route.fulfill({ status: 503, headers: { 'retry-after': new Date(Date.now() + 30_000).toUTCString(), 'access-control-allow-origin': '*', 'access-control-expose-headers': 'retry-after' }, body: '' });
     }

@@ -53,7 +53,7 @@ pub fn describe(element: &JsValue, data_attributes: &[String], with_text: bool) 
             continue;
         }
         let mut fields = crate::core::text::parts(node, sep::FIELD);
-        let mut next = || String::from(fields.next().unwrap_or_default());
+        let mut next = || fields.next().unwrap_or_default();
         nodes.push(selector::Node {
             tag: next(),
             id: next(),
@@ -72,11 +72,8 @@ pub fn describe(element: &JsValue, data_attributes: &[String], with_text: bool) 
             );
         }
     }
-    let tag = nodes
-        .first()
-        .map(|node| node.tag.clone())
-        .unwrap_or_default();
-    let is_field = matches!(tag.as_str(), "input" | "textarea" | "select")
+    let target = nodes.first().copied().unwrap_or_default();
+    let is_field = matches!(target.tag, "input" | "textarea" | "select")
         || attribute(element, "contenteditable").is_some();
     let text = if with_text && !is_field {
         let content = read(element, TEXT);
@@ -84,14 +81,10 @@ pub fn describe(element: &JsValue, data_attributes: &[String], with_text: bool) 
     } else {
         String::new()
     };
-    let id = nodes
-        .first()
-        .map(|node| node.id.clone())
-        .unwrap_or_default();
     ElementInfo {
         selector: selector::build(&nodes),
-        tag,
-        id,
+        tag: target.tag.into(),
+        id: target.id.into(),
         data,
         href: link_target(element),
         text,
