@@ -3,7 +3,7 @@
 //! (`tests/delivery.rs`); `web::WebIo` is the browser's implementation (fetch/sendBeacon,
 //! IndexedDB/localStorage through `js/dom.js`, timers, clocks).
 //!
-//! The rules (see sdk-wasm/README.md, "Delivery"):
+//! The rules (see docs/sdk-design.md and sdk-wasm/README.md, "Delivery guarantees"):
 //! - events are appended to the open batch (`BatchQueue`); closed batches are sent one
 //!   request at a time, oldest first, in a task of their own (`Timer::Send`);
 //! - a failed request (network error, 408, 429, 5xx) puts a fresh batch into the durable
