@@ -3,11 +3,45 @@
 // call and starts requests/timers; every decision (what to record, batching, encoding,
 // sessions, selectors, viewability, consent, retries) is made in Rust. Every DOM event and
 // timer reaches the wasm through one function, `on(kind, target)` (the wasm export
-// `__dispatch`, see `start`); numbers travel in `A`, which the wasm reads with `nums(0)`.
-// Nothing here throws into the host page.
+// `__dispatch`, see `start`); numbers travel in `A`, which the wasm reads with
+// `nums(NUMS_EVENT)`. Nothing here throws into the host page.
+//
+// Every code and array layout shared with the wasm is defined once, in Rust
+// (sdk-wasm/src/boundary.rs); the block below is generated from it and checked by
+// `cargo test -p sightline-sdk --test boundary`, and tests/browser/boundary.test.mjs checks
+// in Chromium that every array written here follows the layouts listed in it.
+// @boundary dispatch nums text el store queue sep click visibility timer delivery intersection metrics page_state evicted rect config_text config_numbers
+// Generated from sdk-wasm/src/boundary.rs: do not edit; after changing the table run
+// SIGHTLINE_BLESS=1 cargo test -p sightline-sdk --test boundary
+var DISPATCH_CLICK = 0, DISPATCH_SCROLL = 1, DISPATCH_MOUSE_OVER = 2, DISPATCH_MOUSE_OUT = 3,
+    DISPATCH_POP_STATE = 4, DISPATCH_PUSH_STATE = 5, DISPATCH_VISIBILITY = 6,
+    DISPATCH_PAGE_HIDE = 7, DISPATCH_FOCUS = 8, DISPATCH_BLUR = 9, DISPATCH_FLUSH_INTERVAL = 10,
+    DISPATCH_ANIMATION_FRAME = 11, DISPATCH_TIMER = 12, DISPATCH_DELIVERY = 13,
+    DISPATCH_INTERSECTION = 14, DISPATCH_MUTATION = 15, DISPATCH_QUEUE_READY = 16,
+    DISPATCH_QUEUE_BATCH = 17, DISPATCH_TCF = 18;
+var NUMS_EVENT = 0, NUMS_METRICS = 1, NUMS_PAGE_STATE = 2, NUMS_EVICTED = 3;
+var TEXT_LOCATION = 0, TEXT_REFERRER = 1, TEXT_LANGUAGE = 2;
+var EL_ATTRIBUTE = 0, EL_TEXT = 1, EL_LINK_HREF = 2;
+var STORE_GET = 0, STORE_SET_WITH_COOKIE = 1, STORE_SET_LOCAL = 2, STORE_REMOVE = 3;
+var QUEUE_OPEN = 0, QUEUE_PUT = 1, QUEUE_NEXT = 2, QUEUE_RELEASE = 3, QUEUE_CLEAR = 4,
+    QUEUE_BODY = 5;
+var SEP_FIELD = '\u0000', SEP_RECORD = '\u0001', SEP_MISSING = '\u0002';
+// Arrays of numbers, slot by slot (the JS writes them positionally):
+//   CLICK = [PAGE_X, PAGE_Y, CLIENT_X, CLIENT_Y, BUTTON]
+//   VISIBILITY = [HIDDEN]
+//   TIMER = [PURPOSE, KEY]
+//   DELIVERY = [REQUEST_ID, STATUS, RETRY_DATE_MS]
+//   IO = [TIME, RATIO, IS_VISIBLE, X, Y, WIDTH, HEIGHT, ROOT_WIDTH, ROOT_HEIGHT, SCROLL_X, SCROLL_Y, PAGE_HEIGHT]
+//   METRICS = [VIEWPORT_WIDTH, VIEWPORT_HEIGHT, SCREEN_WIDTH, SCREEN_HEIGHT, PIXEL_RATIO, TIMEZONE_OFFSET, PAGE_HEIGHT, SCROLL_X, SCROLL_Y]
+//   STATE = [ACTIVE, DO_NOT_TRACK]
+//   EVICTED = [COUNT]
+//   RECT = [X, Y, WIDTH, HEIGHT, SCROLL_X, SCROLL_Y]
+//   CONFIG = [COLLECTOR, SITE_KEY, CONSENT, AD_SELECTOR, DATA_ATTRIBUTES, QUERY_ALLOWLIST]
+//   OPTION = [DEBUG, CLICKS, SCROLL, HOVERS, ADS, ELEMENT_TEXT, HOVER_MS, MAX_EVENTS, MAX_BYTES, FLUSH_INTERVAL_MS, RESPECT_DO_NOT_TRACK, SAMPLE_RATE, QUEUE_MAX_BYTES]
+// @end boundary
 var w = window, d = document, on = null, A = [], L = [], H = [], T = new Set(), io, mo, iv, S = [];
 
-// Dispatch kinds (must match `web::dispatch::Kind` in Rust).
+/** Hands an event to the wasm: `kind` DISPATCH_*, `numbers` in the kind's layout. */
 function fire(kind, target, numbers) {
   A = numbers || [];
   if (on) try { on(kind, target === undefined ? null : target); } catch (e) {}
@@ -30,18 +64,19 @@ export function start(intervalMs, ads) {
   // never called).
   on = __dispatch;
   listen(d, 'click', true, function (e) {
-    fire(0, element(e.target), [e.pageX, e.pageY, e.clientX, e.clientY, e.button]);
+    // CLICK layout
+    fire(DISPATCH_CLICK, element(e.target), [e.pageX, e.pageY, e.clientX, e.clientY, e.button]);
   });
-  listen(w, 'scroll', false, function () { fire(1); });
-  listen(d, 'mouseover', true, function (e) { fire(2, element(e.target)); });
-  listen(d, 'mouseout', true, function (e) { fire(3, e.relatedTarget); });
-  listen(w, 'popstate', false, function () { fire(4); });
-  listen(d, 'visibilitychange', false, function () { fire(6, null, [+d.hidden]); });
-  // The drain lock is released with the page anyway (Web Locks); a lease record is not.
-  listen(w, 'pagehide', false, function () { fire(7); release(); });
-  listen(w, 'online', false, function () { fire(16); });
-  listen(w, 'focus', false, function () { fire(8); });
-  listen(w, 'blur', false, function () { fire(9); });
+  listen(w, 'scroll', false, function () { fire(DISPATCH_SCROLL); });
+  listen(d, 'mouseover', true, function (e) { fire(DISPATCH_MOUSE_OVER, element(e.target)); });
+  listen(d, 'mouseout', true, function (e) { fire(DISPATCH_MOUSE_OUT, e.relatedTarget); });
+  listen(w, 'popstate', false, function () { fire(DISPATCH_POP_STATE); });
+  listen(d, 'visibilitychange', false, function () { fire(DISPATCH_VISIBILITY, null, [+d.hidden]); });
+  // The wasm gives the durable queue's drain lock back at pagehide (QUEUE_RELEASE).
+  listen(w, 'pagehide', false, function () { fire(DISPATCH_PAGE_HIDE); });
+  listen(w, 'online', false, function () { fire(DISPATCH_QUEUE_READY); });
+  listen(w, 'focus', false, function () { fire(DISPATCH_FOCUS); });
+  listen(w, 'blur', false, function () { fire(DISPATCH_BLUR); });
   var h = w.history;
   ['pushState', 'replaceState'].forEach(function (name) {
     var original = h[name];
@@ -49,29 +84,44 @@ export function start(intervalMs, ads) {
     h[name] = function () {
       // The host's own errors (e.g. a cross-origin URL) propagate unchanged.
       var result = original.apply(this, arguments);
-      fire(5);
+      fire(DISPATCH_PUSH_STATE);
       return result;
     };
     H.push([name, original]);
   });
-  iv = setInterval(function () { fire(10); }, intervalMs);
+  iv = setInterval(function () { fire(DISPATCH_FLUSH_INTERVAL); }, intervalMs);
+  // Optional modules (js/modules/*.js, built next to this file as sightline-<name>.js): only
+  // a page that needs one downloads it. Add a line per module: its condition and its file
+  // (a literal `new URL`, so bundlers see the file too).
+  typeof w.__tcfapi == 'function' && optional(new URL('./sightline-tcf.js', import.meta.url),
+    function (m) { m.default(fire); });
   if (ads) {
     try {
       io = new IntersectionObserver(function (entries) {
         var x = w.scrollX, y = w.scrollY, height = d.documentElement.scrollHeight;
         entries.forEach(function (e) {
           var b = e.boundingClientRect, r = e.rootBounds;
-          fire(14, e.target, [e.time, e.intersectionRatio,
+          // IO layout
+          fire(DISPATCH_INTERSECTION, e.target, [e.time, e.intersectionRatio,
             io.trackVisibility === true ? +!!e.isVisible : -1,
             b.x, b.y, b.width, b.height, r ? r.width : 0, r ? r.height : 0, x, y, height]);
         });
       }, { threshold: [0, .1, .2, .25, .3, .4, .5, .6, .75, .8, .9, 1], trackVisibility: true, delay: 100 });
     } catch (e) {}
     try {
-      mo = new MutationObserver(function () { fire(15); });
+      mo = new MutationObserver(function () { fire(DISPATCH_MUTATION); });
       mo.observe(d.documentElement, { childList: true, subtree: true });
     } catch (e) {}
   }
+}
+
+/**
+ * Loads the optional module at `url` and calls `use(module)`; a module that cannot load
+ * (offline, CSP) is skipped (`failed`, if given): the SDK works without it. Modules talk to
+ * the wasm through the dispatch table, by the `fire` they are given (a no-op after `stop`).
+ */
+function optional(url, use, failed) {
+  import(url.href).then(use, failed);
 }
 
 /** Removes everything `start` added; later timers and responses are ignored. */
@@ -85,47 +135,49 @@ export function stop() {
   io && io.disconnect(); mo && mo.disconnect(); io = mo = null;
 }
 
-/** Numbers: 0 the current event's, 1 page metrics (one layout read), 2 page state, 3 the
- * durable queue's eviction count (read and reset). */
+/** Numbers: NUMS_EVENT the current event's, NUMS_METRICS page metrics (one layout read),
+ * NUMS_PAGE_STATE, NUMS_EVICTED the durable queue's eviction count (read and reset). */
 export function nums(which) {
   var s = /** @type {Screen} */ (w.screen || {}), n = w.navigator;
-  return which == 3 ? takeEvicted()
-    : which == 1 ? [w.innerWidth, w.innerHeight, s.width, s.height, w.devicePixelRatio || 1,
+  return which == NUMS_EVICTED ? takeEvicted()
+    // METRICS layout
+    : which == NUMS_METRICS ? [w.innerWidth, w.innerHeight, s.width, s.height, w.devicePixelRatio || 1,
     -new Date().getTimezoneOffset(), d.documentElement.scrollHeight, w.scrollX, w.scrollY]
-    : which ? [+(!d.hidden && (!d.hasFocus || d.hasFocus())),
+    // STATE layout
+    : which == NUMS_PAGE_STATE ? [+(!d.hidden && (!d.hasFocus || d.hasFocus())),
       +(n.doNotTrack == '1' || n.globalPrivacyControl === true)] : A;
 }
 
-/** Wall clock (ms since the epoch) or, with `mono`, the monotonic clock. */
-export function now(mono) {
-  return mono && w.performance ? performance.now() : Date.now();
+/** Wall clock (ms since the epoch) or, with `monotonic`, the monotonic clock. */
+export function now(monotonic) {
+  return monotonic && w.performance ? performance.now() : Date.now();
 }
 
-/** Strings of the page: 0 location, 1 referrer, 2 language. */
+/** Strings of the page, by TEXT_* code (TEXT_LOCATION, TEXT_REFERRER, TEXT_LANGUAGE index the array). */
 export function text(which) {
   return ['' + location.href, d.referrer, navigator.language || ''][which] || '';
 }
 
-/** About an element: 2 attribute `name`, 3 text, 4 href of the enclosing link. */
-export function el(e, which, name) {
+/** About an element, by EL_* code: attribute `name`, text, href of the enclosing link. */
+export function el(element, which, name) {
   try {
-    if (which == 2) return e.getAttribute(name);
-    if (which == 3) return e.textContent;
-    var link = e.closest('a[href]');
+    if (which == EL_ATTRIBUTE) return element.getAttribute(name);
+    if (which == EL_TEXT) return element.textContent;
+    var link = element.closest('a[href]');
     return link ? '' + link.href : null;
   } catch (x) { return null; }
 }
 
-/** Up to `depth` elements from `e` outwards as "TAG\u0000id\u0000class" joined by '\u0001'. */
-export function path(e, depth) {
-  for (var out = []; e && out.length < depth; e = e.parentElement)
-    out.push(e.tagName + '\u0000' + e.id + '\u0000' + (e.getAttribute('class') || ''));
-  return out.join('\u0001');
+/** Up to `depth` elements from `element` outwards as lower-case tag, id, class (SEP_FIELD), joined by SEP_RECORD. */
+export function path(element, depth) {
+  for (var out = []; element && out.length < depth; element = element.parentElement)
+    out.push(element.tagName.toLowerCase() + SEP_FIELD + element.id + SEP_FIELD + (element.getAttribute('class') || ''));
+  return out.join(SEP_RECORD);
 }
 
 /** parentElement (`selector` empty) or `closest(selector)`. */
-export function up(e, selector) {
-  try { return (selector ? e.closest(selector) : e.parentElement) || null; } catch (x) { return null; }
+export function up(element, selector) {
+  try { return (selector ? element.closest(selector) : element.parentElement) || null; } catch (x) { return null; }
 }
 
 /** `a.contains(b)`, or whether `a` is still in the document when `b` is null. */
@@ -133,9 +185,9 @@ export function has(a, b) {
   return b == null ? a.isConnected : a.contains(b);
 }
 
-/** Viewport rectangle and scroll offset: [x, y, width, height, scrollX, scrollY]. */
-export function rect(e) {
-  var r = e.getBoundingClientRect();
+/** Viewport rectangle and scroll offset (RECT layout). */
+export function rect(element) {
+  var r = element.getBoundingClientRect();
   return [r.x, r.y, r.width, r.height, w.scrollX, w.scrollY];
 }
 
@@ -145,22 +197,22 @@ export function scan(selector) {
   return S.length;
 }
 
-export function item(i) { return S[i]; }
+export function item(index) { return S[index] || null; }
 
-/** Starts (`on`) or stops measuring an ad slot. */
-export function watch(e, observe) {
-  io && (observe ? io.observe(e) : io.unobserve(e));
+/** Starts (`observe`) or stops measuring an ad slot. */
+export function watch(element, observe) {
+  io && (observe ? io.observe(element) : io.unobserve(element));
 }
 
-/** A timer firing `on(12)` with [purpose, key]; a negative delay means the next animation frame. */
-export function timer(ms, purpose, key) {
-  if (ms < 0) return requestAnimationFrame(function () { fire(11); }), 0;
-  var id = setTimeout(function () { T.delete(id); fire(12, null, [purpose, key]); }, ms);
+/** A timer firing DISPATCH_TIMER (TIMER layout); a negative delay means DISPATCH_ANIMATION_FRAME. */
+export function timer(delayMs, purpose, key) {
+  if (delayMs < 0) return requestAnimationFrame(function () { fire(DISPATCH_ANIMATION_FRAME); }), 0;
+  var id = setTimeout(function () { T.delete(id); fire(DISPATCH_TIMER, null, [purpose, key]); }, delayMs);
   T.add(id);
   return id;
 }
 
-export function clear(id) { clearTimeout(id); T.delete(id); }
+export function clear(handle) { clearTimeout(handle); T.delete(handle); }
 
 /** 256 random bytes (crypto.getRandomValues, Math.random where Web Crypto is missing). */
 export function rand() {
@@ -176,19 +228,19 @@ function cookie(key, value, age) {
 }
 
 /**
- * localStorage, falling back to a cookie (op 1) when it is unavailable.
- * op: 0 get, 1 set (cookie fallback), 2 set (storage only), 3 remove (both).
+ * localStorage, falling back to a cookie (STORE_SET_WITH_COOKIE) when it is unavailable.
+ * op: STORE_GET, STORE_SET_WITH_COOKIE, STORE_SET_LOCAL (storage only), STORE_REMOVE (both).
  */
 export function store(op, key, value) {
   var s = ls();
   try {
     if (s) {
-      if (op == 0) return s.getItem(key);
-      if (op < 3) return s.setItem(key, value), null;
+      if (op == STORE_GET) return s.getItem(key);
+      if (op < STORE_REMOVE) return s.setItem(key, value), null; // the two set operations
       s.removeItem(key);
     }
   } catch (x) {}
-  if (op == 0) {
+  if (op == STORE_GET) {
     var found = null;
     (d.cookie || '').split(';').forEach(function (pair) {
       pair = pair.trim();
@@ -196,8 +248,8 @@ export function store(op, key, value) {
     });
     return found;
   }
-  if (op == 1) cookie(key, value, 31536000);
-  if (op == 3) cookie(key, '', 0);
+  if (op == STORE_SET_WITH_COOKIE) cookie(key, value, 31536000);
+  if (op == STORE_REMOVE) cookie(key, '', 0);
   return null;
 }
 
@@ -210,9 +262,10 @@ function ls() { try { return w.localStorage; } catch (x) {} }
 // 'sl_b.<ms><random>' hold the bytes as a latin-1 string (in memory, `N`, when localStorage
 // is unavailable too). Each store has a byte cap; the oldest records are evicted first and
 // counted (localStorage 'sl_qe', console in debug mode). Every tab of the site shares the
-// queue, one at a time drains it (Web Lock 'sightline-queue', else a 30 s lease 'sl_ql'), and
-// a record is deleted only when the wasm says it was delivered (or refused for good).
-var db, Qcap, Qdebug, Qheld, Qlease, Qcur, Qbody, N = {}, Qready = Promise.resolve();
+// queue, one at a time drains it (Web Lock 'sightline-queue', else a 30 s lease 'sl_ql', the
+// optional module js/modules/lease.js), and a record is deleted only when the wasm says it was
+// delivered (or refused for good).
+var db, Qcap, Qdebug, Qheld, Qrenew, Qcur, Qbody, N = {}, Qready = Promise.resolve();
 
 function lsKeys() {
   var s = ls(), k = Object.keys(N);
@@ -233,11 +286,11 @@ function evict(list, add, cap, remove) {
   }
 }
 
-/** `nums(3)`: the eviction count, read and reset (a batch reports it once; NaN reads as 0). */
+/** `nums(NUMS_EVICTED)`: the eviction count, read and reset (a batch reports it once; NaN reads as 0). */
 function takeEvicted() {
   var s = ls(), n;
   try { n = +s.getItem('sl_qe'); s.removeItem('sl_qe'); } catch (x) {}
-  return [n];
+  return [n]; // EVICTED layout
 }
 
 function lsPut(bytes) {
@@ -258,12 +311,12 @@ function idbPut(bytes) {
   } catch (x) { lsPut(bytes); }
 }
 
-/** Hands the oldest record (IndexedDB first, then localStorage) to the wasm: on(17). */
+/** Hands the oldest record (IndexedDB first, then localStorage) to the wasm: DISPATCH_QUEUE_BATCH. */
 function oldest() {
   function done(key, bytes) {
     Qcur = key; Qbody = bytes;
     bytes || release();
-    fire(17);
+    fire(DISPATCH_QUEUE_BATCH);
   }
   function fromLs() {
     var k = lsKeys()[0], v = k && lsGet(k);
@@ -276,46 +329,42 @@ function oldest() {
   } catch (x) { fromLs(); }
 }
 
-/** Runs `then` holding the drain lock; when another tab holds it, tells the wasm "nothing". */
+/**
+ * Runs `then` holding the drain lock; when another tab holds it, tells the wasm "nothing".
+ * The lock is the Web Lock 'sightline-queue'; without Web Locks (browsers before 2022,
+ * insecure origins) a lease record, js/modules/lease.js, fetched only then (if it cannot load,
+ * this tab drains without telling the others: at worst a batch goes twice, none is lost).
+ */
 function lock(then) {
-  var s = ls(), t = Date.now(), n = navigator.locks;
+  var n = navigator.locks;
+  function deny() { fire(DISPATCH_QUEUE_BATCH); }
+  /** Held: `release` gives it back, `renew` (a lease) extends it while this tab drains. */
+  function grant(release, renew) { Qheld = release; Qrenew = renew; then(); }
   Qbody = null;
-  if (Qheld) {
-    try { Qlease && s.setItem('sl_ql', /** @type {*} */ (t + 3e4)); } catch (x) {}
-    return then();
-  }
+  if (Qheld) return Qrenew && Qrenew(), then();
   if (n) try {
     return n.request('sightline-queue', { ifAvailable: true }, function (l) {
-      if (!l) return fire(17);
-      return new Promise(function (r) { Qheld = r; then(); });
-    }).catch(function () { fire(17); });
-  } catch (x) {} // e.g. SecurityError in an opaque origin: the lease below
-  function take() {
-    Qheld = function () { try { Qlease = 0; s.removeItem('sl_ql'); } catch (x) {} };
-    then();
-  }
-  try {
-    if (+s.getItem('sl_ql') > t) return fire(17);
-    var mine = '' + (t + 3e4 + Math.random());
-    s.setItem('sl_ql', mine);
-    // Tabs that both saw no lease both wrote one: the last write wins once every tab sees it.
-    return setTimeout(function () { s.getItem('sl_ql') == mine ? (Qlease = 1, take()) : fire(17); }, 50);
-  } catch (x) {}
-  take(); // no localStorage: nothing to share with other tabs
+      // Held until `release` resolves the promise.
+      return l ? new Promise(function (resolve) { grant(resolve); }) : deny();
+    }).catch(deny);
+  } catch (x) {} // e.g. SecurityError in an opaque origin: the lease
+  optional(new URL('./sightline-lease.js', import.meta.url), function (m) { m.default(grant, deny); },
+    function () { grant(function () {}); });
 }
 
 function release() { Qheld && Qheld(); Qheld = null; }
 
 /**
- * The durable queue (see above). op: 0 open (`a` byte cap, `b` debug), 1 put `body` (`a` 1:
- * the page is going away, write synchronously), 2 hand out the oldest record, on(17) follows
- * (`a` 1: first delete the one handed out before: delivered), 3 release the drain lock (the
- * record stays), 4 delete everything, 5 the bytes handed out (null: empty, or another tab drains).
+ * The durable queue (see above). op: QUEUE_OPEN (`a` byte cap, `b` debug), QUEUE_PUT `body`
+ * (`a` 1: the page is going away, write synchronously), QUEUE_NEXT hands out the oldest
+ * record, DISPATCH_QUEUE_BATCH follows (`a` 1: first delete the one handed out before:
+ * delivered), QUEUE_RELEASE the drain lock (the record stays), QUEUE_CLEAR deletes everything,
+ * QUEUE_BODY returns the bytes handed out (null: empty, or another tab drains).
  */
 export function queue(op, body, a, b) {
   // Never throws into the wasm (it cannot unwind): a failed write is a lost batch, not a stuck SDK.
   try {
-    if (op == 0) {
+    if (op == QUEUE_OPEN) {
       Qcap = a; Qdebug = b;
       // Drains wait for this (bounded: a blocked open falls back to localStorage after 3 s).
       Qready = new Promise(function (done) {
@@ -329,20 +378,20 @@ export function queue(op, body, a, b) {
       });
     }
     // The bytes are a view into wasm memory: copy them before an async write.
-    if (op == 1) body = body.slice(), a || !db ? lsPut(body) : idbPut(body);
-    if (op == 2) {
+    if (op == QUEUE_PUT) body = body.slice(), a || !db ? lsPut(body) : idbPut(body);
+    if (op == QUEUE_NEXT) {
       if (a && Qcur != null) typeof Qcur == 'string' ? lsDel(Qcur) : idbDel(Qcur);
       Qcur = null;
-      // Async: the answer, on(17), must not re-enter the current wasm call.
+      // Async: the answer, DISPATCH_QUEUE_BATCH, must not re-enter the current wasm call.
       Qready.then(function () { lock(oldest); });
     }
-    if (op == 3) release();
-    if (op == 4) {
+    if (op == QUEUE_RELEASE) release();
+    if (op == QUEUE_CLEAR) {
       release();
       lsKeys().forEach(lsDel);
       try { db.transaction('q', 'readwrite').objectStore('q').clear(); } catch (x) {}
     }
-    if (op == 5) return Qbody;
+    if (op == QUEUE_BODY) return Qbody;
   } catch (x) {}
 }
 
@@ -350,63 +399,62 @@ function idbDel(k) { try { db.transaction('q', 'readwrite').objectStore('q').del
 
 /**
  * POSTs `body` as text/plain: sendBeacon (`beacon`, true when accepted) or fetch with
- * keepalive, whose outcome comes back as on(13, retryAfterHeader, [id, status or 0,
- * ms until an HTTP-date Retry-After]).
+ * keepalive, whose outcome comes back as DISPATCH_DELIVERY with the Retry-After header as
+ * target (DELIVERY layout).
  */
-export function send(url, body, id, beacon) {
+export function send(url, body, requestId, beacon) {
   try {
     var blob = new Blob([body], { type: 'text/plain' });
     if (beacon) return navigator.sendBeacon(url, blob);
     fetch(url, { method: 'POST', body: blob, mode: 'cors', credentials: 'omit', keepalive: true })
       .then(function (r) {
         var after = r.headers.get('retry-after');
-        fire(13, after, [id, r.status, after ? Date.parse(after) - Date.now() : NaN]);
-      }, function () { fire(13, null, [id, 0, NaN]); });
+        fire(DISPATCH_DELIVERY, after, [requestId, r.status, after ? Date.parse(after) - Date.now() : NaN]);
+      }, function () { fire(DISPATCH_DELIVERY, null, [requestId, 0, NaN]); });
     return true;
   } catch (x) { return false; }
 }
 
 export function log(message) { console.error('sightline:', message); }
 
+function obj(v) { return v && typeof v == 'object' ? v : {}; }
 function flag(v) { return typeof v == 'boolean' ? +v : NaN; }
 function num(v) { return typeof v == 'number' ? v : NaN; }
-function str(v) { return typeof v == 'string' ? v : '\u0002'; }
-function list(v) { return Array.isArray(v) ? v.filter(function (x) { return typeof x == 'string'; }).join('\u0001') : '\u0002'; }
+function str(v) { return typeof v == 'string' ? v : SEP_MISSING; }
+function list(v) { return Array.isArray(v) ? v.filter(function (x) { return typeof x == 'string'; }).join(SEP_RECORD) : SEP_MISSING; }
 
 /**
- * `init` options flattened: returns the strings (collector, siteKey, consent, adSelector,
- * dataAttributes, queryAllowlist; '\u0002' = missing or not a string) joined by '\u0000',
- * and leaves the numbers in `A` (NaN = missing): debug, clicks, scroll, hovers, ads,
- * elementText, hoverMs, maxEvents, maxBytes, flushIntervalMs, respectDoNotTrack, sampleRate,
- * queue.maxBytes.
+ * `init` options flattened: returns the strings (CONFIG layout; SEP_MISSING = missing or not
+ * a string; lists joined by SEP_RECORD) joined by SEP_FIELD, and leaves the numbers in `A`
+ * (OPTION layout; NaN = missing).
  */
-export function config(o) {
-  o = o && typeof o == 'object' ? o : {};
-  var a = o.autocapture && typeof o.autocapture == 'object' ? o.autocapture : {};
-  var b = o.batch && typeof o.batch == 'object' ? o.batch : {};
+export function config(options) {
+  var o = obj(options), a = obj(o.autocapture), b = obj(o.batch);
+  // OPTION layout
   A = [flag(o.debug), flag(a.clicks), flag(a.scroll), flag(a.hovers), flag(a.ads),
     flag(a.elementText), num(a.hoverMs), num(b.maxEvents), num(b.maxBytes),
     num(b.flushIntervalMs), flag(o.respectDoNotTrack), num(o.sampleRate),
-    num(o.queue && o.queue.maxBytes)];
+    num(obj(o.queue).maxBytes)];
+  // CONFIG layout
   return [str(o.collector), str(o.siteKey), str(o.consent), str(o.adSelector),
-    list(o.dataAttributes), list(o.queryAllowlist)].join('\u0000');
+    list(o.dataAttributes), list(o.queryAllowlist)].join(SEP_FIELD);
 }
 
 /**
- * A plain object's string/number/boolean entries as "type key \u0000 value" records joined
- * by '\u0001' (type: s, n, b); numbers also in `A` at the entry's index. null when `o` is
- * not an object (undefined/null give no entries).
+ * A plain object's string/number/boolean entries as "type key SEP_FIELD value" records
+ * joined by SEP_RECORD (type: s, n, b); numbers also in `A` at the entry's index. null when
+ * `object` is not an object (undefined/null give no entries).
  */
-export function pairs(o, max) {
+export function pairs(object, max) {
   A = [];
-  if (o == null) return '';
-  if (typeof o != 'object') return null;
+  if (object == null) return '';
+  if (typeof object != 'object') return null;
   var out = [];
-  Object.keys(o).slice(0, max).forEach(function (k) {
-    var v = o[k], t = typeof v;
+  Object.keys(object).slice(0, max).forEach(function (k) {
+    var v = object[k], t = typeof v;
     if (t != 'string' && t != 'number' && t != 'boolean') return;
     A[out.length] = +v;
-    out.push(t[0] + k + '\u0000' + v);
+    out.push(t[0] + k + SEP_FIELD + v);
   });
-  return out.join('\u0001');
+  return out.join(SEP_RECORD);
 }

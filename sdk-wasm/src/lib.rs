@@ -11,6 +11,7 @@
 
 extern crate alloc;
 
+pub mod boundary;
 pub mod core;
 
 #[cfg(target_arch = "wasm32")]

@@ -22,16 +22,20 @@ fn selector_from_a_real_dom_path() {
         .query_selector("#m a")
         .expect("query")
         .expect("link");
-    let mut nodes = Vec::new();
+    let mut owned = Vec::new();
     let mut current = Some(link);
     while let Some(element) = current {
-        nodes.push(selector::Node {
-            tag: element.tag_name(),
-            id: element.id(),
-            class: element.get_attribute("class").unwrap_or_default(),
-        });
+        owned.push((
+            element.tag_name().to_lowercase(),
+            element.id(),
+            element.get_attribute("class").unwrap_or_default(),
+        ));
         current = element.parent_element();
     }
+    let nodes: Vec<selector::Node> = owned
+        .iter()
+        .map(|(tag, id, class)| selector::Node { tag, id, class })
+        .collect();
     assert_eq!(selector::build(&nodes), "main#m>div.results.list>a.card");
     let _ = holder.dyn_into::<web_sys::HtmlElement>();
 }

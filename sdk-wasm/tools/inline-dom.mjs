@@ -15,7 +15,8 @@ if (found.length === 0) throw new Error('the glue imports nothing from js/dom.js
 const dom = readFileSync(join(dir, found[0][2]), 'utf8');
 const exported = [...dom.matchAll(/^export function ([A-Za-z_$][\w$]*)/gm)].map((m) => m[1]);
 const body = dom.replace(/^export function /gm, 'function ');
-if (/^\s*(export|import)\b/m.test(body)) throw new Error('js/dom.js may only export functions');
+// A dynamic `import(…)` (optional modules) is fine; static imports and other exports are not.
+if (/^\s*(export|import)\b(?!\s*\()/m.test(body)) throw new Error('js/dom.js may only export functions');
 const bindings = found.map(([, clause]) => {
   const named = clause.match(/^\{(.*)\}$/);
   if (named) return `const {${named[1].replace(/\bas\b/g, ':')}} = __dom;`;

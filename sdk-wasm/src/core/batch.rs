@@ -1,26 +1,22 @@
 //! Batch building: events are appended to the open batch until it reaches `max_events` or
 //! `max_bytes`, or until the page context or identity changes (so a batch's context is true
 //! for every event in it). Closed batches wait in a bounded outbox as encoded bytes.
+//!
+//! A batch is written in field-number order, like prost and protoc write it (so the bytes
+//! the SDK sends equal `Batch::encode_to_vec()`, see `tests/wire_contract.rs`): site key and
+//! version (1–2), `sent_at_ms` (3, inserted by [`stamp`] at send time), `batch_seq` (4),
+//! context, identity, experiments (5–7), events (8), `evicted_batches` (9, [`report_evicted`]).
 
 use alloc::{string::String, vec::Vec};
 
 use super::{
-    event::{Context, Identity, encode_header},
+    event::{Context, Identity, encode_header, encode_source},
+    schema::batch,
     wire,
 };
 
 /// Version reported in every batch.
 pub const SDK_VERSION: &str = env!("CARGO_PKG_VERSION");
-
-/// Field 3 (`sent_at_ms`, varint) of `Batch`, appended at send time: protobuf keeps the last
-/// value of a repeated scalar field, so a stored body can be re-stamped on every retry
-/// without decoding it.
-const SENT_AT_TAG: u8 = 3 << 3;
-/// `Batch.batch_seq` and `Batch.events`.
-const BATCH_SEQ_FIELD: u32 = 4;
-const EVENTS_FIELD: u32 = 8;
-/// `Batch.evicted_batches`: the durable queue's evictions since the previous report.
-const EVICTED_BATCHES_FIELD: u32 = 9;
 
 #[derive(Debug, Clone, Copy)]
 pub struct Limits {
@@ -50,8 +46,9 @@ pub struct Sealed {
 #[derive(Debug)]
 pub struct BatchQueue {
     limits: Limits,
-    site_key: String,
-    /// The encoded shared fields; comparing bytes tells whether the header changed.
+    /// Fields 1–2 (site key, SDK version), the same for every batch.
+    source: Vec<u8>,
+    /// Fields 5–7 of the open batch; comparing bytes tells whether the header changed.
     header: Vec<u8>,
     /// Encoded `events` fields of the open batch, back to back.
     events: Vec<u8>,
@@ -63,18 +60,11 @@ pub struct BatchQueue {
 }
 
 impl BatchQueue {
-    pub fn new(site_key: String, limits: Limits) -> BatchQueue {
-        let header = encode_header(
-            &site_key,
-            SDK_VERSION,
-            &Context::default(),
-            &Identity::default(),
-            &[],
-        );
+    pub fn new(site_key: &str, limits: Limits) -> BatchQueue {
         BatchQueue {
             limits,
-            site_key,
-            header,
+            source: encode_source(site_key, SDK_VERSION),
+            header: encode_header(&Context::default(), &Identity::default(), &[]),
             events: Vec::new(),
             event_count: 0,
             next_batch_seq: 1,
@@ -86,13 +76,7 @@ impl BatchQueue {
     /// Replaces the shared context/identity; the open batch is closed first if it differs.
     /// Returns true when a batch was closed.
     pub fn set_header(&mut self, header: &Header) -> bool {
-        let encoded = encode_header(
-            &self.site_key,
-            SDK_VERSION,
-            header.context,
-            &header.identity,
-            header.experiments,
-        );
+        let encoded = encode_header(header.context, &header.identity, header.experiments);
         if encoded == self.header {
             return false;
         }
@@ -105,16 +89,15 @@ impl BatchQueue {
     /// `max_bytes`, and after it when `max_events` is reached. Returns true when a batch
     /// was closed (so the caller schedules a send).
     pub fn push(&mut self, event: &[u8]) -> bool {
-        let len = wire::len_field_size(EVENTS_FIELD, event.len());
+        let len = wire::len_field_size(batch::EVENTS, event.len());
         let mut sealed = false;
         // 11 bytes: batch_seq now, sent_at_ms at send time; 6: evicted_batches (uint32) when
         // the batch leaves the outbox.
-        if self.event_count > 0
-            && self.header.len() + 11 + 11 + 6 + self.events.len() + len > self.limits.max_bytes
-        {
+        let shared = self.source.len() + 11 + 11 + self.header.len() + 6;
+        if self.event_count > 0 && shared + self.events.len() + len > self.limits.max_bytes {
             sealed = self.seal();
         }
-        wire::raw(&mut self.events, EVENTS_FIELD, event);
+        wire::encoded_message(&mut self.events, batch::EVENTS, event);
         self.event_count += 1;
         if self.event_count >= self.limits.max_events {
             sealed |= self.seal();
@@ -131,9 +114,11 @@ impl BatchQueue {
         if self.event_count == 0 {
             return false;
         }
-        let mut body = Vec::with_capacity(self.header.len() + 11 + self.events.len());
+        let mut body =
+            Vec::with_capacity(self.source.len() + 11 + self.header.len() + self.events.len());
+        body.extend_from_slice(&self.source);
+        wire::uint64(&mut body, batch::BATCH_SEQ, self.next_batch_seq);
         body.extend_from_slice(&self.header);
-        wire::uint(&mut body, BATCH_SEQ_FIELD, self.next_batch_seq);
         body.extend_from_slice(&self.events);
         self.outbox.push(Sealed {
             batch_seq: self.next_batch_seq,
@@ -150,6 +135,11 @@ impl BatchQueue {
         true
     }
 
+    /// Fields 1–2 of every batch (site key, SDK version): where [`stamp`] puts `sent_at_ms`.
+    pub fn source(&self) -> &[u8] {
+        &self.source
+    }
+
     /// The closed batches, oldest first, leaving the outbox empty.
     pub fn take_outbox(&mut self) -> Vec<Sealed> {
         core::mem::take(&mut self.outbox)
@@ -163,18 +153,28 @@ impl BatchQueue {
     }
 }
 
-/// Adds `Batch.evicted_batches` to a freshly sealed body (before it is sent or queued, so a
-/// retry carries the same report); omitted when 0.
+/// Adds `Batch.evicted_batches` (the last field of a batch) to a freshly sealed body, before
+/// it is sent or queued, so a retry carries the same report; omitted when 0.
 pub fn report_evicted(body: &mut Vec<u8>, evicted: u32) {
-    wire::uint(body, EVICTED_BATCHES_FIELD, u64::from(evicted));
+    wire::uint32(body, batch::EVICTED_BATCHES, evicted);
 }
 
-/// The request body for `body` sent at `sent_at_ms`.
-pub fn stamp(body: &[u8], sent_at_ms: i64) -> Vec<u8> {
+/// The request body for `body` (sealed, or read back from the durable queue: never stamped)
+/// sent at `sent_at_ms`. The field goes right after the site key and version (`source`, the
+/// SDK's own [`BatchQueue::source`]), so the request is in field-number order; a stored body
+/// of another SDK version or site key gets it at the end (still valid protobuf: order is
+/// free on the wire, only prost and protoc happen to write fields in number order).
+pub fn stamp(source: &[u8], body: &[u8], sent_at_ms: i64) -> Vec<u8> {
+    let at = if body.starts_with(source) {
+        source.len()
+    } else {
+        body.len()
+    };
+    let (head, rest) = body.split_at(at);
     let mut out = Vec::with_capacity(body.len() + 11);
-    out.extend_from_slice(body);
-    out.push(SENT_AT_TAG);
-    wire::varint(&mut out, sent_at_ms.max(0) as u64);
+    out.extend_from_slice(head);
+    wire::int64(&mut out, batch::SENT_AT_MS, sent_at_ms.max(0));
+    out.extend_from_slice(rest);
     out
 }
 
@@ -194,9 +194,10 @@ mod tests {
     }
 
     fn event(seq: u64, name_len: usize) -> Vec<u8> {
+        let name = "x".repeat(name_len);
         let custom = Kind::Custom {
-            name: "x".repeat(name_len),
-            properties: Vec::new(),
+            name: &name,
+            properties: &[],
         };
         encode_event(&[7; 16], 1_700_000_000_000, seq, &[1; 16], &custom)
     }
@@ -222,7 +223,7 @@ mod tests {
 
     #[test]
     fn closes_at_max_events_with_increasing_batch_seq() {
-        let mut queue = BatchQueue::new("site".into(), limits(2, 10_000));
+        let mut queue = BatchQueue::new("site", limits(2, 10_000));
         set_header(&mut queue, "https://a/", "");
         assert!(!queue.push(&event(1, 1)));
         assert!(queue.push(&event(2, 1)));
@@ -251,7 +252,7 @@ mod tests {
             max_bytes,
             max_outbox_batches: 100,
         };
-        let mut queue = BatchQueue::new("site".into(), limits);
+        let mut queue = BatchQueue::new("site", limits);
         set_header(&mut queue, "https://example.com/some/page", "u");
         for seq in 1..=40 {
             queue.push(&event(seq, 40));
@@ -262,7 +263,7 @@ mod tests {
         let mut next = 1;
         for sealed in &outbox {
             assert!(
-                stamp(&sealed.body, 0).len() <= max_bytes + 11,
+                stamp(queue.source(), &sealed.body, 0).len() <= max_bytes + 11,
                 "{}",
                 sealed.body.len()
             );
@@ -276,7 +277,7 @@ mod tests {
 
     #[test]
     fn header_change_starts_a_new_batch() {
-        let mut queue = BatchQueue::new("site".into(), limits(50, 10_000));
+        let mut queue = BatchQueue::new("site", limits(50, 10_000));
         set_header(&mut queue, "https://a/", "");
         queue.push(&event(1, 1));
         set_header(&mut queue, "https://a/", ""); // unchanged: same batch
@@ -298,7 +299,7 @@ mod tests {
 
     #[test]
     fn outbox_is_bounded_and_counts_drops() {
-        let mut queue = BatchQueue::new("site".into(), limits(1, 10_000));
+        let mut queue = BatchQueue::new("site", limits(1, 10_000));
         for seq in 1..=5 {
             queue.push(&event(seq, 1));
         }
@@ -312,7 +313,7 @@ mod tests {
 
     #[test]
     fn evictions_are_reported_when_nonzero() {
-        let mut queue = BatchQueue::new("site".into(), limits(1, 10_000));
+        let mut queue = BatchQueue::new("site", limits(1, 10_000));
         queue.push(&event(1, 4));
         queue.push(&event(2, 4));
         let mut outbox = queue.take_outbox();
@@ -326,7 +327,7 @@ mod tests {
         assert_eq!(decode(&outbox[1]).evicted_batches, 0);
         let mut huge = plain.clone();
         report_evicted(&mut huge, u32::MAX);
-        let stamped = stamp(&huge, 1);
+        let stamped = stamp(queue.source(), &huge, 1);
         assert_eq!(
             Batch::decode(stamped.as_slice())
                 .expect("decodes")
@@ -337,17 +338,39 @@ mod tests {
 
     #[test]
     fn stamping_sets_sent_at_on_an_encoded_body() {
-        let mut queue = BatchQueue::new("site".into(), limits(1, 10_000));
+        let mut queue = BatchQueue::new("site", limits(1, 10_000));
         queue.push(&event(1, 1));
         let sealed = &queue.take_outbox()[0];
         let first =
-            Batch::decode(stamp(&sealed.body, 1_700_000_000_123).as_slice()).expect("decodes");
+            Batch::decode(stamp(queue.source(), &sealed.body, 1_700_000_000_123).as_slice())
+                .expect("decodes");
         assert_eq!(first.sent_at_ms, 1_700_000_000_123);
-        let twice = stamp(&stamp(&sealed.body, 5), 1_700_000_000_999);
-        assert_eq!(
-            Batch::decode(twice.as_slice()).expect("decodes").sent_at_ms,
-            1_700_000_000_999
-        );
         assert_eq!(first.events.len(), 1);
+        // A retry stamps the stored (unstamped) body again: the new time, nothing else.
+        let retry = stamp(queue.source(), &sealed.body, 1_700_000_000_999);
+        let again = Batch::decode(retry.as_slice()).expect("decodes");
+        assert_eq!(again.sent_at_ms, 1_700_000_000_999);
+        // Written in field-number order: the stamped body is prost's encoding.
+        assert_eq!(retry, again.encode_to_vec());
+        assert_eq!(
+            Batch {
+                sent_at_ms: 0,
+                ..again
+            },
+            Batch {
+                sent_at_ms: 0,
+                ..first
+            }
+        );
+        // A stored body of another site key or SDK version gets the field at the end.
+        let other = BatchQueue::new("other-site", limits(1, 10_000));
+        let foreign = stamp(other.source(), &sealed.body, 7);
+        assert_eq!(foreign[..sealed.body.len()], sealed.body[..]);
+        assert_eq!(
+            Batch::decode(foreign.as_slice())
+                .expect("decodes")
+                .sent_at_ms,
+            7
+        );
     }
 }

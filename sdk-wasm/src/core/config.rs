@@ -45,7 +45,7 @@ pub const DEFAULT_QUERY_ALLOWLIST: &str = "utm_*";
 /// skipped, at most [`MAX_PROPERTIES`].
 pub fn list(joined: &str) -> Vec<String> {
     let mut list = Vec::new();
-    for item in super::text::parts(joined, 1) {
+    for item in super::text::parts(joined, crate::boundary::sep::RECORD) {
         if list.len() == MAX_PROPERTIES {
             break;
         }

@@ -1,10 +1,13 @@
 //! The events, context and identity the SDK sends, as plain structs written to protobuf by
-//! `core::wire` (field numbers from proto/sightline/v1/*.proto, checked by the tests below,
-//! which decode every kind with `sightline-proto`).
+//! `core::wire`, with the field numbers of `core::schema` (generated from
+//! proto/sightline/v1/*.proto). `tests/wire_contract.rs` asserts the bytes equal prost's.
 
 use alloc::{string::String, vec::Vec};
 
-use super::wire;
+use super::{
+    schema::{self, batch, custom, event, point, rect},
+    wire::{self, Field, ty::Msg},
+};
 
 /// `map<string, string>` entries, kept sorted by key (deterministic bytes).
 pub type Pairs = Vec<(String, String)>;
@@ -57,23 +60,28 @@ pub struct Ad {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u32)]
 pub enum Navigation {
-    Load = 1,
-    Push = 2,
-    Pop = 3,
-    Manual = 4,
+    Load = schema::navigation::LOAD,
+    Push = schema::navigation::PUSH,
+    Pop = schema::navigation::POP,
+    Manual = schema::navigation::MANUAL,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u32)]
 pub enum Phase {
-    Viewable = 1,
-    Final = 2,
+    Viewable = schema::impression_phase::VIEWABLE,
+    Final = schema::impression_phase::FINAL,
 }
 
-#[derive(Debug, Clone, Default)]
-pub struct AdImpression {
-    pub ad: Ad,
-    pub impression_id: Vec<u8>,
+/// Events borrow their strings, element and ad from the caller: encoding is all they are
+/// built for, so owning them would only add clones and drop glue (~1.5 KB of wasm).
+#[derive(Debug, Clone, Copy)]
+pub struct AdImpression<'a> {
+    pub ad: &'a Ad,
+    pub impression_id: &'a [u8],
+    /// `schema::impression_phase`.
     pub phase: u32,
     pub page_rect: Option<Rect>,
     pub viewport_rect: Option<Rect>,
@@ -84,24 +92,24 @@ pub struct AdImpression {
     pub in_view_ms: u32,
     pub max_continuous_in_view_ms: u32,
     pub viewable: bool,
-    /// ViewabilityRule: 1 display 50 %, 2 large 30 %.
+    /// `schema::viewability_rule`.
     pub rule: u32,
     pub measurable: bool,
-    /// ActualVisibility: 0 unknown, 1 visible, 2 obscured.
+    /// `schema::actual_visibility`.
     pub actual_visibility: u32,
     pub time_to_viewable_ms: u32,
 }
 
-#[derive(Debug, Clone, Default)]
-pub struct AdClick {
-    pub ad: Ad,
-    pub impression_id: Vec<u8>,
+#[derive(Debug, Clone, Copy)]
+pub struct AdClick<'a> {
+    pub ad: &'a Ad,
+    pub impression_id: &'a [u8],
     pub in_ad: Point,
     pub page: Point,
     pub viewport: Point,
     pub page_rect: Rect,
     pub since_viewable_ms: i64,
-    pub href: String,
+    pub href: &'a str,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
@@ -120,35 +128,35 @@ pub enum Value {
     Bool(bool),
 }
 
-#[derive(Debug, Clone)]
-pub enum Kind {
+#[derive(Debug, Clone, Copy)]
+pub enum Kind<'a> {
     PageView {
-        url: String,
-        referrer: String,
+        url: &'a str,
+        referrer: &'a str,
         navigation: Navigation,
         page_height: u32,
     },
     Click {
-        element: Element,
+        element: &'a Element,
         page: Point,
         viewport: Point,
         button: u32,
     },
     Scroll(Scroll),
     Hover {
-        element: Element,
+        element: &'a Element,
         dwell_ms: u32,
-        ad_slot_id: String,
+        ad_slot_id: &'a str,
     },
-    AdImpression(AdImpression),
-    AdClick(AdClick),
+    AdImpression(AdImpression<'a>),
+    AdClick(AdClick<'a>),
     Search {
-        query: String,
+        query: &'a str,
         results_count: u32,
     },
     Custom {
-        name: String,
-        properties: Vec<(String, Value)>,
+        name: &'a str,
+        properties: &'a [(String, Value)],
     },
 }
 
@@ -176,44 +184,46 @@ pub struct Identity<'a> {
     pub traits: &'a [(String, String)],
 }
 
-fn point(buf: &mut Vec<u8>, field: u32, p: &Point) {
+fn point(buf: &mut Vec<u8>, field: Field<Msg>, p: &Point) {
     wire::message(buf, field, |m| {
-        wire::sint(m, 1, i64::from(p.x));
-        wire::sint(m, 2, i64::from(p.y));
+        wire::sint32(m, point::X, p.x);
+        wire::sint32(m, point::Y, p.y);
     });
 }
 
-fn rect(buf: &mut Vec<u8>, field: u32, r: &Rect) {
+fn rect(buf: &mut Vec<u8>, field: Field<Msg>, r: &Rect) {
     wire::message(buf, field, |m| {
-        wire::sint(m, 1, i64::from(r.x));
-        wire::sint(m, 2, i64::from(r.y));
-        wire::uint(m, 3, u64::from(r.width));
-        wire::uint(m, 4, u64::from(r.height));
+        wire::sint32(m, rect::X, r.x);
+        wire::sint32(m, rect::Y, r.y);
+        wire::uint32(m, rect::WIDTH, r.width);
+        wire::uint32(m, rect::HEIGHT, r.height);
     });
 }
 
-fn element(buf: &mut Vec<u8>, field: u32, e: &Element) {
+fn element(buf: &mut Vec<u8>, field: Field<Msg>, e: &Element) {
+    use schema::element::*;
     wire::message(buf, field, |m| {
-        wire::string(m, 1, &e.selector);
-        wire::string(m, 2, &e.tag);
-        wire::string(m, 3, &e.id);
+        wire::string(m, SELECTOR, &e.selector);
+        wire::string(m, TAG, &e.tag);
+        wire::string(m, ID, &e.id);
         for (name, value) in &e.data {
-            wire::map_entry(m, 4, name, value);
+            wire::map_entry(m, DATA, name, value);
         }
-        wire::string(m, 5, &e.href);
-        wire::string(m, 6, &e.text);
-        rect(m, 7, &e.rect);
+        wire::string(m, HREF, &e.href);
+        wire::string(m, TEXT, &e.text);
+        rect(m, RECT, &e.rect);
     });
 }
 
-fn ad(buf: &mut Vec<u8>, field: u32, a: &Ad) {
+fn ad(buf: &mut Vec<u8>, field: Field<Msg>, a: &Ad) {
+    use schema::ad::*;
     wire::message(buf, field, |m| {
-        wire::string(m, 1, &a.slot_id);
-        wire::string(m, 2, &a.creative_id);
-        wire::string(m, 3, &a.campaign_id);
-        wire::string(m, 4, &a.placement_id);
-        wire::uint(m, 5, u64::from(a.width));
-        wire::uint(m, 6, u64::from(a.height));
+        wire::string(m, SLOT_ID, &a.slot_id);
+        wire::string(m, CREATIVE_ID, &a.creative_id);
+        wire::string(m, CAMPAIGN_ID, &a.campaign_id);
+        wire::string(m, PLACEMENT_ID, &a.placement_id);
+        wire::uint32(m, WIDTH, a.width);
+        wire::uint32(m, HEIGHT, a.height);
     });
 }
 
@@ -224,97 +234,95 @@ fn kind(buf: &mut Vec<u8>, kind: &Kind) {
             referrer,
             navigation,
             page_height,
-        } => wire::message(buf, 10, |m| {
-            wire::string(m, 1, url);
-            wire::string(m, 2, referrer);
-            wire::uint(m, 3, *navigation as u64);
-            wire::uint(m, 4, u64::from(*page_height));
+        } => wire::message(buf, event::PAGE_VIEW, |m| {
+            use schema::page_view::*;
+            wire::string(m, URL, url);
+            wire::string(m, REFERRER, referrer);
+            wire::enumeration(m, NAVIGATION, *navigation as u32);
+            wire::uint32(m, PAGE_HEIGHT, *page_height);
         }),
         Kind::Click {
             element: e,
             page,
             viewport,
             button,
-        } => wire::message(buf, 11, |m| {
-            element(m, 1, e);
-            point(m, 2, page);
-            point(m, 3, viewport);
-            wire::uint(m, 4, u64::from(*button));
+        } => wire::message(buf, event::CLICK, |m| {
+            use schema::click::*;
+            element(m, ELEMENT, e);
+            point(m, PAGE, page);
+            point(m, VIEWPORT, viewport);
+            wire::uint32(m, BUTTON, *button);
         }),
-        Kind::Scroll(s) => wire::message(buf, 12, |m| {
-            wire::uint(m, 1, u64::from(s.max_depth_px));
-            wire::uint(m, 2, u64::from(s.max_depth_pct));
-            wire::uint(m, 3, u64::from(s.milestone_pct));
-            wire::uint(m, 4, u64::from(s.page_height));
+        Kind::Scroll(s) => wire::message(buf, event::SCROLL, |m| {
+            use schema::scroll::*;
+            wire::uint32(m, MAX_DEPTH_PX, s.max_depth_px);
+            wire::uint32(m, MAX_DEPTH_PCT, s.max_depth_pct);
+            wire::uint32(m, MILESTONE_PCT, s.milestone_pct);
+            wire::uint32(m, PAGE_HEIGHT, s.page_height);
         }),
         Kind::Hover {
             element: e,
             dwell_ms,
             ad_slot_id,
-        } => wire::message(buf, 13, |m| {
-            element(m, 1, e);
-            wire::uint(m, 2, u64::from(*dwell_ms));
-            wire::string(m, 3, ad_slot_id);
+        } => wire::message(buf, event::HOVER, |m| {
+            use schema::hover::*;
+            element(m, ELEMENT, e);
+            wire::uint32(m, DWELL_MS, *dwell_ms);
+            wire::string(m, AD_SLOT_ID, ad_slot_id);
         }),
-        Kind::AdImpression(i) => wire::message(buf, 14, |m| {
-            ad(m, 1, &i.ad);
-            wire::bytes(m, 2, &i.impression_id);
-            wire::uint(m, 3, u64::from(i.phase));
+        Kind::AdImpression(i) => wire::message(buf, event::AD_IMPRESSION, |m| {
+            use schema::ad_impression::*;
+            ad(m, AD, i.ad);
+            wire::bytes(m, IMPRESSION_ID, i.impression_id);
+            wire::enumeration(m, PHASE, i.phase);
             if let Some(r) = &i.page_rect {
-                rect(m, 4, r);
+                rect(m, PAGE_RECT, r);
             }
             if let Some(r) = &i.viewport_rect {
-                rect(m, 5, r);
+                rect(m, VIEWPORT_RECT, r);
             }
-            wire::uint(m, 6, u64::from(i.viewport_width));
-            wire::uint(m, 7, u64::from(i.viewport_height));
-            wire::uint(m, 8, u64::from(i.page_height));
-            wire::float(m, 9, i.max_visible_fraction);
-            wire::uint(m, 10, u64::from(i.in_view_ms));
-            wire::uint(m, 11, u64::from(i.max_continuous_in_view_ms));
-            wire::boolean(m, 12, i.viewable);
-            wire::uint(m, 13, u64::from(i.rule));
-            wire::boolean(m, 14, i.measurable);
-            wire::uint(m, 15, u64::from(i.actual_visibility));
-            wire::uint(m, 16, u64::from(i.time_to_viewable_ms));
+            wire::uint32(m, VIEWPORT_WIDTH, i.viewport_width);
+            wire::uint32(m, VIEWPORT_HEIGHT, i.viewport_height);
+            wire::uint32(m, PAGE_HEIGHT, i.page_height);
+            wire::float(m, MAX_VISIBLE_FRACTION, i.max_visible_fraction);
+            wire::uint32(m, IN_VIEW_MS, i.in_view_ms);
+            wire::uint32(m, MAX_CONTINUOUS_IN_VIEW_MS, i.max_continuous_in_view_ms);
+            wire::boolean(m, VIEWABLE, i.viewable);
+            wire::enumeration(m, RULE, i.rule);
+            wire::boolean(m, MEASURABLE, i.measurable);
+            wire::enumeration(m, ACTUAL_VISIBILITY, i.actual_visibility);
+            wire::uint32(m, TIME_TO_VIEWABLE_MS, i.time_to_viewable_ms);
         }),
-        Kind::AdClick(c) => wire::message(buf, 15, |m| {
-            ad(m, 1, &c.ad);
-            wire::bytes(m, 2, &c.impression_id);
-            point(m, 3, &c.in_ad);
-            point(m, 4, &c.page);
-            point(m, 5, &c.viewport);
-            rect(m, 6, &c.page_rect);
-            wire::int(m, 7, c.since_viewable_ms);
-            wire::string(m, 8, &c.href);
+        Kind::AdClick(c) => wire::message(buf, event::AD_CLICK, |m| {
+            use schema::ad_click::*;
+            ad(m, AD, c.ad);
+            wire::bytes(m, IMPRESSION_ID, c.impression_id);
+            point(m, IN_AD, &c.in_ad);
+            point(m, PAGE, &c.page);
+            point(m, VIEWPORT, &c.viewport);
+            rect(m, PAGE_RECT, &c.page_rect);
+            wire::int64(m, SINCE_VIEWABLE_MS, c.since_viewable_ms);
+            wire::string(m, HREF, c.href);
         }),
         Kind::Search {
             query,
             results_count,
-        } => wire::message(buf, 16, |m| {
-            wire::string(m, 1, query);
-            wire::uint(m, 2, u64::from(*results_count));
+        } => wire::message(buf, event::SEARCH, |m| {
+            use schema::search::*;
+            wire::string(m, QUERY, query);
+            wire::uint32(m, RESULTS_COUNT, *results_count);
         }),
-        Kind::Custom { name, properties } => wire::message(buf, 17, |m| {
-            wire::string(m, 1, name);
-            for (key, value) in properties {
-                wire::message(m, 2, |p| {
-                    wire::string(p, 1, key);
-                    // oneof members are written even when they hold the default value.
+        Kind::Custom { name, properties } => wire::message(buf, event::CUSTOM, |m| {
+            wire::string(m, custom::NAME, name);
+            for (key, value) in *properties {
+                wire::message(m, custom::PROPERTIES, |p| {
+                    use schema::property::*;
+                    wire::string(p, KEY, key);
                     match value {
-                        Value::Text(text) => wire::raw(p, 2, text.as_bytes()),
-                        Value::Number(number) => {
-                            p.push((3 << 3) | 1);
-                            p.extend_from_slice(&number.to_le_bytes());
-                        }
-                        Value::Int(int) => {
-                            p.push(4 << 3);
-                            wire::varint(p, *int as u64);
-                        }
-                        Value::Bool(flag) => {
-                            p.push(5 << 3);
-                            p.push(u8::from(*flag));
-                        }
+                        Value::Text(text) => wire::oneof_string(p, STRING_VALUE, text),
+                        Value::Number(number) => wire::oneof_double(p, NUMBER_VALUE, *number),
+                        Value::Int(int) => wire::oneof_int64(p, INT_VALUE, *int),
+                        Value::Bool(flag) => wire::oneof_bool(p, BOOL_VALUE, *flag),
                     }
                 });
             }
@@ -331,48 +339,54 @@ pub fn encode_event(
     what: &Kind,
 ) -> Vec<u8> {
     let mut buf = Vec::with_capacity(96);
-    wire::bytes(&mut buf, 1, event_id);
-    wire::int(&mut buf, 2, client_ts_ms);
-    wire::uint(&mut buf, 3, seq);
-    wire::bytes(&mut buf, 4, page_view_id);
+    wire::bytes(&mut buf, event::EVENT_ID, event_id);
+    wire::int64(&mut buf, event::CLIENT_TS_MS, client_ts_ms);
+    wire::uint64(&mut buf, event::SEQ, seq);
+    wire::bytes(&mut buf, event::PAGE_VIEW_ID, page_view_id);
     kind(&mut buf, what);
     buf
 }
 
-/// The `Batch` fields every batch of one header shares: site key, SDK version, context,
-/// identity and experiments (not `batch_seq`, `sent_at_ms` or events).
+/// `Batch` fields 1–2, the same for every batch of an SDK instance: site key, SDK version.
+pub fn encode_source(site_key: &str, sdk_version: &str) -> Vec<u8> {
+    let mut buf = Vec::new();
+    wire::string(&mut buf, batch::SITE_KEY, site_key);
+    wire::string(&mut buf, batch::SDK_VERSION, sdk_version);
+    buf
+}
+
+/// `Batch` fields 5–7, shared by the events of a batch: context, identity, experiments.
+/// (`sent_at_ms` and `batch_seq`, fields 3–4, go between these and `encode_source`'s.)
 pub fn encode_header(
-    site_key: &str,
-    sdk_version: &str,
     context: &Context,
     identity: &Identity,
     experiments: &[(String, String)],
 ) -> Vec<u8> {
     let mut buf = Vec::with_capacity(256);
-    wire::string(&mut buf, 1, site_key);
-    wire::string(&mut buf, 2, sdk_version);
-    wire::message(&mut buf, 5, |m| {
-        wire::string(m, 1, &context.url);
-        wire::string(m, 2, &context.referrer);
-        wire::uint(m, 3, u64::from(context.viewport_width));
-        wire::uint(m, 4, u64::from(context.viewport_height));
-        wire::uint(m, 5, u64::from(context.screen_width));
-        wire::uint(m, 6, u64::from(context.screen_height));
-        wire::float(m, 7, context.device_pixel_ratio);
-        wire::string(m, 8, &context.locale);
-        wire::sint(m, 9, i64::from(context.timezone_offset_min));
+    wire::message(&mut buf, batch::CONTEXT, |m| {
+        use schema::page_context::*;
+        wire::string(m, URL, &context.url);
+        wire::string(m, REFERRER, &context.referrer);
+        wire::uint32(m, VIEWPORT_WIDTH, context.viewport_width);
+        wire::uint32(m, VIEWPORT_HEIGHT, context.viewport_height);
+        wire::uint32(m, SCREEN_WIDTH, context.screen_width);
+        wire::uint32(m, SCREEN_HEIGHT, context.screen_height);
+        wire::float(m, DEVICE_PIXEL_RATIO, context.device_pixel_ratio);
+        wire::string(m, LOCALE, &context.locale);
+        wire::sint32(m, TIMEZONE_OFFSET_MIN, context.timezone_offset_min);
     });
-    wire::message(&mut buf, 6, |m| {
-        wire::string(m, 1, identity.anonymous_id);
-        wire::string(m, 2, identity.user_id);
-        wire::string(m, 3, identity.session_id);
-        wire::string(m, 4, identity.page_session_id);
+    wire::message(&mut buf, batch::IDENTITY, |m| {
+        use schema::identity::*;
+        wire::string(m, ANONYMOUS_ID, identity.anonymous_id);
+        wire::string(m, USER_ID, identity.user_id);
+        wire::string(m, SESSION_ID, identity.session_id);
+        wire::string(m, PAGE_SESSION_ID, identity.page_session_id);
         for (name, value) in identity.traits {
-            wire::map_entry(m, 5, name, value);
+            wire::map_entry(m, TRAITS, name, value);
         }
     });
     for (name, value) in experiments {
-        wire::map_entry(&mut buf, 7, name, value);
+        wire::map_entry(&mut buf, batch::EXPERIMENTS, name, value);
     }
     buf
 }
@@ -380,316 +394,22 @@ pub fn encode_header(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use prost::Message;
-    use sightline_proto::v1 as pb;
 
-    fn decode(kind_value: &Kind) -> pb::Event {
-        let bytes = encode_event(&[9; 16], 1_700_000_000_123, 7, &[3; 16], kind_value);
-        pb::Event::decode(bytes.as_slice()).expect("the contract decodes what the SDK writes")
-    }
-
-    fn sample_element() -> Element {
-        Element {
-            selector: "main>a#x".into(),
-            tag: "a".into(),
-            id: "x".into(),
-            data: alloc::vec![
-                ("ad-slot".into(), "s1".into()),
-                ("track".into(), "buy".into())
-            ],
-            href: "https://e.com/p".into(),
-            text: String::new(),
-            rect: Rect {
-                x: -5,
-                y: 1200,
-                width: 300,
-                height: 0,
-            },
+    #[test]
+    fn pairs_stay_sorted_and_replace_by_key() {
+        let mut pairs = Pairs::new();
+        for (key, value) in [
+            ("college", "x"),
+            ("cohort", "b"),
+            ("a", "1"),
+            ("cohort", "c"),
+        ] {
+            set_pair(&mut pairs, key.into(), value.into());
         }
-    }
-
-    #[test]
-    fn event_envelope_and_page_view() {
-        let event = decode(&Kind::PageView {
-            url: "https://e.com/?utm_source=x".into(),
-            referrer: String::new(),
-            navigation: Navigation::Push,
-            page_height: 4000,
-        });
-        assert_eq!(event.event_id, [9; 16]);
-        assert_eq!(event.client_ts_ms, 1_700_000_000_123);
-        assert_eq!(event.seq, 7);
-        assert_eq!(event.page_view_id, [3; 16]);
-        let Some(pb::event::Kind::PageView(view)) = event.kind else {
-            panic!("page view expected")
-        };
-        assert_eq!(view.url, "https://e.com/?utm_source=x");
-        assert_eq!(view.navigation, pb::Navigation::Push as i32);
-        assert_eq!(view.page_height, 4000);
-    }
-
-    #[test]
-    fn click_with_element() {
-        let event = decode(&Kind::Click {
-            element: sample_element(),
-            page: Point { x: 10, y: 1210 },
-            viewport: Point { x: 10, y: -3 },
-            button: 2,
-        });
-        let Some(pb::event::Kind::Click(click)) = event.kind else {
-            panic!("click expected")
-        };
-        let element = click.element.expect("element");
-        assert_eq!(element.selector, "main>a#x");
-        assert_eq!(
-            (
-                element.tag.as_str(),
-                element.id.as_str(),
-                element.href.as_str()
-            ),
-            ("a", "x", "https://e.com/p")
-        );
-        assert_eq!(element.data.get("track").map(String::as_str), Some("buy"));
-        assert_eq!(element.data.len(), 2);
-        assert_eq!(
-            element.rect,
-            Some(pb::Rect {
-                x: -5,
-                y: 1200,
-                width: 300,
-                height: 0
-            })
-        );
-        assert_eq!(click.page, Some(pb::Point { x: 10, y: 1210 }));
-        assert_eq!(click.viewport, Some(pb::Point { x: 10, y: -3 }));
-        assert_eq!(click.button, 2);
-    }
-
-    #[test]
-    fn scroll_hover_search() {
-        let scroll = Scroll {
-            max_depth_px: 3000,
-            max_depth_pct: 75,
-            milestone_pct: 75,
-            page_height: 4000,
-        };
-        let Some(pb::event::Kind::Scroll(s)) = decode(&Kind::Scroll(scroll)).kind else {
-            panic!("scroll")
-        };
-        assert_eq!(
-            (
-                s.max_depth_px,
-                s.max_depth_pct,
-                s.milestone_pct,
-                s.page_height
-            ),
-            (3000, 75, 75, 4000)
-        );
-        let hover = Kind::Hover {
-            element: sample_element(),
-            dwell_ms: 812,
-            ad_slot_id: "s1".into(),
-        };
-        let Some(pb::event::Kind::Hover(h)) = decode(&hover).kind else {
-            panic!("hover")
-        };
-        assert_eq!((h.dwell_ms, h.ad_slot_id.as_str()), (812, "s1"));
-        assert_eq!(h.element.map(|e| e.id), Some("x".into()));
-        let search = Kind::Search {
-            query: "rust".into(),
-            results_count: 0,
-        };
-        let Some(pb::event::Kind::Search(q)) = decode(&search).kind else {
-            panic!("search")
-        };
-        assert_eq!((q.query.as_str(), q.results_count), ("rust", 0));
-    }
-
-    #[test]
-    fn custom_properties_keep_defaults_inside_the_oneof() {
-        let custom = Kind::Custom {
-            name: "signup".into(),
-            properties: alloc::vec![
-                ("plan".into(), Value::Text(String::new())),
-                ("ratio".into(), Value::Number(0.5)),
-                ("seats".into(), Value::Int(0)),
-                ("neg".into(), Value::Int(-3)),
-                ("trial".into(), Value::Bool(false)),
-            ],
-        };
-        let Some(pb::event::Kind::Custom(c)) = decode(&custom).kind else {
-            panic!("custom")
-        };
-        use pb::property::Value as V;
-        let values: Vec<_> = c
-            .properties
+        let keys: Vec<(&str, &str)> = pairs
             .iter()
-            .map(|p| (p.key.as_str(), p.value.clone()))
+            .map(|(k, v)| (k.as_str(), v.as_str()))
             .collect();
-        assert_eq!(
-            values,
-            [
-                ("plan", Some(V::StringValue(String::new()))),
-                ("ratio", Some(V::NumberValue(0.5))),
-                ("seats", Some(V::IntValue(0))),
-                ("neg", Some(V::IntValue(-3))),
-                ("trial", Some(V::BoolValue(false))),
-            ]
-        );
-    }
-
-    #[test]
-    fn ad_impression_and_click() {
-        let ad_value = Ad {
-            slot_id: "top".into(),
-            creative_id: "c1".into(),
-            campaign_id: "k".into(),
-            placement_id: "p".into(),
-            width: 970,
-            height: 250,
-        };
-        let impression = AdImpression {
-            ad: ad_value.clone(),
-            impression_id: alloc::vec![1; 16],
-            phase: Phase::Final as u32,
-            page_rect: Some(Rect {
-                x: 15,
-                y: 100,
-                width: 970,
-                height: 250,
-            }),
-            viewport_rect: Some(Rect {
-                x: 15,
-                y: 100,
-                width: 970,
-                height: 250,
-            }),
-            viewport_width: 1000,
-            viewport_height: 800,
-            page_height: 3000,
-            max_visible_fraction: 0.75,
-            in_view_ms: 2300,
-            max_continuous_in_view_ms: 1800,
-            viewable: true,
-            rule: 2,
-            measurable: true,
-            actual_visibility: 1,
-            time_to_viewable_ms: 1000,
-        };
-        let Some(pb::event::Kind::AdImpression(i)) = decode(&Kind::AdImpression(impression)).kind
-        else {
-            panic!("impression")
-        };
-        assert_eq!(
-            i.ad.as_ref()
-                .map(|a| (a.slot_id.as_str(), a.width, a.height)),
-            Some(("top", 970, 250))
-        );
-        assert_eq!(i.phase, pb::ImpressionPhase::Final as i32);
-        assert_eq!(i.rule, pb::ViewabilityRule::Large30 as i32);
-        assert_eq!(i.actual_visibility, pb::ActualVisibility::Visible as i32);
-        assert_eq!(
-            i.page_rect,
-            Some(pb::Rect {
-                x: 15,
-                y: 100,
-                width: 970,
-                height: 250
-            })
-        );
-        assert_eq!(
-            (i.viewport_width, i.viewport_height, i.page_height),
-            (1000, 800, 3000)
-        );
-        assert_eq!(
-            (
-                i.in_view_ms,
-                i.max_continuous_in_view_ms,
-                i.time_to_viewable_ms
-            ),
-            (2300, 1800, 1000)
-        );
-        assert!(i.viewable && i.measurable);
-        assert_eq!(i.max_visible_fraction, 0.75);
-        let click = AdClick {
-            ad: ad_value,
-            impression_id: alloc::vec![1; 16],
-            in_ad: Point { x: 5, y: 6 },
-            page: Point { x: 20, y: 106 },
-            viewport: Point { x: 20, y: 106 },
-            page_rect: Rect {
-                x: 15,
-                y: 100,
-                width: 970,
-                height: 250,
-            },
-            since_viewable_ms: -1,
-            href: "https://ads.example/landing".into(),
-        };
-        let Some(pb::event::Kind::AdClick(c)) = decode(&Kind::AdClick(click)).kind else {
-            panic!("ad click")
-        };
-        assert_eq!(c.since_viewable_ms, -1);
-        assert_eq!(c.in_ad, Some(pb::Point { x: 5, y: 6 }));
-        assert_eq!(c.impression_id, [1; 16]);
-        assert_eq!(c.href, "https://ads.example/landing");
-    }
-
-    #[test]
-    fn header_decodes_as_batch_fields() {
-        let context = Context {
-            url: "https://e.com/".into(),
-            referrer: "https://r.com/x".into(),
-            viewport_width: 1000,
-            viewport_height: 800,
-            screen_width: 1920,
-            screen_height: 1080,
-            device_pixel_ratio: 2.0,
-            locale: "en-IN".into(),
-            timezone_offset_min: 330,
-        };
-        let mut traits = Pairs::new();
-        set_pair(&mut traits, "cohort".into(), "b".into());
-        set_pair(&mut traits, "college".into(), "x".into());
-        set_pair(&mut traits, "cohort".into(), "c".into());
-        let identity = Identity {
-            anonymous_id: "a",
-            user_id: "u",
-            session_id: "s",
-            page_session_id: "p",
-            traits: &traits,
-        };
-        let experiments = alloc::vec![("exp".into(), "v2".into())];
-        let batch = pb::Batch::decode(
-            encode_header("site", "0.1.0", &context, &identity, &experiments).as_slice(),
-        )
-        .expect("decodes");
-        let ctx = batch.context.expect("context");
-        assert_eq!(
-            (ctx.url.as_str(), ctx.referrer.as_str(), ctx.locale.as_str()),
-            ("https://e.com/", "https://r.com/x", "en-IN")
-        );
-        assert_eq!(
-            (
-                ctx.viewport_width,
-                ctx.screen_height,
-                ctx.timezone_offset_min
-            ),
-            (1000, 1080, 330)
-        );
-        assert_eq!(ctx.device_pixel_ratio, 2.0);
-        let id = batch.identity.expect("identity");
-        assert_eq!(
-            id.traits.into_iter().collect::<Vec<_>>(),
-            [
-                ("cohort".into(), "c".into()),
-                ("college".into(), "x".into())
-            ]
-        );
-        assert_eq!(batch.experiments.get("exp").map(String::as_str), Some("v2"));
-        assert_eq!(
-            (batch.site_key.as_str(), batch.sdk_version.as_str()),
-            ("site", "0.1.0")
-        );
+        assert_eq!(keys, [("a", "1"), ("cohort", "c"), ("college", "x")]);
     }
 }

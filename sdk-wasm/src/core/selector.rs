@@ -12,12 +12,14 @@ pub const MAX_CLASS_LEN: usize = 32;
 /// Upper bound of the whole path.
 pub const MAX_SELECTOR_BYTES: usize = 256;
 
-/// What the selector needs to know about one element.
-#[derive(Debug, Clone, Default)]
-pub struct Node {
-    pub tag: String,
-    pub id: String,
-    pub class: String,
+/// What the selector needs to know about one element (borrowed from the string `js/dom.js`'s
+/// `path` returns: no copies).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Node<'a> {
+    /// Lower-case (`js/dom.js`'s `path` lowercases `tagName`).
+    pub tag: &'a str,
+    pub id: &'a str,
+    pub class: &'a str,
 }
 
 /// The path of `nodes`, given from the target outwards. It stops after an element with an
@@ -32,7 +34,7 @@ pub fn build(nodes: &[Node]) -> String {
             break;
         }
         total += part.len() + 1;
-        let has_id = !node.id.is_empty() && is_plain(&node.id);
+        let has_id = !node.id.is_empty() && is_plain(node.id);
         parts.push(part);
         if has_id {
             break;
@@ -50,10 +52,10 @@ pub fn build(nodes: &[Node]) -> String {
 
 fn describe(node: &Node) -> String {
     let mut out = String::new();
-    out.push_str(&node.tag.to_ascii_lowercase());
-    if !node.id.is_empty() && is_plain(&node.id) {
+    out.push_str(node.tag);
+    if !node.id.is_empty() && is_plain(node.id) {
         out.push('#');
-        out.push_str(&node.id);
+        out.push_str(node.id);
         return out;
     }
     for class in node
@@ -80,21 +82,17 @@ fn is_plain(name: &str) -> bool {
 mod tests {
     use super::*;
 
-    fn node(tag: &str, id: &str, class: &str) -> Node {
-        Node {
-            tag: tag.into(),
-            id: id.into(),
-            class: class.into(),
-        }
+    fn node<'a>(tag: &'a str, id: &'a str, class: &'a str) -> Node<'a> {
+        Node { tag, id, class }
     }
 
     #[test]
     fn names_target_last_and_stops_at_an_id() {
         let nodes = [
-            node("A", "", "card-link primary extra"),
-            node("DIV", "", "results"),
-            node("MAIN", "content", ""),
-            node("BODY", "", ""),
+            node("a", "", "card-link primary extra"),
+            node("div", "", "results"),
+            node("main", "content", ""),
+            node("body", "", ""),
         ];
         assert_eq!(
             build(&nodes),

@@ -9,9 +9,11 @@ use wasm_bindgen::JsValue;
 
 use super::{Sdk, element, env, js, timers};
 
+use crate::boundary::intersection as io;
 use crate::core::{
     event::{Ad, AdClick, AdImpression, Kind, Phase, Point, Rect},
     num::{round_i32, round_u32},
+    schema::{actual_visibility, viewability_rule},
     viewability::{Rule, Viewability},
 };
 
@@ -82,7 +84,7 @@ fn scan(sdk: &mut Sdk) {
     let count = js::scan(&sdk.cfg.ad_selector);
     for index in 0..count {
         let element = js::item(index);
-        if element.is_null() || element.is_undefined() {
+        if element.is_null() {
             continue;
         }
         if sdk.ads.slots.iter().any(|slot| slot.element == element) {
@@ -103,7 +105,7 @@ fn scan(sdk: &mut Sdk) {
             key,
             element,
             ad,
-            impression_id: sdk.random.id(),
+            impression_id: sdk.io.random.id(),
             state: None,
             first_page_rect: None,
             first_viewport_rect: None,
@@ -129,19 +131,18 @@ pub fn on_mutations(sdk: &mut Sdk) {
         }
         let mut slot = sdk.ads.slots.remove(index);
         js::watch(&slot.element, false);
-        let finals = finish(&mut slot, env::perf_ms());
         // A slot removed before the browser ever measured it was never an impression.
-        if slot.state.is_some() {
+        let measured = slot.state.is_some();
+        let finals = finish(&mut slot, env::perf_ms());
+        if measured {
             sdk.record(finals);
         }
     }
     scan(sdk);
 }
 
-/// One IntersectionObserver entry for `target`: `args` = [time, ratio, isVisible (1/0, -1
-/// without IO v2), x, y, width, height (viewport), root width, root height, scrollX,
-/// scrollY, page height].
-pub fn on_entry(sdk: &mut Sdk, target: &JsValue, args: &js::Args) {
+/// One IntersectionObserver entry for `target`, `args` in `boundary::intersection`'s layout.
+pub fn on_entry(sdk: &mut Sdk, target: &JsValue, args: &js::Args<io::Layout>) {
     let Some(slot) = sdk
         .ads
         .slots
@@ -150,9 +151,10 @@ pub fn on_entry(sdk: &mut Sdk, target: &JsValue, args: &js::Args) {
     else {
         return;
     };
-    let now = args.get(0);
-    let ratio = args.get(1);
-    let (x, y, width, height) = (args.get(3), args.get(4), args.get(5), args.get(6));
+    let now = args.get(io::TIME);
+    let ratio = args.get(io::RATIO);
+    let (x, y) = (args.get(io::X), args.get(io::Y));
+    let (width, height) = (args.get(io::WIDTH), args.get(io::HEIGHT));
     if slot.state.is_none() {
         slot.state = Some(Viewability::new(
             Rule::for_size(width, height),
@@ -163,13 +165,17 @@ pub fn on_entry(sdk: &mut Sdk, target: &JsValue, args: &js::Args) {
     }
     // Rectangles at first sight (or at first observation, for ads never seen).
     if slot.first_page_rect.is_none() || (!slot.seen && ratio > 0.0) {
-        slot.first_page_rect = Some(rect_at(x + args.get(9), y + args.get(10), width, height));
+        let (scroll_x, scroll_y) = (args.get(io::SCROLL_X), args.get(io::SCROLL_Y));
+        slot.first_page_rect = Some(rect_at(x + scroll_x, y + scroll_y, width, height));
         slot.first_viewport_rect = Some(rect_at(x, y, width, height));
-        slot.viewport = (args.get(7).max(0.0) as u32, args.get(8).max(0.0) as u32);
-        slot.page_height = args.get(11).max(0.0) as u32;
+        slot.viewport = (
+            args.dimension(io::ROOT_WIDTH),
+            args.dimension(io::ROOT_HEIGHT),
+        );
+        slot.page_height = args.dimension(io::PAGE_HEIGHT);
     }
     slot.seen |= ratio > 0.0;
-    let visible = match args.get(2) as i32 {
+    let visible = match args.get(io::IS_VISIBLE) as i32 {
         1 => Some(true),
         0 => Some(false),
         _ => None,
@@ -184,11 +190,12 @@ pub fn on_entry(sdk: &mut Sdk, target: &JsValue, args: &js::Args) {
 
 /// Sends VIEWABLE for the slots in `became` and (re)arms the viewability timers.
 fn settle(sdk: &mut Sdk, became: Vec<u32>) {
-    let mut kinds = Vec::new();
-    for slot in &mut sdk.ads.slots {
+    // Out of `sdk` while events borrowing them are recorded.
+    let mut slots = core::mem::take(&mut sdk.ads.slots);
+    for slot in &mut slots {
         if became.contains(&slot.key) && !slot.viewable_sent {
             slot.viewable_sent = true;
-            kinds.push(impression(slot, Phase::Viewable, env::perf_ms()));
+            sdk.record(impression(slot, Phase::Viewable, env::perf_ms()));
         }
         let due = slot.state.as_ref().and_then(|state| state.viewable_due());
         match (due, slot.timer) {
@@ -203,9 +210,7 @@ fn settle(sdk: &mut Sdk, became: Vec<u32>) {
             _ => {}
         }
     }
-    for kind in kinds {
-        sdk.record(kind);
-    }
+    sdk.ads.slots = slots;
 }
 
 /// The viewability timer of slot `key`.
@@ -240,27 +245,30 @@ pub fn set_page_active(sdk: &mut Sdk, active: bool) {
     settle(sdk, became);
 }
 
-fn impression(slot: &mut Slot, phase: Phase, now: f64) -> Kind {
+fn impression(slot: &mut Slot, phase: Phase, now: f64) -> Kind<'_> {
     let (totals, rule, actual) = match slot.state.as_mut() {
         Some(state) => {
-            // ActualVisibility: 0 unknown, 1 visible, 2 obscured; ViewabilityRule: 1 / 2.
             let actual = match state.actually_visible {
-                Some(true) => 1,
-                Some(false) => 2,
-                None => 0,
+                Some(true) => actual_visibility::VISIBLE,
+                Some(false) => actual_visibility::OBSCURED,
+                None => actual_visibility::UNKNOWN,
             };
             let rule = match state.rule {
-                Rule::Display50 => 1,
-                Rule::Large30 => 2,
+                Rule::Display50 => viewability_rule::DISPLAY_50,
+                Rule::Large30 => viewability_rule::LARGE_30,
             };
             (Some(state.totals(now)), rule, actual)
         }
-        None => (None, 0, 0),
+        None => (
+            None,
+            viewability_rule::UNSPECIFIED,
+            actual_visibility::UNKNOWN,
+        ),
     };
     let measurable = slot.ad.width > 0 && slot.ad.height > 0;
     Kind::AdImpression(AdImpression {
-        ad: slot.ad.clone(),
-        impression_id: slot.impression_id.clone(),
+        ad: &slot.ad,
+        impression_id: &slot.impression_id,
         phase: phase as u32,
         page_rect: slot.first_page_rect,
         viewport_rect: slot.first_viewport_rect,
@@ -278,7 +286,7 @@ fn impression(slot: &mut Slot, phase: Phase, now: f64) -> Kind {
     })
 }
 
-fn finish(slot: &mut Slot, now: f64) -> Kind {
+fn finish(slot: &mut Slot, now: f64) -> Kind<'_> {
     if let Some(timer) = slot.timer.take() {
         env::clear_timeout(timer);
     }
@@ -303,34 +311,31 @@ pub fn on_click(sdk: &mut Sdk, target: &JsValue, page: &Point, viewport: &Point)
         return;
     };
     let now = env::perf_ms();
-    let Some(slot) = sdk
-        .ads
-        .slots
-        .iter()
-        .find(|slot| slot.element == slot_element)
-    else {
-        return;
-    };
-    let (page_rect, (left, top)) = element::page_rect(&slot_element);
-    let since_viewable_ms = slot
-        .state
-        .as_ref()
-        .and_then(|state| state.viewable_at_ms)
-        .map_or(-1, |at| (now - at).max(0.0) as i64);
-    let click = AdClick {
-        ad: slot.ad.clone(),
-        impression_id: slot.impression_id.clone(),
-        in_ad: Point {
-            x: viewport.x - round_i32(left),
-            y: viewport.y - round_i32(top),
-        },
-        page: *page,
-        viewport: *viewport,
-        page_rect,
-        since_viewable_ms,
-        href: element::link_target(target),
-    };
-    sdk.record(Kind::AdClick(click));
+    // Out of `sdk` while the event borrowing the slot is recorded.
+    let slots = core::mem::take(&mut sdk.ads.slots);
+    if let Some(slot) = slots.iter().find(|slot| slot.element == slot_element) {
+        let (page_rect, (left, top)) = element::page_rect(&slot_element);
+        let since_viewable_ms = slot
+            .state
+            .as_ref()
+            .and_then(|state| state.viewable_at_ms)
+            .map_or(-1, |at| (now - at).max(0.0) as i64);
+        let href = element::link_target(target);
+        sdk.record(Kind::AdClick(AdClick {
+            ad: &slot.ad,
+            impression_id: &slot.impression_id,
+            in_ad: Point {
+                x: viewport.x - round_i32(left),
+                y: viewport.y - round_i32(top),
+            },
+            page: *page,
+            viewport: *viewport,
+            page_rect,
+            since_viewable_ms,
+            href: &href,
+        }));
+    }
+    sdk.ads.slots = slots;
 }
 
 pub fn disconnect(sdk: &mut Sdk) {

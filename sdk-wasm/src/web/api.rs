@@ -8,6 +8,11 @@ use crate::core::event::{Kind, Navigation, Pairs, Value, set_pair};
 use wasm_bindgen::prelude::*;
 
 use super::{env, js, start, stop, with_sdk};
+use crate::boundary::{
+    config_numbers::{self as option, *},
+    config_text::{self, *},
+    pairs, sep,
+};
 use crate::core::config::{self, Config, Consent, clamp};
 
 fn debug() -> bool {
@@ -18,8 +23,7 @@ fn bounded(text: &str, max: usize) -> String {
     config::truncate(text, max).into()
 }
 
-/// What `js/dom.js`'s `config` puts in place of a missing or non-string option.
-const MISSING: &str = "\u{2}";
+use js::MISSING;
 
 /// One message for `init({ consent })` and `consent(state)`.
 const CONSENT_STATES: &str = "consent must be 'granted', 'pending' or 'denied'";
@@ -38,67 +42,66 @@ fn string_list(text: &str) -> Option<Vec<String>> {
 #[inline(never)]
 fn read_config(options: &JsValue) -> Option<Config> {
     let joined = js::config(options);
-    let mut strings = crate::core::text::parts(&joined, 0);
-    let mut next = || strings.next().unwrap_or(MISSING);
-    let (collector, site_key, consent, ad_selector, data_attributes, query_allowlist) =
-        (next(), next(), next(), next(), next(), next());
-    let numbers = js::Args::read();
-    let flag = |index: usize, default: bool| {
-        let value = numbers.raw(index);
+    let strings = js::Strings::<config_text::Layout>::new(&joined);
+    let numbers = js::Numbers::<option::Layout>::read();
+    let flag = |at, default: bool| {
+        let value = numbers.raw(at);
         if value.is_nan() {
             default
         } else {
             value == 1.0
         }
     };
-    let number = |index: usize| Some(numbers.raw(index)).filter(|v| !v.is_nan());
+    let number = |at| Some(numbers.raw(at)).filter(|v| !v.is_nan());
     let mut cfg = Config {
-        debug: flag(0, false),
+        debug: flag(DEBUG, false),
         ..Config::default()
     };
-    let (Some(endpoint), Some(site_key)) = (given(collector), given(site_key)) else {
+    let (Some(endpoint), Some(site_key)) =
+        (given(strings.get(COLLECTOR)), given(strings.get(SITE_KEY)))
+    else {
         env::report(cfg.debug, "init needs { collector, siteKey } as strings");
         return None;
     };
     cfg.endpoint = endpoint.into();
     cfg.site_key = bounded(site_key, config::MAX_NAME_BYTES);
-    cfg.clicks = flag(1, cfg.clicks);
-    cfg.scroll = flag(2, cfg.scroll);
-    cfg.hovers = flag(3, cfg.hovers);
-    cfg.ads = flag(4, cfg.ads);
-    cfg.element_text = flag(5, false);
-    if let Some(ms) = number(6) {
+    cfg.clicks = flag(CLICKS, cfg.clicks);
+    cfg.scroll = flag(SCROLL, cfg.scroll);
+    cfg.hovers = flag(HOVERS, cfg.hovers);
+    cfg.ads = flag(ADS, cfg.ads);
+    cfg.element_text = flag(ELEMENT_TEXT, false);
+    if let Some(ms) = number(HOVER_MS) {
         cfg.hover_ms = clamp(ms, (50.0, 60_000.0)) as u32;
     }
-    if let Some(n) = number(7) {
+    if let Some(n) = number(MAX_EVENTS) {
         cfg.max_events = clamp(n as usize, config::MAX_EVENTS_RANGE);
     }
-    if let Some(n) = number(8) {
+    if let Some(n) = number(MAX_BYTES) {
         cfg.max_bytes = clamp(n as usize, config::MAX_BYTES_RANGE);
     }
-    if let Some(n) = number(9) {
+    if let Some(n) = number(FLUSH_INTERVAL_MS) {
         cfg.flush_interval_ms = clamp(n as u32, config::FLUSH_INTERVAL_RANGE);
     }
-    if let Some(consent) = given(consent) {
+    if let Some(consent) = given(strings.get(CONSENT)) {
         match Consent::parse(consent) {
             Some(consent) => cfg.consent = consent,
             None => env::report(cfg.debug, CONSENT_STATES),
         }
     }
-    cfg.respect_do_not_track = flag(10, false);
-    if let Some(rate) = number(11) {
+    cfg.respect_do_not_track = flag(RESPECT_DO_NOT_TRACK, false);
+    if let Some(rate) = number(SAMPLE_RATE) {
         cfg.sample_rate = clamp(rate, (0.0, 1.0));
     }
-    if let Some(n) = number(12) {
+    if let Some(n) = number(QUEUE_MAX_BYTES) {
         cfg.retry_bytes = clamp(n as usize, config::RETRY_BYTES_RANGE);
     }
-    if let Some(selector) = given(ad_selector) {
+    if let Some(selector) = given(strings.get(AD_SELECTOR)) {
         cfg.ad_selector = selector.into();
     }
-    if let Some(list) = string_list(data_attributes) {
+    if let Some(list) = string_list(strings.get(DATA_ATTRIBUTES)) {
         cfg.data_attributes = list;
     }
-    if let Some(list) = string_list(query_allowlist) {
+    if let Some(list) = string_list(strings.get(QUERY_ALLOWLIST)) {
         cfg.query_allowlist = list;
     }
     Some(cfg)
@@ -108,10 +111,10 @@ fn read_config(options: &JsValue) -> Option<Config> {
 /// number); `None` when `value` is not an object (undefined/null give no entries).
 fn entries(value: &JsValue) -> Option<Vec<(String, u8, String, f64)>> {
     let joined = js::pairs(value, config::MAX_PROPERTIES as u32)?;
-    let numbers = js::Args::read();
+    let numbers = js::Numbers::<pairs::Layout>::read();
     let mut out = Vec::new();
-    for (index, record) in crate::core::text::parts(&joined, 1).enumerate() {
-        let Some((head, text)) = crate::core::text::cut(record, 0) else {
+    for (index, record) in crate::core::text::parts(&joined, sep::RECORD).enumerate() {
+        let Some((head, text)) = crate::core::text::cut(record, sep::FIELD) else {
             continue;
         };
         // The type letter is ASCII (`js/dom.js`): byte 1 is a char boundary.
@@ -122,7 +125,7 @@ fn entries(value: &JsValue) -> Option<Vec<(String, u8, String, f64)>> {
             bounded(name, config::MAX_NAME_BYTES),
             kind,
             bounded(text, config::MAX_VALUE_BYTES),
-            numbers.get(index),
+            numbers.get(pairs::entry(index)),
         ));
     }
     Some(out)
@@ -246,8 +249,8 @@ fn command(command: Command, first: &JsValue, second: &JsValue) {
             };
             with_sdk(|sdk| {
                 sdk.record(Kind::Custom {
-                    name: bounded(&name, config::MAX_NAME_BYTES),
-                    properties,
+                    name: config::truncate(&name, config::MAX_NAME_BYTES),
+                    properties: &properties,
                 })
             });
         }
@@ -258,7 +261,7 @@ fn command(command: Command, first: &JsValue, second: &JsValue) {
             let results_count = second.as_f64().unwrap_or(0.0).clamp(0.0, u32::MAX as f64) as u32;
             with_sdk(|sdk| {
                 sdk.record(Kind::Search {
-                    query: bounded(&query, config::MAX_VALUE_BYTES),
+                    query: config::truncate(&query, config::MAX_VALUE_BYTES),
                     results_count,
                 })
             });

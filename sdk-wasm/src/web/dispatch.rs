@@ -1,32 +1,15 @@
 //! The one entry point of every DOM event and timer: `js/dom.js` calls it with a kind
-//! (the numbers below, shared with that file) and an element or string, and leaves the
-//! event's numbers for `js::Args::read`.
+//! (`boundary::dispatch`, the same table as that file's constants) and an element or
+//! string, and leaves the event's numbers for `js::Args::read` (in the layout of the kind,
+//! `boundary::{click, visibility, timer, …}`).
 
 use wasm_bindgen::prelude::*;
 
-use super::{Sdk, ads, capture, env, js::Args, timers, transport::Delivery, with_sdk};
-use crate::core::event::Navigation;
-
-const CLICK: u32 = 0;
-const SCROLL: u32 = 1;
-const MOUSE_OVER: u32 = 2;
-const MOUSE_OUT: u32 = 3;
-const POP_STATE: u32 = 4;
-const PUSH_STATE: u32 = 5;
-const VISIBILITY: u32 = 6;
-const PAGE_HIDE: u32 = 7;
-const FOCUS: u32 = 8;
-const BLUR: u32 = 9;
-const FLUSH_INTERVAL: u32 = 10;
-const ANIMATION_FRAME: u32 = 11;
-const TIMER: u32 = 12;
-const DELIVERY: u32 = 13;
-const INTERSECTION: u32 = 14;
-const MUTATION: u32 = 15;
-/// The network came back (`online`): drain the durable queue now, not after the backoff.
-const QUEUE_READY: u32 = 16;
-/// The durable queue handed out its oldest batch (or nothing), see `storage::queue`.
-const QUEUE_BATCH: u32 = 17;
+use super::{Sdk, ads, capture, env, js::Args, timers, transport::Answer, with_sdk};
+use crate::{
+    boundary::{dispatch::*, timer, visibility},
+    core::event::Navigation,
+};
 
 /// A wasm export rather than a `Closure` handed to `js::start`: no closure table entry,
 /// drop shim or FinalizationRegistry glue. Its JS wrapper is not part of the package API:
@@ -46,7 +29,7 @@ fn handle(sdk: &mut Sdk, kind: u32, target: &JsValue) {
         POP_STATE => sdk.on_url_change(Navigation::Pop),
         PUSH_STATE => sdk.on_url_change(Navigation::Push),
         VISIBILITY => {
-            if Args::read().get(0) == 1.0 {
+            if Args::read().get(visibility::HIDDEN) == 1.0 {
                 sdk.on_hide(false);
             } else if sdk.cfg.ads {
                 ads::set_page_active(sdk, env::page_active());
@@ -55,25 +38,25 @@ fn handle(sdk: &mut Sdk, kind: u32, target: &JsValue) {
         PAGE_HIDE => sdk.on_hide(true),
         FOCUS => ads::set_page_active(sdk, env::page_active()),
         BLUR => ads::set_page_active(sdk, false),
-        FLUSH_INTERVAL if sdk.queue.pending_events() > 0 => sdk.flush(),
+        FLUSH_INTERVAL => sdk.on_flush_interval(),
         ANIMATION_FRAME => capture::scroll::on_frame(sdk),
         TIMER => {
             let args = Args::read();
-            match args.get(0) as u32 {
+            match args.get(timer::PURPOSE) as u32 {
                 timers::SEND => sdk.on_send_timer(),
                 timers::RETRY => sdk.on_retry_timer(),
                 timers::AD_SCAN => ads::on_scan_timer(sdk),
-                _ => ads::tick(sdk, args.get(1) as u32),
+                _ => ads::tick(sdk, args.get(timer::KEY) as u32),
             }
         }
         DELIVERY => {
-            let delivery = Delivery::read(target, &Args::read());
-            sdk.on_delivery(delivery);
+            sdk.on_answer(Answer::read(target, &Args::read()));
         }
         INTERSECTION => ads::on_entry(sdk, target, &Args::read()),
         MUTATION => ads::on_mutations(sdk),
         QUEUE_READY => sdk.on_retry_timer(),
         QUEUE_BATCH => sdk.on_queued_batch(),
+        TCF => sdk.on_tcf(target, Args::read()),
         _ => {}
     }
 }

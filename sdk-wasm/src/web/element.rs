@@ -6,7 +6,12 @@
 use alloc::{string::String, vec::Vec};
 use wasm_bindgen::JsValue;
 
-use super::js;
+use super::js::{self, Numbers};
+use crate::boundary::{
+    el::{ATTRIBUTE, LINK_HREF, TEXT},
+    rect::{self as layout, HEIGHT, SCROLL_X, SCROLL_Y, WIDTH, X, Y},
+    sep,
+};
 use crate::core::{
     config,
     event::{Element as ElementInfo, Pairs, Rect, set_pair},
@@ -17,10 +22,6 @@ use crate::core::{
 /// Elements a click or hover is attributed to, when the target is inside one.
 pub const INTERACTIVE: &str =
     "a,button,[data-track],[role=button],input,select,textarea,label,summary";
-
-const ATTRIBUTE: u32 = 2;
-const TEXT: u32 = 3;
-const LINK_HREF: u32 = 4;
 
 pub fn attribute(element: &JsValue, name: &str) -> Option<String> {
     js::el(element, ATTRIBUTE, name)
@@ -33,7 +34,7 @@ fn read(element: &JsValue, which: u32) -> String {
 /// `element.closest(selector)`, if any.
 pub fn closest(element: &JsValue, selector: &str) -> Option<JsValue> {
     let found = js::up(element, selector);
-    (!found.is_null() && !found.is_undefined()).then_some(found)
+    (!found.is_null()).then_some(found)
 }
 
 /// The enclosing link's target as scheme/host/path (empty outside links).
@@ -47,12 +48,12 @@ pub fn describe(element: &JsValue, data_attributes: &[String], with_text: bool) 
     // "TAG\0id\0class" per element, from the element outwards, joined by \1.
     let path = js::path(element, selector::MAX_DEPTH as u32);
     let mut nodes: Vec<selector::Node> = Vec::new();
-    for node in crate::core::text::parts(&path, 1) {
+    for node in crate::core::text::parts(&path, sep::RECORD) {
         if node.is_empty() {
             continue;
         }
-        let mut fields = crate::core::text::parts(node, 0);
-        let mut next = || String::from(fields.next().unwrap_or_default());
+        let mut fields = crate::core::text::parts(node, sep::FIELD);
+        let mut next = || fields.next().unwrap_or_default();
         nodes.push(selector::Node {
             tag: next(),
             id: next(),
@@ -71,11 +72,8 @@ pub fn describe(element: &JsValue, data_attributes: &[String], with_text: bool) 
             );
         }
     }
-    let tag = nodes
-        .first()
-        .map(|node| node.tag.to_ascii_lowercase())
-        .unwrap_or_default();
-    let is_field = matches!(tag.as_str(), "input" | "textarea" | "select")
+    let target = nodes.first().copied().unwrap_or_default();
+    let is_field = matches!(target.tag, "input" | "textarea" | "select")
         || attribute(element, "contenteditable").is_some();
     let text = if with_text && !is_field {
         let content = read(element, TEXT);
@@ -83,14 +81,10 @@ pub fn describe(element: &JsValue, data_attributes: &[String], with_text: bool) 
     } else {
         String::new()
     };
-    let id = nodes
-        .first()
-        .map(|node| node.id.clone())
-        .unwrap_or_default();
     ElementInfo {
         selector: selector::build(&nodes),
-        tag,
-        id,
+        tag: target.tag.into(),
+        id: target.id.into(),
         data,
         href: link_target(element),
         text,
@@ -100,13 +94,12 @@ pub fn describe(element: &JsValue, data_attributes: &[String], with_text: bool) 
 
 /// The element's rectangle in page coordinates and its viewport origin (one layout read).
 pub fn page_rect(element: &JsValue) -> (Rect, (f64, f64)) {
-    let r = js::rect(element);
-    let at = |i: usize| r.get(i).copied().filter(|v| v.is_finite()).unwrap_or(0.0);
+    let r = Numbers::<layout::Layout>::from(js::rect(element));
     let rect = Rect {
-        x: round_i32(at(0) + at(4)),
-        y: round_i32(at(1) + at(5)),
-        width: round_u32(at(2)),
-        height: round_u32(at(3)),
+        x: round_i32(r.get(X) + r.get(SCROLL_X)),
+        y: round_i32(r.get(Y) + r.get(SCROLL_Y)),
+        width: round_u32(r.get(WIDTH)),
+        height: round_u32(r.get(HEIGHT)),
     };
-    (rect, (at(0), at(1)))
+    (rect, (r.get(X), r.get(Y)))
 }

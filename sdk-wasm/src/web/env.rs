@@ -2,7 +2,8 @@
 
 use alloc::{string::String, vec::Vec};
 
-use super::js;
+use super::js::{self, Numbers};
+use crate::boundary::page_state::{self, ACTIVE, DO_NOT_TRACK};
 
 /// Wall clock, ms since the Unix epoch (what events carry).
 pub fn now_ms() -> f64 {
@@ -37,12 +38,12 @@ pub fn report(debug: bool, message: &str) {
 
 /// Whether the page is visible and focused: when ad time may accrue.
 pub fn page_active() -> bool {
-    js::nums(2).first().copied() == Some(1.0)
+    Numbers::<page_state::Layout>::read().get(ACTIVE) == 1.0
 }
 
 /// navigator.doNotTrack or Global Privacy Control.
 pub fn do_not_track() -> bool {
-    js::nums(2).get(1).copied() == Some(1.0)
+    Numbers::<page_state::Layout>::read().get(DO_NOT_TRACK) == 1.0
 }
 
 /// Source of random ids: `crypto.getRandomValues`, drawn in blocks so an event costs one

@@ -1,9 +1,14 @@
 //! The browser, as seen by the wasm: the few coarse functions of `js/dom.js` (shipped in
 //! the package). Each call reads or starts something and returns numbers or a string; the
-//! decisions stay in Rust.
+//! decisions stay in Rust. The codes and positions passed across are `crate::boundary`'s
+//! (`tests/boundary.rs` checks that `js/dom.js` exports these functions with these
+//! parameters, in this order).
 
 use alloc::{string::String, vec::Vec};
+use core::marker::PhantomData;
 use wasm_bindgen::prelude::*;
+
+use crate::boundary::{At, FromNums, sep};
 
 #[wasm_bindgen(module = "/js/dom.js")]
 extern "C" {
@@ -11,15 +16,14 @@ extern "C" {
     /// every event then calls the export `dispatch::dispatch`.
     pub fn start(interval_ms: u32, ads: bool);
     pub fn stop();
-    /// 0: the numbers of the event being dispatched; 1: page metrics (see `Metrics`);
-    /// 2: [page visible and focused, Do-Not-Track or GPC] as 0/1; 3: [durable-queue
-    /// evictions since the last call] (read and reset, see `storage::queue::take_evicted`).
+    /// `boundary::nums`: the numbers of the event being dispatched, page metrics, page
+    /// state, durable-queue evictions (read and reset). Read them with [`Numbers`].
     pub fn nums(which: u32) -> Vec<f64>;
     /// Date.now(), or performance.now() with `monotonic`.
     pub fn now(monotonic: bool) -> f64;
-    /// 0: location.href, 1: document.referrer, 2: navigator.language.
+    /// `boundary::text`: location, referrer, language.
     pub fn text(which: u32) -> String;
-    /// 2: attribute `name`, 3: text content, 4: href of the enclosing link.
+    /// `boundary::el`: attribute `name`, text content, href of the enclosing link.
     pub fn el(element: &JsValue, which: u32, name: &str) -> Option<String>;
     /// Tag, id and class of `element` and its ancestors (see `element::describe`).
     pub fn path(element: &JsValue, depth: u32) -> String;
@@ -27,71 +31,89 @@ extern "C" {
     pub fn up(element: &JsValue, selector: &str) -> JsValue;
     /// `a.contains(b)`, or `a.isConnected` when `b` is null.
     pub fn has(a: &JsValue, b: &JsValue) -> bool;
-    /// [x, y, width, height] in the viewport, then scrollX, scrollY.
+    /// `boundary::rect`: the viewport rectangle and scroll offset (read with [`Numbers`]).
     pub fn rect(element: &JsValue) -> Vec<f64>;
     pub fn scan(selector: &str) -> u32;
     pub fn item(index: u32) -> JsValue;
     pub fn watch(element: &JsValue, observe: bool);
-    /// A timer dispatching `Timer` with [purpose, key] (negative delay: animation frame).
+    /// A timer dispatching `TIMER` with `boundary::timer` [purpose, key] (negative delay:
+    /// `ANIMATION_FRAME` at the next animation frame).
     pub fn timer(delay_ms: f64, purpose: u32, key: u32) -> i32;
     pub fn clear(handle: i32);
     pub fn rand() -> Vec<u8>;
-    /// Storage operations, see `web::storage`.
+    /// `boundary::store` operations, see `web::storage`.
     pub fn store(op: u32, key: &str, value: &str) -> Option<String>;
-    /// The durable queue of undelivered batches, see `storage::queue`.
+    /// `boundary::queue` operations on the durable queue, see `storage::queue`.
     pub fn queue(op: u32, body: &[u8], a: f64, b: f64) -> Option<Vec<u8>>;
     pub fn send(url: &str, body: &[u8], request_id: u32, beacon: bool) -> bool;
     pub fn log(message: &str);
+    /// `init` options flattened: the strings of `boundary::config_text` joined by
+    /// `sep::FIELD`; the numbers of `boundary::config_numbers` left for `nums(EVENT)`.
     pub fn config(options: &JsValue) -> String;
+    /// A plain object's entries (see `api::entries`); numbers left for `nums(EVENT)`.
     pub fn pairs(object: &JsValue, max: u32) -> Option<String>;
 }
 
-/// Page metrics read in one call.
-pub struct Metrics(Vec<f64>);
+/// Numbers JS handed over in one array, read by their `boundary` position (0 where missing
+/// or not finite).
+pub struct Numbers<L>(Vec<f64>, PhantomData<L>);
 
-impl Metrics {
-    pub fn read() -> Metrics {
-        Metrics(nums(1))
-    }
-    pub fn get(&self, index: usize) -> f64 {
-        finite_or_zero(self.0.get(index))
-    }
-    pub fn dimension(&self, index: usize) -> u32 {
-        self.get(index).max(0.0) as u32
+impl<L: FromNums> Numbers<L> {
+    /// `nums(L::WHICH)`: the event's numbers, the page metrics, …
+    pub fn read() -> Numbers<L> {
+        Numbers(nums(L::WHICH), PhantomData)
     }
 }
 
-pub const VIEWPORT_WIDTH: usize = 0;
-pub const VIEWPORT_HEIGHT: usize = 1;
-pub const SCREEN_WIDTH: usize = 2;
-pub const SCREEN_HEIGHT: usize = 3;
-pub const PIXEL_RATIO: usize = 4;
-pub const TIMEZONE_OFFSET: usize = 5;
-pub const PAGE_HEIGHT: usize = 6;
-pub const SCROLL_Y: usize = 8;
-
-/// The numbers of the event being dispatched (0 where missing or not finite).
-pub struct Args(Vec<f64>);
-
-impl Args {
-    pub fn read() -> Args {
-        Args(nums(0))
+impl<L> Numbers<L> {
+    /// Numbers returned by a call of their own (`rect`).
+    pub fn from(values: Vec<f64>) -> Numbers<L> {
+        Numbers(values, PhantomData)
     }
-    pub fn get(&self, index: usize) -> f64 {
-        finite_or_zero(self.0.get(index))
+
+    pub fn get(&self, at: At<L>) -> f64 {
+        finite_or_zero(self.0.get(at.index()))
     }
+
     /// NaN stays distinguishable here (missing value).
-    pub fn raw(&self, index: usize) -> f64 {
-        self.0.get(index).copied().unwrap_or(f64::NAN)
+    pub fn raw(&self, at: At<L>) -> f64 {
+        self.0.get(at.index()).copied().unwrap_or(f64::NAN)
+    }
+
+    pub fn dimension(&self, at: At<L>) -> u32 {
+        self.get(at).max(0.0) as u32
     }
 }
+
+/// The numbers of the event being dispatched, in the layout of its kind.
+pub type Args<L> = Numbers<L>;
 
 /// The number at `value`, or 0 when it is missing, NaN or infinite. One function shared by
-/// `Metrics` and `Args`: the `copied/filter/unwrap_or` chain it replaces was inlined at every
-/// call site (-96 B gzip).
+/// every layout: the `copied/filter/unwrap_or` chain it replaces was inlined at every call
+/// site (-96 B gzip).
 fn finite_or_zero(value: Option<&f64>) -> f64 {
     match value {
         Some(v) if v.is_finite() => *v,
         _ => 0.0,
     }
 }
+
+/// Strings JS joined by `sep::FIELD` in one call (`config`), read by `boundary` position.
+pub struct Strings<'a, L>(&'a str, PhantomData<L>);
+
+impl<'a, L> Strings<'a, L> {
+    pub fn new(joined: &'a str) -> Strings<'a, L> {
+        Strings(joined, PhantomData)
+    }
+
+    /// The string at `at` (`sep::MISSING` when there is none).
+    pub fn get(&self, at: At<L>) -> &'a str {
+        crate::core::text::parts(self.0, sep::FIELD)
+            .nth(at.index())
+            .unwrap_or(MISSING)
+    }
+}
+
+/// What `config` puts in place of a missing or non-string option.
+pub const MISSING: &str = "\u{2}";
+const _: () = assert!(MISSING.as_bytes()[0] == sep::MISSING);

@@ -18,16 +18,28 @@ mod transport;
 use alloc::{string::String, vec::Vec};
 use core::cell::RefCell;
 
+use crate::boundary::tcf;
 use crate::core::{
-    batch::{self, BatchQueue, Header, Limits},
+    batch::{BatchQueue, Header, Limits},
     config::{self, Config, Consent},
+    delivery::{Delivery, Io, Timer},
     event::{Context, Identity, Kind, Navigation, Pairs, encode_event, set_pair},
-    retry::{Backoff, Next, Pending},
     scroll::ScrollDepth,
     session::Session,
     url,
 };
 use capture::hover::Hovering;
+
+/// The IAB TCF v2 signal of the page's consent-management platform, as the optional module
+/// `js/modules/tcf.js` forwards it. Skeleton of issue 15: kept as it came; what it means for
+/// the SDK's consent state and the wire (purposes, `gdprApplies`) is issue 18's mapping.
+#[expect(dead_code, reason = "read by the consent mapping of issue 18")]
+pub struct TcfSignal {
+    pub tc_string: String,
+    /// `boundary::tcf`: gdprApplies (1/0/-1), CMP id, policy version, user action (1/0),
+    /// purpose consents and legitimate interests (bit n-1: purpose n).
+    pub numbers: js::Args<tcf::Layout>,
+}
 
 /// What a timer started through `env::set_timeout` is for (its `key` says which slot).
 pub mod timers {
@@ -55,12 +67,68 @@ pub fn with_sdk<R>(f: impl FnOnce(&mut Sdk) -> R) -> Option<R> {
     SDK.0.try_borrow_mut().ok()?.as_mut().map(f)
 }
 
+/// The browser's side of `core::delivery::Io`: fetch/sendBeacon (`transport`), the durable
+/// queue (`storage::queue`), timers and clocks (`env`). A field of `Sdk`, so handing it to
+/// `Delivery` is a pointer (a temporary built per call cost ~190 B gzip of stack traffic).
+pub struct WebIo {
+    endpoint: String,
+    pub random: env::Random,
+    debug: bool,
+}
+
+impl Io for WebIo {
+    fn send(&mut self, body: &[u8], request_id: u32) -> bool {
+        transport::send(&self.endpoint, body, request_id, false)
+    }
+    fn beacon(&mut self, body: &[u8]) -> bool {
+        transport::send(&self.endpoint, body, 0, true)
+    }
+    fn put(&mut self, body: &[u8], at_exit: bool) {
+        storage::queue::put(body, at_exit);
+    }
+    fn take_next(&mut self, delivered: bool) {
+        storage::queue::next(delivered);
+    }
+    fn release(&mut self) {
+        storage::queue::release();
+    }
+    fn clear(&mut self) {
+        storage::queue::clear();
+    }
+    fn take_evicted(&mut self) -> u32 {
+        storage::queue::take_evicted()
+    }
+    fn set_timer(&mut self, delay_ms: u64, timer: Timer) -> Option<i32> {
+        let purpose = match timer {
+            Timer::Send => timers::SEND,
+            Timer::Retry => timers::RETRY,
+        };
+        env::set_timeout(delay_ms as f64, purpose, 0)
+    }
+    fn clear_timer(&mut self, handle: i32) {
+        env::clear_timeout(handle);
+    }
+    fn now_ms(&mut self) -> i64 {
+        env::now_ms() as i64
+    }
+    fn jitter(&mut self) -> f64 {
+        self.random.unit()
+    }
+    fn report(&mut self, message: &str) {
+        env::report(self.debug, message);
+    }
+}
+
+/// `(&mut sdk.delivery, &mut sdk.io)`: disjoint fields of `sdk`, so the caller may still read
+/// the others (the header borrows the identity while delivery runs).
+macro_rules! delivery {
+    ($sdk:expr) => {
+        (&mut $sdk.delivery, &mut $sdk.io)
+    };
+}
+
 pub struct Sdk {
     pub cfg: Config,
-    endpoint: String,
-    consent: Consent,
-    /// Opt-out, Do-Not-Track/GPC or sampling: nothing is captured.
-    blocked: bool,
     opted_out: bool,
     anonymous_id: String,
     user_id: String,
@@ -75,19 +143,12 @@ pub struct Sdk {
     /// The current page view's full URL without fragment (see `url::page_key`).
     page_key: String,
     context: Context,
-    queue: BatchQueue,
-    /// Batches to send, oldest first, and the one request in flight.
-    ready: Vec<Pending>,
-    inflight: Option<(u32, Pending)>,
-    backoff: Backoff,
-    /// This tab holds the durable queue's drain lock (see `storage::queue`).
-    draining: bool,
-    next_request_id: u32,
-    retry_timer: Option<i32>,
-    send_scheduled: bool,
-    /// Batches refused for good (4xx other than 408/429).
-    pub rejected: u32,
-    pub random: env::Random,
+    /// The CMP's latest TCF signal (optional module `js/modules/tcf.js`).
+    pub tcf: Option<TcfSignal>,
+    /// Batching, sending, retries and the durable queue (`core::delivery`).
+    delivery: Delivery,
+    /// The browser for `delivery`, and the page's random ids.
+    pub io: WebIo,
     pub scroll: ScrollDepth,
     pub scroll_frame_pending: bool,
     pub hovering: Option<Hovering>,
@@ -132,9 +193,11 @@ impl Sdk {
             endpoint.push_str("/v1/batch");
         }
         Sdk {
-            endpoint,
-            consent: cfg.consent,
-            blocked: opted_out || blocked_by_browser || !sampled,
+            delivery: Delivery::new(
+                BatchQueue::new(&cfg.site_key, limits),
+                cfg.consent,
+                opted_out || blocked_by_browser || !sampled,
+            ),
             opted_out,
             anonymous_id,
             user_id: String::new(),
@@ -147,16 +210,12 @@ impl Sdk {
             page_url: String::new(),
             page_key: String::new(),
             context: Default::default(),
-            queue: BatchQueue::new(cfg.site_key.clone(), limits),
-            ready: Vec::new(),
-            inflight: None,
-            backoff: Backoff::default(),
-            draining: false,
-            next_request_id: 1,
-            retry_timer: None,
-            send_scheduled: false,
-            rejected: 0,
-            random,
+            tcf: None,
+            io: WebIo {
+                endpoint,
+                random,
+                debug: cfg.debug,
+            },
             scroll: ScrollDepth::default(),
             scroll_frame_pending: false,
             hovering: None,
@@ -166,7 +225,7 @@ impl Sdk {
     }
 
     fn capturing(&self) -> bool {
-        !self.blocked && self.consent != Consent::Denied
+        self.delivery.capturing()
     }
 
     /// Appends one event to the open batch. The only work done on the interaction path.
@@ -175,16 +234,15 @@ impl Sdk {
             return;
         }
         let now = env::now_ms();
-        let random = &mut self.random;
+        let random = &mut self.io.random;
         if self.session.touch(now, || random.hex_id()) {
             self.refresh_header();
         }
         self.seq += 1;
-        let event_id = self.random.id();
+        let event_id = self.io.random.id();
         let event = encode_event(&event_id, now as i64, self.seq, &self.page_view_id, &kind);
-        if self.queue.push(&event) {
-            self.schedule_send();
-        }
+        let (delivery, io) = delivery!(self);
+        delivery.record(io, &event);
     }
 
     /// Closes the open batch when the context or identity changed.
@@ -200,9 +258,8 @@ impl Sdk {
             },
             experiments: &self.experiments,
         };
-        if self.queue.set_header(&header) {
-            self.schedule_send();
-        }
+        let (delivery, io) = delivery!(self);
+        delivery.set_header(io, &header);
     }
 
     /// Called after history changes; a new page view only when the URL (query included,
@@ -226,18 +283,18 @@ impl Sdk {
         } else {
             url::origin_and_path(&self.page_url)
         };
-        self.page_view_id = self.random.id();
-        self.page_url = url.clone();
+        self.page_view_id = self.io.random.id();
         self.context = capture::page::read_context(url.clone(), referrer.clone());
         self.refresh_header();
         self.scroll = ScrollDepth::default();
         let page_height = capture::page::page_height();
         self.record(Kind::PageView {
-            url,
-            referrer,
+            url: &url,
+            referrer: &referrer,
             navigation,
             page_height,
         });
+        self.page_url = url;
         if self.cfg.ads && self.capturing() {
             ads::start_page_view();
         }
@@ -252,157 +309,42 @@ impl Sdk {
         }
     }
 
-    /// Sends closed batches in a task of their own, after the current event is handled.
-    pub fn schedule_send(&mut self) {
-        if self.send_scheduled || self.consent != Consent::Granted {
-            return;
-        }
-        self.send_scheduled = true;
-        env::set_timeout(0.0, timers::SEND, 0);
-    }
-
-    /// Seals the open batch and sends everything waiting (normal flush).
+    /// Seals the open batch and sends everything waiting (`flush()`, the flush interval).
     pub fn flush(&mut self) {
-        self.queue.seal();
-        self.send_outbox();
+        let (delivery, io) = delivery!(self);
+        delivery.flush(io);
     }
 
-    /// The timer of `schedule_send`.
+    /// The flush interval: only when events wait.
+    fn on_flush_interval(&mut self) {
+        if self.delivery.batches.pending_events() > 0 {
+            self.flush();
+        }
+    }
+
     fn on_send_timer(&mut self) {
-        self.send_scheduled = false;
-        self.send_outbox();
+        let (delivery, io) = delivery!(self);
+        delivery.on_send_timer(io);
     }
 
-    fn send_outbox(&mut self) {
-        if self.consent != Consent::Granted {
-            return;
-        }
-        self.take_sealed();
-        self.pump();
+    pub fn on_answer(&mut self, answer: transport::Answer) {
+        let (delivery, io) = delivery!(self);
+        delivery.on_answer(io, answer.request_id, answer.status, answer.retry_after_ms);
     }
 
-    /// Moves the closed batches to the ready list (fresh: not in the durable queue). Each
-    /// reports the durable queue's evictions since the previous one (`evicted_batches`).
-    fn take_sealed(&mut self) {
-        for mut sealed in self.queue.take_outbox() {
-            batch::report_evicted(&mut sealed.body, storage::queue::take_evicted());
-            self.ready.push(Pending {
-                body: sealed.body,
-                stored: false,
-            });
-        }
-    }
-
-    /// Sends the oldest ready batch when nothing is in flight. One request at a time keeps
-    /// batches in order, uses one connection, and fits the browser's 64 KB keepalive budget,
-    /// so the request survives a navigation that follows right after it. While a backoff
-    /// runs (the collector failed), fresh batches go to the durable queue instead: the
-    /// drain sends them, oldest first, when the backoff ends.
-    fn pump(&mut self) {
-        while self.inflight.is_none() && !self.ready.is_empty() {
-            let pending = self.ready.remove(0);
-            if self.retry_timer.is_some() && !pending.stored {
-                storage::queue::put(&pending.body, false);
-                continue;
-            }
-            let request_id = self.next_request_id;
-            self.next_request_id = self.next_request_id.wrapping_add(1);
-            if transport::fetch(&self.endpoint, &pending.body, request_id) {
-                self.inflight = Some((request_id, pending));
-            } else {
-                let delay_ms = self.backoff.failed(self.random.unit(), None);
-                self.failed(pending, delay_ms);
-            }
-        }
-    }
-
-    pub fn on_delivery(&mut self, delivery: transport::Delivery) {
-        let Some((request_id, pending)) = self.inflight.take() else {
-            return;
-        };
-        if request_id != delivery.request_id {
-            self.inflight = Some((request_id, pending));
-            return;
-        }
-        let next = self
-            .backoff
-            .next(delivery.status, self.random.unit(), delivery.retry_after_ms);
-        match next {
-            Next::RetryIn(delay_ms) => self.failed(pending, delay_ms),
-            Next::Done | Next::Rejected => {
-                if let Some(timer) = self.retry_timer.take() {
-                    env::clear_timeout(timer);
-                }
-                if next == Next::Rejected {
-                    self.rejected = self.rejected.saturating_add(1);
-                    env::report(
-                        self.cfg.debug,
-                        "collector rejected a batch (4xx); not retried",
-                    );
-                }
-                if pending.stored {
-                    storage::queue::next(true);
-                } else {
-                    // The collector takes batches: deliver what waits in the queue now.
-                    self.drain();
-                }
-            }
-        }
-        self.pump();
-    }
-
-    /// A request failed (network, 408, 429, 5xx) or could not start: a fresh batch goes to
-    /// the durable queue, a stored one stays there (its drain lock is given back for
-    /// another tab or a later attempt), and the drain resumes after `delay_ms`.
-    fn failed(&mut self, pending: Pending, delay_ms: u64) {
-        if pending.stored {
-            self.draining = false;
-            storage::queue::release();
-        } else {
-            storage::queue::put(&pending.body, false);
-        }
-        if let Some(timer) = self.retry_timer.take() {
-            env::clear_timeout(timer);
-        }
-        self.retry_timer = env::set_timeout(delay_ms as f64, timers::RETRY, 0);
-    }
-
-    /// The backoff ended, or the network came back (`online`): drain, then send what is ready.
+    /// The backoff ended, or the network came back (`online`).
     fn on_retry_timer(&mut self) {
-        if let Some(timer) = self.retry_timer.take() {
-            env::clear_timeout(timer);
-        }
-        self.drain();
-        self.pump();
+        let (delivery, io) = delivery!(self);
+        delivery.on_retry_timer(io);
     }
 
-    /// Starts handing out the durable queue's batches (oldest first) unless this tab is
-    /// already at it; another tab holding the drain lock makes it a no-op.
-    fn drain(&mut self) {
-        if self.draining || self.consent != Consent::Granted || self.blocked {
-            return;
-        }
-        self.draining = true;
-        storage::queue::next(false);
-    }
-
-    /// The queue handed out its oldest batch (sent before anything fresh), or nothing.
+    /// The durable queue handed out its oldest batch, or nothing.
     fn on_queued_batch(&mut self) {
-        match storage::queue::taken() {
-            Some(body) if self.draining => {
-                self.ready.insert(0, Pending { body, stored: true });
-                self.pump();
-            }
-            Some(_) => storage::queue::release(),
-            None => self.draining = false,
-        }
+        let (delivery, io) = delivery!(self);
+        delivery.on_queued_batch(io, storage::queue::taken());
     }
 
-    /// Page hidden (`final_hide` = pagehide: the page view ends too). Closed batches go out
-    /// by beacon, or to the durable queue while the collector is failing (a beacon cannot
-    /// report a failure); at pagehide that write is synchronous (localStorage), and so is
-    /// the copy of a fresh request still in flight (sent again later if its answer is lost:
-    /// at-least-once, consumers deduplicate by event id).
+    /// Page hidden (`final_hide` = pagehide: the page view ends too); see `Delivery::on_hide`.
     fn on_hide(&mut self, final_hide: bool) {
         if final_hide {
             self.end_page_view();
@@ -410,71 +352,36 @@ impl Sdk {
             ads::set_page_active(self, false);
         }
         storage::set(KEY_SESSION, &self.session.serialize(), false);
-        if self.consent != Consent::Granted {
-            return;
-        }
-        self.queue.seal();
-        self.take_sealed();
-        let failing = self.retry_timer.is_some();
-        for pending in core::mem::take(&mut self.ready) {
-            if pending.stored {
-                // Still in the queue; nothing to save.
-                self.ready.push(pending);
-            } else if failing || !transport::beacon(&self.endpoint, &pending.body) {
-                storage::queue::put(&pending.body, final_hide);
-            }
-        }
-        if final_hide {
-            self.save_unsent();
-        }
-        // Only stored batches can be left: a hidden tab keeps draining.
-        self.pump();
-    }
-
-    /// Before the page or the SDK goes away: what exists only in memory (fresh ready
-    /// batches, a fresh request in flight) is written to the queue synchronously.
-    fn save_unsent(&mut self) {
-        let inflight = self.inflight.as_ref().map(|(_, p)| p);
-        for pending in self.ready.iter().chain(inflight) {
-            if !pending.stored {
-                storage::queue::put(&pending.body, true);
-            }
-        }
+        let (delivery, io) = delivery!(self);
+        delivery.on_hide(io, final_hide);
     }
 
     pub fn set_consent(&mut self, consent: Consent) {
-        self.consent = consent;
-        match consent {
-            Consent::Granted => {
-                self.flush();
-                self.drain();
-            }
-            Consent::Pending => {}
-            Consent::Denied => self.forget(),
+        if consent == Consent::Denied {
+            self.forget_page();
         }
+        let (delivery, io) = delivery!(self);
+        delivery.set_consent(io, consent);
     }
 
-    /// Drops everything captured and not yet delivered.
-    fn forget(&mut self) {
-        self.queue.clear();
-        self.ready.clear();
-        self.inflight = None;
-        self.draining = false;
+    /// What the page keeps besides delivery's batches: the hover and ad impressions under way.
+    fn forget_page(&mut self) {
         self.hovering = None;
         self.ads.clear();
-        storage::queue::clear();
     }
 
     pub fn set_opt_out(&mut self, opted_out: bool) {
         self.opted_out = opted_out;
         if opted_out {
             storage::set(KEY_OPT_OUT, "1", true);
-            self.blocked = true;
-            self.forget();
+            self.delivery.blocked = true;
+            self.forget_page();
+            let (delivery, io) = delivery!(self);
+            delivery.forget(io);
         } else {
             storage::remove(KEY_OPT_OUT);
             let blocked_by_browser = self.cfg.respect_do_not_track && env::do_not_track();
-            self.blocked =
+            self.delivery.blocked =
                 blocked_by_browser || !config::sampled_in(&self.anonymous_id, self.cfg.sample_rate);
         }
     }
@@ -499,19 +406,20 @@ impl Sdk {
         self.refresh_header();
     }
 
+    /// The TCF module forwarded the CMP's signal: the TC string and its numbers
+    /// (`boundary::tcf`), kept as they came for the consent mapping of issue 18.
+    fn on_tcf(&mut self, target: &wasm_bindgen::JsValue, numbers: js::Args<tcf::Layout>) {
+        self.tcf = Some(TcfSignal {
+            tc_string: target.as_string().unwrap_or_default(),
+            numbers,
+        });
+        env::report(self.cfg.debug, "TCF signal received");
+    }
+
     /// Every event and timer then reaches `dispatch::dispatch`, which `js/dom.js` calls
     /// directly (no closure object: see there).
     fn attach(&mut self) {
         js::start(self.cfg.flush_interval_ms, self.cfg.ads);
-    }
-
-    fn detach(&mut self) {
-        js::stop();
-        storage::queue::release();
-        if let Some(timer) = self.retry_timer.take() {
-            env::clear_timeout(timer);
-        }
-        ads::disconnect(self);
     }
 }
 
@@ -520,7 +428,8 @@ pub fn start(cfg: Config) {
     let debug = cfg.debug;
     let started = match SDK.0.try_borrow_mut() {
         Ok(mut slot) if slot.is_none() => {
-            *slot = Some(Sdk::new(cfg));
+            // `forget` of the old value (None): no drop glue of `Sdk` is linked (see `stop`).
+            core::mem::forget(slot.replace(Sdk::new(cfg)));
             true
         }
         _ => false,
@@ -535,7 +444,8 @@ pub fn start(cfg: Config) {
         // Batches earlier page loads (or other tabs) could not deliver, as soon as
         // IndexedDB is open (or failed to: then localStorage).
         storage::queue::open(sdk.cfg.retry_bytes, sdk.cfg.debug);
-        sdk.drain();
+        let (delivery, io) = delivery!(sdk);
+        delivery.drain(io);
     });
 }
 
@@ -544,15 +454,15 @@ pub fn start(cfg: Config) {
 pub fn stop() {
     with_sdk(|sdk| {
         sdk.end_page_view();
-        sdk.queue.seal();
-        if sdk.consent == Consent::Granted {
-            sdk.take_sealed();
-            sdk.pump();
-            sdk.save_unsent();
-        }
-        sdk.detach();
+        js::stop();
+        let (delivery, io) = delivery!(sdk);
+        delivery.stop(io);
+        ads::disconnect(sdk);
     });
     if let Ok(mut slot) = SDK.0.try_borrow_mut() {
-        *slot = None;
+        // Leaked, not dropped: dropping every string, list and buffer of the SDK would link
+        // their drop glue (~100 B gzip) for a call made at most once per page; the few KB it
+        // holds go with the page.
+        core::mem::forget(slot.take());
     }
 }

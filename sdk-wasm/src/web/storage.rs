@@ -5,14 +5,10 @@
 use alloc::string::String;
 
 use super::js;
+use crate::boundary::store::{GET, REMOVE, SET_LOCAL, SET_WITH_COOKIE};
 
 /// Values larger than this never go to the cookie fallback (cookies travel with requests).
 const MAX_COOKIE_VALUE: usize = 512;
-
-const GET: u32 = 0;
-const SET_WITH_COOKIE: u32 = 1;
-const SET_LOCAL: u32 = 2;
-const REMOVE: u32 = 3;
 
 pub fn get(key: &str) -> Option<String> {
     js::store(GET, key, "")
@@ -45,14 +41,11 @@ pub fn remove(key: &str) {
 pub mod queue {
     use alloc::vec::Vec;
 
-    use super::js;
-
-    const OPEN: u32 = 0;
-    const PUT: u32 = 1;
-    const NEXT: u32 = 2;
-    const RELEASE: u32 = 3;
-    const CLEAR: u32 = 4;
-    const BODY: u32 = 5;
+    use super::js::{self, Numbers};
+    use crate::boundary::{
+        evicted,
+        queue::{BODY, CLEAR, NEXT, OPEN, PUT, RELEASE},
+    };
 
     /// Opens IndexedDB with the queue's byte cap (async; drains wait for it, and use
     /// localStorage when it fails).
@@ -90,8 +83,8 @@ pub mod queue {
     }
 
     /// Batches evicted since the previous call, read and reset: `js/dom.js` counts them in
-    /// localStorage `sl_qe` (the site's, all tabs); `nums(3)` reads and removes it.
+    /// localStorage `sl_qe` (the site's, all tabs); `nums(EVICTED)` reads and removes it.
     pub fn take_evicted() -> u32 {
-        js::nums(3).first().map_or(0, |count| *count as u32)
+        Numbers::<evicted::Layout>::read().get(evicted::COUNT) as u32
     }
 }

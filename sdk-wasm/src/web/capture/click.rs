@@ -1,22 +1,25 @@
 //! Clicks: one delegated, capture-phase, passive listener on the document.
 
-use crate::core::event::{Kind, Point};
+use crate::{
+    boundary::click::{self, *},
+    core::event::{Kind, Point},
+};
 use wasm_bindgen::JsValue;
 
 use super::super::{Sdk, element, js::Args};
 
-/// `target` is the clicked element; `args` = [pageX, pageY, clientX, clientY, button].
-pub fn on_click(sdk: &mut Sdk, target: &JsValue, args: &Args) {
+/// `target` is the clicked element; `args` in `boundary::click`'s layout.
+pub fn on_click(sdk: &mut Sdk, target: &JsValue, args: &Args<click::Layout>) {
     if target.is_null() {
         return;
     }
     let page = Point {
-        x: args.get(0) as i32,
-        y: args.get(1) as i32,
+        x: args.get(PAGE_X) as i32,
+        y: args.get(PAGE_Y) as i32,
     };
     let viewport = Point {
-        x: args.get(2) as i32,
-        y: args.get(3) as i32,
+        x: args.get(CLIENT_X) as i32,
+        y: args.get(CLIENT_Y) as i32,
     };
     if sdk.cfg.ads {
         super::super::ads::on_click(sdk, target, &page, &viewport);
@@ -28,9 +31,9 @@ pub fn on_click(sdk: &mut Sdk, target: &JsValue, args: &Args) {
         element::closest(target, element::INTERACTIVE).unwrap_or_else(|| target.clone());
     let info = element::describe(&attributed, &sdk.cfg.data_attributes, sdk.cfg.element_text);
     sdk.record(Kind::Click {
-        element: info,
+        element: &info,
         page,
         viewport,
-        button: args.get(4).max(0.0) as u32,
+        button: args.get(BUTTON).max(0.0) as u32,
     });
 }

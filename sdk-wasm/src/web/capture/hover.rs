@@ -71,8 +71,8 @@ pub fn end(sdk: &mut Sdk) {
         sdk.cfg.element_text,
     );
     sdk.record(Kind::Hover {
-        element: info,
+        element: &info,
         dwell_ms: dwell as u32,
-        ad_slot_id,
+        ad_slot_id: &ad_slot_id,
     });
 }

@@ -3,10 +3,9 @@
 
 use crate::core::event::{Kind, Scroll};
 
-use super::super::{
-    Sdk,
-    js::{self, Metrics},
-};
+use super::{super::js, page::Metrics};
+use crate::boundary::metrics::{PAGE_HEIGHT, SCROLL_Y, VIEWPORT_HEIGHT};
+use crate::web::Sdk;
 
 /// Timer purpose meaning "animation frame" for `env::set_timeout`'s JS side.
 const ANIMATION_FRAME: f64 = -1.0;
@@ -28,8 +27,8 @@ pub fn on_frame(sdk: &mut Sdk) {
 /// Current (depth px, page height px).
 pub fn measure() -> (u32, u32) {
     let m = Metrics::read();
-    let depth = (m.get(js::SCROLL_Y) + m.get(js::VIEWPORT_HEIGHT)).max(0.0) as u32;
-    (depth, m.dimension(js::PAGE_HEIGHT))
+    let depth = (m.get(SCROLL_Y) + m.get(VIEWPORT_HEIGHT)).max(0.0) as u32;
+    (depth, m.dimension(PAGE_HEIGHT))
 }
 
 fn observe(sdk: &mut Sdk) {
