@@ -57,8 +57,8 @@ trap 'exit 130' INT TERM
 step "install haproxy (Debian package) if missing"
 scripts/install-haproxy.sh
 
-step "build the collector (release)"
-cargo build --release -p sightline-collector --bin sightline-collector
+step "build the collector and sightline-tail (release)"
+cargo build --release -p sightline-collector --bin sightline-collector -p sightline-tail
 
 step "start the Kafka cluster (3 nodes)"
 if scripts/kafka-cluster.sh status; then
@@ -111,11 +111,11 @@ Sightline edge tier is up (ready after $(( $(date +%s) - started )) s):
   HAProxy stats / metrics        http://127.0.0.1:$stats_port/stats   http://127.0.0.1:$stats_port/metrics
   Collectors (PROXY v2 only)     127.0.0.1:${collector_ports[0]} 127.0.0.1:${collector_ports[1]} 127.0.0.1:${collector_ports[2]}
   Kafka bootstrap                $brokers
-                                 (replication 3, min.insync.replicas 2: scripts/kafka-cluster.sh describe)
+                                 (replication 3, min.insync.replicas 2: CLUSTER_PORT_BASE=$base scripts/kafka-cluster.sh describe)
 
   The demo site on this cluster (in another terminal):
     DEMO_COLLECTOR_URL=http://localhost:$lb_port DEMO_BROKERS=$brokers make demo
-  Watch the events:  target/debug/sightline-tail --brokers $brokers
+  Watch the events:  target/release/sightline-tail --brokers $brokers
   Logs and spools: $logs/   Ctrl-C stops everything.
 
 URLS

@@ -126,5 +126,6 @@ URLS
 trap 'interrupted=yes' INT TERM
 status=0
 wait -n "${pids[@]}" || status=$?
-if [ "$interrupted" = yes ] || [ "$status" = 130 ] || [ "$status" = 143 ]; then exit 0; fi
+# A child that ended cleanly (0) on that Ctrl-C counts too: the site server exits 0 on SIGINT.
+if [ "$interrupted" = yes ] || [ "$status" = 0 ] || [ "$status" = 130 ] || [ "$status" = 143 ]; then exit 0; fi
 die "a demo process exited on its own (status $status); see $logs/collector.log and $logs/site.log"

@@ -90,6 +90,9 @@ for proof in "${order[@]}"; do
   timings+=("$proof $(( $(date +%s) - t0 )) s")
 done
 
+step "capacity model: deploy/CAPACITY.md matches deploy/capacity/inputs.toml"
+python3 deploy/capacity/render.py --check || failed+=("capacity-doc")
+
 step "summary"
 echo "| proof | acknowledged | lost | duplicated | client errors (status×count) | timings and details |"
 echo "|---|---|---|---|---|---|"

@@ -39,9 +39,14 @@ def derive(v: dict[str, float], students: int) -> list[tuple[str, str, str]]:
     util = v["target_cpu_utilisation"]
 
     collector_cores = peak * v["collector_cpu_us_per_event"] / 1e6 / util
+    # While a spool drains, live traffic is appended behind it (per-user order), so a
+    # collector replays backlog and live events together: its live rate r must leave room,
+    # r × outage / (replay − r) ≤ drain target  ⇔  r ≤ replay × drain / (outage + drain).
+    outage_min, drain_min = v["spool_outage_minutes"], v["spool_drain_minutes_max"]
+    live_max = v["spool_replay_events_per_s"] * drain_min / (outage_min + drain_min)
     collectors = max(
         int(v["min_collectors"]),
-        math.ceil(collector_cores / v["cores_per_collector"]) + 1,
+        max(math.ceil(collector_cores / v["cores_per_collector"]), math.ceil(peak / live_max)) + 1,
     )
     haproxy_cores = peak_requests * v["haproxy_cpu_us_per_request"] / 1e6 / util
     broker_cores = peak * v["broker_cpu_us_per_event_rf3"] / 1e6 / util
@@ -86,9 +91,14 @@ def derive(v: dict[str, float], students: int) -> list[tuple[str, str, str]]:
             "peak × collector_cpu_us_per_event ÷ target_cpu_utilisation",
         ),
         (
+            "Live events/s per collector that lets a spool drain in time",
+            n(live_max),
+            "spool_replay_events_per_s × spool_drain_minutes_max ÷ (spool_outage_minutes + spool_drain_minutes_max)",
+        ),
+        (
             "Collectors",
             f"{collectors} × {n(v['cores_per_collector'])} cores",
-            "max(min_collectors, ⌈cores ÷ cores_per_collector⌉ + 1 spare)",
+            "max(min_collectors, max(⌈cores ÷ cores_per_collector⌉, ⌈peak ÷ live events/s per collector⌉) + 1 spare)",
         ),
         (
             "Collector memory (all instances)",
