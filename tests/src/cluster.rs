@@ -330,24 +330,27 @@ pub struct Edge {
 
 impl Edge {
     /// Starts the three collectors (settings of [`member_settings`] plus `extra(i)`),
-    /// then HAProxy, and waits until HAProxy's own checks see all three UP.
+    /// then HAProxy, and waits until HAProxy's own checks see all three UP. Collectors
+    /// first: servers HAProxy finds healthy at its start get full weight at once, without
+    /// the `slowstart` ramp of a server that was seen down.
     pub async fn start(extra: impl Fn(usize) -> Vec<(String, String)>) -> anyhow::Result<Self> {
         let ports = Ports::from_env();
         let logs = tempfile::tempdir()?;
         let spools = (0..COLLECTORS)
             .map(|_| tempfile::tempdir())
             .collect::<Result<Vec<_>, _>>()?;
+        let mut collectors = Vec::new();
+        for (i, spool) in spools.iter().enumerate() {
+            collectors.push(Some(start_member(ports, i, spool.path(), &extra(i)).await?));
+        }
         let haproxy = Haproxy::start(ports, &logs.path().join("haproxy.log")).await?;
-        let mut edge = Self {
+        let edge = Self {
             ports,
             haproxy,
-            collectors: (0..COLLECTORS).map(|_| None).collect(),
+            collectors,
             spools,
             logs,
         };
-        for i in 0..COLLECTORS {
-            edge.start_collector(i, &extra(i)).await?;
-        }
         for i in 0..COLLECTORS {
             edge.wait_in_pool(i, Duration::from_secs(30)).await?;
         }
@@ -364,19 +367,7 @@ impl Edge {
         if self.collectors[i].is_some() {
             bail!("collector {i} is already running");
         }
-        let mut settings = member_settings(i);
-        settings.extend(extra.iter().cloned());
-        let settings: Vec<(&str, &str)> = settings
-            .iter()
-            .map(|(name, value)| (name.as_str(), value.as_str()))
-            .collect();
-        let process = CollectorProcess::start_at(
-            self.ports.collector(i),
-            self.spools[i].path(),
-            &bootstrap(),
-            &settings,
-        )
-        .await?;
+        let process = start_member(self.ports, i, self.spools[i].path(), extra).await?;
         self.collectors[i] = Some(process);
         Ok(())
     }
@@ -440,6 +431,23 @@ impl Edge {
     pub fn haproxy_log(&self) -> String {
         std::fs::read_to_string(self.logs.path().join("haproxy.log")).unwrap_or_default()
     }
+}
+
+/// Collector `i` of the edge on its port and spool directory, with [`member_settings`]
+/// and `extra`; waits for `/healthz`.
+async fn start_member(
+    ports: Ports,
+    i: usize,
+    spool: &Path,
+    extra: &[(String, String)],
+) -> anyhow::Result<CollectorProcess> {
+    let mut settings = member_settings(i);
+    settings.extend(extra.iter().cloned());
+    let settings: Vec<(&str, &str)> = settings
+        .iter()
+        .map(|(name, value)| (name.as_str(), value.as_str()))
+        .collect();
+    CollectorProcess::start_at(ports.collector(i), spool, &bootstrap(), &settings).await
 }
 
 /// `scripts/kafka-cluster.sh ARGS…` on this run's port block; its standard output.
