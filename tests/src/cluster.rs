@@ -25,7 +25,8 @@ use crate::{
     collector::get,
     kafka::{bootstrap, end_offsets, topic},
     reliability::{
-        CollectorProcess, LoadShape, LoadStats, Verdict, env_secs, metric_of, quantile, repo_root,
+        CollectorProcess, LoadShape, LoadStats, Verdict, append_to_summary, env_secs, metric_of,
+        quantile, repo_root,
     },
 };
 
@@ -620,6 +621,39 @@ pub fn ensure_only_searches(written: &BTreeMap<String, i64>) -> anyhow::Result<(
     Ok(())
 }
 
+/// Nothing the collectors acknowledged is missing from Kafka.
+pub fn ensure_nothing_lost(verdict: &Verdict) -> anyhow::Result<()> {
+    anyhow::ensure!(
+        verdict.lost == 0,
+        "{} acknowledged events lost",
+        verdict.lost
+    );
+    Ok(())
+}
+
+/// The client saw no status outside `allowed` (0 = transport error), and every 429/503 it
+/// saw carried `Retry-After` (the collector's retryable refusals, not the balancer's).
+pub fn ensure_client_saw_only(
+    stats: &LoadStats,
+    allowed: &[u16],
+    edge: &Edge,
+) -> anyhow::Result<()> {
+    let unexpected: Vec<_> = stats
+        .statuses
+        .keys()
+        .filter(|s| **s != 200 && !allowed.contains(s))
+        .collect();
+    anyhow::ensure!(
+        unexpected.is_empty() && stats.retry_after_missing == 0,
+        "the client saw {:?} (allowed besides 200: {allowed:?}; refusals without Retry-After: {})\n\
+         HAProxy's log:\n{}",
+        stats.statuses,
+        stats.retry_after_missing,
+        edge.haproxy_log()
+    );
+    Ok(())
+}
+
 /// Latency and outcomes of the requests sent in `[from, to)` of a load run.
 #[derive(Debug, Clone, Default)]
 pub struct Window {
@@ -712,16 +746,7 @@ pub fn report_note(note: &str) {
 }
 
 fn append_summary(line: &str) {
-    if let Some(path) = std::env::var_os("SIGHTLINE_CLUSTER_SUMMARY") {
-        use std::io::Write;
-        if let Ok(mut file) = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(path)
-        {
-            let _ = writeln!(file, "{line}");
-        }
-    }
+    append_to_summary("SIGHTLINE_CLUSTER_SUMMARY", line);
 }
 
 /// Seconds with one decimal, for the tables.

@@ -147,24 +147,13 @@ pub async fn request_proxied(
         let (mut sender, connection) =
             hyper::client::conn::http1::handshake(TokioIo::new(stream)).await?;
         tokio::spawn(connection);
-        let mut builder = http::Request::builder()
-            .method(method)
-            .uri(path)
-            .header("host", addr.to_string());
-        for (name, value) in headers {
-            builder = builder.header(*name, *value);
-        }
+        let mut headers = headers.to_vec();
+        let host = addr.to_string();
+        headers.push(("host", &host));
         let response = sender
-            .send_request(builder.body(Full::new(Bytes::from(body)))?)
+            .send_request(http_request(method, path, &headers, body)?)
             .await?;
-        let status = response.status().as_u16();
-        let headers = response.headers().clone();
-        let body = response.into_body().collect().await?.to_bytes();
-        anyhow::Ok(Reply {
-            status,
-            headers,
-            body: String::from_utf8_lossy(&body).into_owned(),
-        })
+        into_reply(response).await
     };
     tokio::time::timeout(Duration::from_secs(10), exchange)
         .await
@@ -178,13 +167,26 @@ pub async fn request(
     headers: &[(&str, &str)],
     body: Vec<u8>,
 ) -> anyhow::Result<Reply> {
-    let mut builder = http::Request::builder().method(method).uri(url);
+    let response = client
+        .request(http_request(method, url, headers, body)?)
+        .await?;
+    into_reply(response).await
+}
+
+fn http_request(
+    method: http::Method,
+    uri: &str,
+    headers: &[(&str, &str)],
+    body: Vec<u8>,
+) -> anyhow::Result<http::Request<Full<Bytes>>> {
+    let mut builder = http::Request::builder().method(method).uri(uri);
     for (name, value) in headers {
         builder = builder.header(*name, *value);
     }
-    let response = client
-        .request(builder.body(Full::new(Bytes::from(body)))?)
-        .await?;
+    Ok(builder.body(Full::new(Bytes::from(body)))?)
+}
+
+async fn into_reply(response: http::Response<hyper::body::Incoming>) -> anyhow::Result<Reply> {
     let status = response.status().as_u16();
     let headers = response.headers().clone();
     let body = response.into_body().collect().await?.to_bytes();

@@ -575,7 +575,13 @@ pub fn report(proof: &str, verdict: Option<&Verdict>, details: &str) {
     });
     let line = format!("{proof:<28} {counts}{details}");
     eprintln!("RELIABILITY {line}");
-    if let Some(path) = std::env::var_os("SIGHTLINE_RELIABILITY_SUMMARY") {
+    append_to_summary("SIGHTLINE_RELIABILITY_SUMMARY", &line);
+}
+
+/// Appends `line` to the file named by the environment variable `var`, when it is set
+/// (the scripts that run the proofs print that file at the end).
+pub fn append_to_summary(var: &str, line: &str) {
+    if let Some(path) = std::env::var_os(var) {
         use std::io::Write;
         if let Ok(mut file) = std::fs::OpenOptions::new()
             .create(true)

@@ -9,8 +9,9 @@ use std::time::{Duration, Instant};
 use sightline_tests::{
     cluster::recovery,
     cluster::{
-        Edge, baseline, ensure_only_searches, kafka_cluster, leaders_per_broker, min_isr,
-        off_runtime, partitions, report_row, secs, steady_load, topic_ends, topic_growth, window,
+        Edge, baseline, ensure_client_saw_only, ensure_nothing_lost, ensure_only_searches,
+        kafka_cluster, leaders_per_broker, min_isr, off_runtime, partitions, report_row, secs,
+        steady_load, topic_ends, topic_growth, window,
     },
     reliability::{Load, env_secs, run_id, start_offsets, verify},
 };
@@ -136,28 +137,14 @@ async fn killing_the_busiest_broker_loses_nothing() -> anyhow::Result<()> {
         &details,
     );
 
-    anyhow::ensure!(
-        verdict.lost == 0,
-        "{} acknowledged events lost",
-        verdict.lost
-    );
+    ensure_nothing_lost(&verdict)?;
     anyhow::ensure!(
         isr_low == 2,
         "the killed broker left the ISRs (min ISR {isr_low})"
     );
     anyhow::ensure!(victim_leads == 0, "leadership moved off the killed broker");
     ensure_only_searches(&written)?;
-    let unexpected: Vec<_> = stats
-        .statuses
-        .keys()
-        .filter(|s| **s != 200 && **s != 503)
-        .collect();
-    anyhow::ensure!(
-        unexpected.is_empty() && stats.retry_after_missing == 0,
-        "client errors other than retryable 503s: {:?}\n{}",
-        stats.statuses,
-        edge.haproxy_log()
-    );
+    ensure_client_saw_only(&stats, &[503], &edge)?;
     Ok(())
 }
 

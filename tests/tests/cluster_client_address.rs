@@ -19,7 +19,9 @@ use prost::Message as _;
 use sightline_collector::{config::Config, http::client_ip::truncate_ip};
 use sightline_proto::v1::{Search, event::Kind};
 use sightline_tests::{
-    cluster::{Edge, ensure_only_searches, report_row, topic_ends, topic_growth},
+    cluster::{
+        Edge, ensure_nothing_lost, ensure_only_searches, report_row, topic_ends, topic_growth,
+    },
     collector::{batch, request_proxied},
     kafka::bootstrap,
     reliability::{Load, LoadShape, env_secs, repo_root, run_id, start_offsets, verify},
@@ -93,11 +95,7 @@ async fn records_carry_the_real_client_address() -> anyhow::Result<()> {
     *stats.statuses.entry(200).or_default() += 1;
 
     let verdict = verify(&run, &start, &stats.acked, Duration::from_secs(120))?;
-    anyhow::ensure!(
-        verdict.lost == 0,
-        "{} acknowledged events lost",
-        verdict.lost
-    );
+    ensure_nothing_lost(&verdict)?;
     let written = topic_growth(&ends_before, &topic_ends()?);
 
     // Every record of this run, through the shared reader.
