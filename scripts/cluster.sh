@@ -6,7 +6,7 @@
 # deploy/haproxy/haproxy.cfg. Prints the balancer URL and the bootstrap addresses; Ctrl-C
 # stops everything it started, by pid (balancer, then collectors — they drain — then Kafka).
 #
-# Ports (CLUSTER_PORT_BASE, default 29000): balancer BASE+80, HAProxy stats BASE+70,
+# Ports (CLUSTER_PORT_BASE, default 28000): balancer BASE+80, HAProxy stats BASE+70,
 # collectors BASE+81..83, Kafka BASE+92..94 (controllers BASE+95..97).
 # Environment: CLUSTER_KEEP_KAFKA=1 keeps the brokers and their data running at exit.
 set -euo pipefail
@@ -15,7 +15,7 @@ repo=$(pwd)
 # shellcheck source=scripts/lib.sh
 source scripts/lib.sh
 
-export CLUSTER_PORT_BASE=${CLUSTER_PORT_BASE:-29000}
+export CLUSTER_PORT_BASE=${CLUSTER_PORT_BASE:-28000}
 base=$CLUSTER_PORT_BASE
 lb_port=$((base + 80))
 stats_port=$((base + 70))

@@ -5,7 +5,7 @@
 #
 # Environment: KAFKA_PORT (9092), COLLECTOR_PORT (8080), DEMO_PORT (3000).
 # Against an edge that is already running (e.g. `make cluster`): DEMO_COLLECTOR_URL (the
-# balancer, e.g. http://localhost:29080) and DEMO_BROKERS (its bootstrap list); then this
+# balancer, e.g. http://localhost:28080) and DEMO_BROKERS (its bootstrap list); then this
 # script starts neither Kafka nor a collector.
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -20,8 +20,8 @@
 # and the proofs then cover the harsher case — killing a broker also kills a voter, maybe
 # the active controller. In production run dedicated controllers (deploy/CAPACITY.md).
 #
-# Ports (CLUSTER_PORT_BASE, default 29000): node N listens for clients on BASE+91+N
-# (29092, 29093, 29094) and for the controller quorum on BASE+94+N (29095..29097).
+# Ports (CLUSTER_PORT_BASE, default 28000): node N listens for clients on BASE+91+N
+# (28092, 28093, 28094) and for the controller quorum on BASE+94+N (28095..28097).
 # Environment: KAFKA_PARTITIONS (6), SIGHTLINE_TOPIC_PREFIX ("sightline."), SIGHTLINE_CACHE
 # (<repo>/.cache), CLUSTER_KAFKA_HEAP ("384m").
 set -euo pipefail
@@ -30,7 +30,7 @@ repo=$(cd "$(dirname "$0")/.." && pwd)
 kafka_version=$(sed -n 's:.*<kafka.version>\(.*\)</kafka.version>.*:\1:p' "$repo/scripts/kafka/pom.xml")
 cache=${SIGHTLINE_CACHE:-$repo/.cache}
 libs=$cache/kafka/$kafka_version/libs
-base=${CLUSTER_PORT_BASE:-29000}
+base=${CLUSTER_PORT_BASE:-28000}
 partitions=${KAFKA_PARTITIONS:-6}
 heap=${CLUSTER_KAFKA_HEAP:-384m}
 run=$cache/kafka/cluster-$base

@@ -40,12 +40,12 @@ pub struct Ports {
 }
 
 impl Ports {
-    /// `CLUSTER_PORT_BASE`, default 29000 (what `make cluster` uses).
+    /// `CLUSTER_PORT_BASE`, default 28000 (what `make cluster` uses).
     pub fn from_env() -> Self {
         let base = std::env::var("CLUSTER_PORT_BASE")
             .ok()
             .and_then(|v| v.parse().ok())
-            .unwrap_or(29000);
+            .unwrap_or(28000);
         Self { base }
     }
 
