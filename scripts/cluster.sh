@@ -58,7 +58,7 @@ step "install haproxy (Debian package) if missing"
 scripts/install-haproxy.sh
 
 step "build the collector and sightline-tail (release)"
-cargo build --release -p sightline-collector --bin sightline-collector -p sightline-tail
+cargo build --release -p sightline-collector -p sightline-tail --bin sightline-collector --bin sightline-tail
 
 step "start the Kafka cluster (3 nodes)"
 if scripts/kafka-cluster.sh status; then
@@ -120,11 +120,24 @@ Sightline edge tier is up (ready after $(( $(date +%s) - started )) s):
 
 URLS
 
-# Wait for Ctrl-C or for a child to die on its own. Ctrl-C reaches the whole foreground process
-# group, so HAProxy or a collector may exit before this script's trap runs: a child that ended
-# cleanly (0) or by SIGINT/SIGTERM (130/143) is the user stopping the cluster.
+# Wait for Ctrl-C, or for a process of the tier to die on its own: HAProxy and the collectors
+# are children; the Kafka nodes are not (setsid, see scripts/kafka-cluster.sh), so they are
+# watched through their pid files. Ctrl-C reaches the whole foreground process group, so
+# HAProxy or a collector may exit before this script's trap runs: a child that ended cleanly
+# (0) or by SIGINT/SIGTERM (130/143) is the user stopping the cluster.
 trap 'interrupted=yes' INT TERM
-status=0
-wait -n "$haproxy_pid" "${collector_pids[@]}" || status=$?
-if [ "$interrupted" = yes ] || [ "$status" = 0 ] || [ "$status" = 130 ] || [ "$status" = 143 ]; then exit 0; fi
-die "a cluster process exited on its own (status $status); see $logs/"
+while [ "$interrupted" = no ]; do
+  for pid in "$haproxy_pid" "${collector_pids[@]}"; do
+    if ! kill -0 "$pid" 2>/dev/null; then
+      status=0
+      wait "$pid" || status=$?
+      if [ "$interrupted" = yes ] || [ "$status" = 0 ] || [ "$status" = 130 ] || [ "$status" = 143 ]; then exit 0; fi
+      die "a cluster process (pid $pid) exited on its own (status $status); see $logs/"
+    fi
+  done
+  if [ "$kafka_started" = yes ] && ! scripts/kafka-cluster.sh status; then
+    die "a Kafka node exited on its own; see .cache/kafka/cluster-$base/node-*/server.log"
+  fi
+  sleep 2 & wait $! || true
+done
+exit 0
