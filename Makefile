@@ -5,7 +5,7 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
-.PHONY: help demo test test-reliability fuzz-smoke sdk kafka-up kafka-down bench report lint docs
+.PHONY: help demo test test-reliability test-cluster cluster capacity fuzz-smoke sdk kafka-up kafka-down bench report lint docs
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -18,6 +18,15 @@ test: ## every test: lint, unit, golden vectors, Kafka integration, browser, end
 
 test-reliability: ## zero-data-loss proofs: Kafka outage, SIGKILL, SIGTERM, spool cap, load shedding, browser queue across a collector outage (~9 min)
 	@scripts/test-reliability.sh
+
+cluster: ## production edge tier on loopback: 3 Kafka brokers (RF 3), 3 collectors, HAProxy in front; Ctrl-C stops all
+	@scripts/cluster.sh
+
+test-cluster: ## edge-tier proofs through HAProxy: rolling restart, broker failure, collector crash, client address, overhead (~9 min)
+	@scripts/test-cluster.sh
+
+capacity: ## render deploy/CAPACITY.md's sizing table from deploy/capacity/inputs.toml
+	@python3 deploy/capacity/render.py
 
 fuzz-smoke: ## short cargo-fuzz run of every collector fuzz target (nightly, cargo-fuzz)
 	@scripts/fuzz-smoke.sh $${FUZZ_SECONDS:-20}

@@ -4,6 +4,9 @@
 # print the URLs, and on Ctrl-C stop everything this script started, in reverse order.
 #
 # Environment: KAFKA_PORT (9092), COLLECTOR_PORT (8080), DEMO_PORT (3000).
+# Against an edge that is already running (e.g. `make cluster`): DEMO_COLLECTOR_URL (the
+# balancer, e.g. http://localhost:28080) and DEMO_BROKERS (its bootstrap list); then this
+# script starts neither Kafka nor a collector.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 repo=$(pwd)
@@ -13,7 +16,9 @@ source scripts/lib.sh
 export KAFKA_PORT=${KAFKA_PORT:-9092}
 collector_port=${COLLECTOR_PORT:-8080}
 demo_port=${DEMO_PORT:-3000}
-brokers=127.0.0.1:$KAFKA_PORT
+brokers=${DEMO_BROKERS:-127.0.0.1:$KAFKA_PORT}
+external_collector=${DEMO_COLLECTOR_URL:-}
+collector_url=${external_collector:-http://localhost:$collector_port}
 logs=$repo/.cache/demo
 mkdir -p "$logs"
 
@@ -26,7 +31,13 @@ scripts/ensure.sh demo
 for tool in cargo node npm java curl; do
   command -v "$tool" >/dev/null || die "$tool is required (see README: toolchain)"
 done
-for port in "$collector_port" "$demo_port"; do
+if [ -n "$external_collector" ]; then
+  [ -n "${DEMO_BROKERS:-}" ] || die "DEMO_COLLECTOR_URL needs DEMO_BROKERS (the Kafka bootstrap list it produces to)"
+  ports=("$demo_port")
+else
+  ports=("$collector_port" "$demo_port")
+fi
+for port in "${ports[@]}"; do
   port_free "$port" || die "port $port is in use; choose others with COLLECTOR_PORT=… DEMO_PORT=…"
 done
 
@@ -63,24 +74,34 @@ cargo build -p sightline-collector -p sightline-tail
 step "build the demo site's Vite page"
 (cd demo-site && npm run --silent build)
 
-step "start Kafka on $brokers"
-if scripts/kafka.sh status; then
-  echo "demo: reusing the broker already started by scripts/kafka.sh on $brokers (left running at exit)"
+# A local single-node edge: one broker (scripts/kafka.sh) and one collector.
+start_local_edge() {
+  step "start Kafka on $brokers"
+  if scripts/kafka.sh status; then
+    echo "demo: reusing the broker already started by scripts/kafka.sh on $brokers (left running at exit)"
+  else
+    kafka_started=yes
+    scripts/kafka.sh up
+  fi
+
+  step "start the collector on 127.0.0.1:$collector_port"
+  # The spool outlives a demo run on purpose: events accepted while Kafka was away are replayed next time.
+  SIGHTLINE__SPOOL__DIR='.cache/demo/spool/{port}' \
+  target/debug/sightline-collector --config collector/sightline.example.toml \
+    --listen "127.0.0.1:$collector_port" --brokers "$brokers" >"$logs/collector.log" 2>&1 &
+  pids+=($!)
+  wait_http "http://127.0.0.1:$collector_port/readyz" 30 collector
+}
+
+if [ -n "$external_collector" ]; then
+  step "using the running edge: collector $external_collector, Kafka $brokers"
+  wait_http "$external_collector/readyz" 10 "the collector at DEMO_COLLECTOR_URL"
 else
-  kafka_started=yes
-  scripts/kafka.sh up
+  start_local_edge
 fi
 
-step "start the collector on 127.0.0.1:$collector_port"
-# The spool outlives a demo run on purpose: events accepted while Kafka was away are replayed next time.
-SIGHTLINE__SPOOL__DIR='.cache/demo/spool/{port}' \
-target/debug/sightline-collector --config collector/sightline.example.toml \
-  --listen "127.0.0.1:$collector_port" --brokers "$brokers" >"$logs/collector.log" 2>&1 &
-pids+=($!)
-wait_http "http://127.0.0.1:$collector_port/readyz" 30 collector
-
 step "start the demo site on localhost:$demo_port"
-node demo-site/server/server.mjs --port "$demo_port" --collector "http://localhost:$collector_port" \
+node demo-site/server/server.mjs --port "$demo_port" --collector "$collector_url" \
   --brokers "$brokers" --tail target/debug/sightline-tail >"$logs/site.log" 2>&1 &
 pids+=($!)
 wait_http "http://127.0.0.1:$demo_port/healthz" 15 "demo site"
@@ -92,7 +113,7 @@ Sightline demo is up (ready after $(( $(date +%s) - started )) s):
   Search page (SDK via script tag)   http://localhost:$demo_port/
   Catalogue (SDK via npm + Vite)     http://localhost:$demo_port/catalogue
   Live view of Kafka                 http://localhost:$demo_port/live
-  Collector                          http://localhost:$collector_port  (POST /v1/batch, GET /readyz)
+  Collector                          $collector_url  (POST /v1/batch, GET /readyz)
   Kafka bootstrap                    $brokers
 
   Watch the raw events:  target/debug/sightline-tail --brokers $brokers
@@ -108,5 +129,6 @@ URLS
 trap 'interrupted=yes' INT TERM
 status=0
 wait -n "${pids[@]}" || status=$?
-if [ "$interrupted" = yes ] || [ "$status" = 130 ] || [ "$status" = 143 ]; then exit 0; fi
+# A child that ended cleanly (0) on that Ctrl-C counts too: the site server exits 0 on SIGINT.
+if [ "$interrupted" = yes ] || [ "$status" = 0 ] || [ "$status" = 130 ] || [ "$status" = 143 ]; then exit 0; fi
 die "a demo process exited on its own (status $status); see $logs/collector.log and $logs/site.log"

@@ -1,21 +1,25 @@
 //! Running a real collector in-process against the real broker, and talking to it.
 
-use std::{net::SocketAddr, time::Duration};
+use std::{
+    net::{IpAddr, SocketAddr},
+    time::Duration,
+};
 
 use anyhow::Context;
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper_util::{
     client::legacy::{Client, connect::HttpConnector},
-    rt::TokioExecutor,
+    rt::{TokioExecutor, TokioIo},
 };
 use sightline_collector::{
     Collector, RunError,
     config::OriginPattern,
     config::{Config, SiteConfig},
+    http::proxy_protocol,
 };
 use sightline_proto::v1::{Batch, Event, Identity, PageContext, event::Kind};
-use tokio::{sync::oneshot, task::JoinHandle};
+use tokio::{io::AsyncWriteExt, net::TcpStream, sync::oneshot, task::JoinHandle};
 
 use crate::kafka::bootstrap;
 
@@ -112,6 +116,51 @@ pub fn client() -> Client<HttpConnector, Full<Bytes>> {
     Client::builder(TokioExecutor::new()).build_http()
 }
 
+/// HTTP/1.1 client with keep-alive whose connections come from `local`: on loopback any
+/// 127.x.y.z address works, so one machine can play many distinct client addresses.
+pub fn client_from(local: IpAddr) -> Client<HttpConnector, Full<Bytes>> {
+    let mut connector = HttpConnector::new();
+    connector.set_local_address(Some(local));
+    Client::builder(TokioExecutor::new()).build(connector)
+}
+
+/// One request on a fresh connection to a collector that requires a PROXY protocol v2
+/// header (`server.proxy_protocol = true`), sent as a load balancer would for a client at
+/// `source` (`None`: this connection's own address, as for the balancer's health checks).
+/// Bounded: 10 s for the whole exchange.
+pub async fn request_proxied(
+    addr: SocketAddr,
+    source: Option<SocketAddr>,
+    method: http::Method,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: Vec<u8>,
+) -> anyhow::Result<Reply> {
+    let exchange = async {
+        let mut stream = TcpStream::connect(addr).await?;
+        let source = match source {
+            Some(source) => source,
+            None => stream.local_addr()?,
+        };
+        stream
+            .write_all(&proxy_protocol::encode(source, addr))
+            .await?;
+        let (mut sender, connection) =
+            hyper::client::conn::http1::handshake(TokioIo::new(stream)).await?;
+        tokio::spawn(connection);
+        let mut headers = headers.to_vec();
+        let host = addr.to_string();
+        headers.push(("host", &host));
+        let response = sender
+            .send_request(http_request(method, path, &headers, body)?)
+            .await?;
+        into_reply(response).await
+    };
+    tokio::time::timeout(Duration::from_secs(10), exchange)
+        .await
+        .context("no answer within 10 s")?
+}
+
 pub async fn request(
     client: &Client<HttpConnector, Full<Bytes>>,
     method: http::Method,
@@ -119,13 +168,26 @@ pub async fn request(
     headers: &[(&str, &str)],
     body: Vec<u8>,
 ) -> anyhow::Result<Reply> {
-    let mut builder = http::Request::builder().method(method).uri(url);
+    let response = client
+        .request(http_request(method, url, headers, body)?)
+        .await?;
+    into_reply(response).await
+}
+
+fn http_request(
+    method: http::Method,
+    uri: &str,
+    headers: &[(&str, &str)],
+    body: Vec<u8>,
+) -> anyhow::Result<http::Request<Full<Bytes>>> {
+    let mut builder = http::Request::builder().method(method).uri(uri);
     for (name, value) in headers {
         builder = builder.header(*name, *value);
     }
-    let response = client
-        .request(builder.body(Full::new(Bytes::from(body)))?)
-        .await?;
+    Ok(builder.body(Full::new(Bytes::from(body)))?)
+}
+
+async fn into_reply(response: http::Response<hyper::body::Incoming>) -> anyhow::Result<Reply> {
     let status = response.status().as_u16();
     let headers = response.headers().clone();
     let body = response.into_body().collect().await?.to_bytes();

@@ -6,7 +6,7 @@
 
 use std::{
     collections::{BTreeMap, BTreeSet},
-    net::{SocketAddr, TcpListener},
+    net::{IpAddr, SocketAddr, TcpListener},
     path::{Path, PathBuf},
     process::{Child, Command, ExitStatus, Stdio},
     sync::{
@@ -25,7 +25,7 @@ use rdkafka::{
 use sightline_proto::v1::{CollectedEvent, Search, event::Kind};
 
 use crate::{
-    collector::{batch, client, get, metric, request},
+    collector::{Reply, batch, client, client_from, get, metric, request, request_proxied},
     kafka::{bootstrap, end_offsets, topic},
 };
 
@@ -91,6 +91,8 @@ pub fn free_port() -> anyhow::Result<u16> {
 pub struct CollectorProcess {
     pub addr: SocketAddr,
     child: Child,
+    /// Started with `server.proxy_protocol = true`: probes send a PROXY v2 header.
+    proxy_protocol: bool,
 }
 
 impl CollectorProcess {
@@ -101,8 +103,21 @@ impl CollectorProcess {
         brokers: &str,
         overrides: &[(&str, &str)],
     ) -> anyhow::Result<Self> {
-        let port = free_port()?;
-        let addr = SocketAddr::from(([127, 0, 0, 1], port));
+        let addr = SocketAddr::from(([127, 0, 0, 1], free_port()?));
+        Self::start_at(addr, spool_dir, brokers, overrides).await
+    }
+
+    /// [`CollectorProcess::start`] on a given address (a load balancer's configuration
+    /// names it, and a restarted collector must come back on it).
+    pub async fn start_at(
+        addr: SocketAddr,
+        spool_dir: &Path,
+        brokers: &str,
+        overrides: &[(&str, &str)],
+    ) -> anyhow::Result<Self> {
+        let proxy_protocol = overrides
+            .iter()
+            .any(|&(name, value)| name == "SIGHTLINE__SERVER__PROXY_PROTOCOL" && value == "true");
         let root = repo_root();
         let mut command = Command::new(collector_bin());
         command
@@ -126,10 +141,14 @@ impl CollectorProcess {
         let child = command
             .spawn()
             .with_context(|| format!("starting {}", collector_bin().display()))?;
-        let mut process = Self { addr, child };
+        let mut process = Self {
+            addr,
+            child,
+            proxy_protocol,
+        };
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {
-            if let Ok(reply) = get(addr, "/healthz").await {
+            if let Ok(reply) = process.get("/healthz").await {
                 if reply.status == 200 {
                     return Ok(process);
                 }
@@ -147,6 +166,15 @@ impl CollectorProcess {
 
     pub fn pid(&self) -> u32 {
         self.child.id()
+    }
+
+    /// `GET path` on this collector (through a PROXY v2 header when it requires one).
+    pub async fn get(&self, path: &str) -> anyhow::Result<Reply> {
+        if self.proxy_protocol {
+            request_proxied(self.addr, None, http::Method::GET, path, &[], Vec::new()).await
+        } else {
+            get(self.addr, path).await
+        }
     }
 
     /// SIGKILL, no chance to clean up.
@@ -181,14 +209,14 @@ impl CollectorProcess {
     }
 
     pub async fn metrics(&self) -> anyhow::Result<String> {
-        Ok(get(self.addr, "/metrics").await?.body)
+        Ok(self.get("/metrics").await?.body)
     }
 
     /// Waits until the spool is empty (`spool_records` 0 on `/readyz`), at most `timeout`.
     pub async fn wait_spool_drained(&self, timeout: Duration) -> anyhow::Result<Duration> {
         let started = Instant::now();
         loop {
-            let ready = get(self.addr, "/readyz").await?;
+            let ready = self.get("/readyz").await?;
             let json = ready.json();
             if json["spool_records"].as_u64() == Some(0) && json["spool_bytes"].as_u64() == Some(0)
             {
@@ -229,9 +257,22 @@ pub fn rss_kib(pid: u32) -> Option<u64> {
         .ok()
 }
 
+/// One answered (or failed) request of a load run.
+#[derive(Debug, Clone, Copy)]
+pub struct Sample {
+    /// When the request was sent, from the start of the load.
+    pub sent_at: Duration,
+    /// Time to the answer (or the transport error), ms.
+    pub ms: f64,
+    /// HTTP status, 0 for a transport error.
+    pub status: u16,
+}
+
 /// What a load run saw.
 #[derive(Debug, Default)]
 pub struct LoadStats {
+    /// Every request in the order answered, for timelines (p99 in a window, recovery).
+    pub samples: Vec<Sample>,
     /// Event ids of every request answered 200.
     pub acked: BTreeSet<Vec<u8>>,
     /// Answers by status (0 = transport error).
@@ -261,12 +302,45 @@ pub fn quantile(values: &[f64], p: f64) -> f64 {
     sorted[idx.min(sorted.len() - 1)]
 }
 
+/// How a [`Load`] sends.
+#[derive(Debug, Clone)]
+pub struct LoadShape {
+    /// Concurrent closed-loop senders (each keeps one keep-alive connection busy).
+    pub senders: usize,
+    /// Events per batch.
+    pub events: usize,
+    /// Pause after each answered request (zero: as fast as answers come).
+    pub pause: Duration,
+    /// Client addresses: sender `i` connects from `sources[i % len]`; empty: the OS picks.
+    pub sources: Vec<IpAddr>,
+    /// Extra request headers, e.g. a forged `X-Forwarded-For`.
+    pub headers: Vec<(String, String)>,
+}
+
+impl LoadShape {
+    pub fn new(senders: usize, events: usize, pause: Duration) -> Self {
+        Self {
+            senders,
+            events,
+            pause,
+            sources: Vec::new(),
+            headers: Vec::new(),
+        }
+    }
+
+    /// The user keys sender `sender` of run `run` sends as (7 per sender, in turn).
+    pub fn user_keys(run: &str, sender: usize) -> Vec<String> {
+        (0..7).map(|k| format!("{run}-{sender}-{k}")).collect()
+    }
+}
+
 /// Closed-loop senders posting `search` batches until stopped; every user key starts
 /// with `run` so the reader can pick this run's records out of the topic.
 pub struct Load {
     stop: Arc<AtomicBool>,
     stats: Arc<Mutex<LoadStats>>,
     sent: Arc<AtomicU64>,
+    started: Instant,
     tasks: Vec<tokio::task::JoinHandle<()>>,
 }
 
@@ -280,15 +354,37 @@ impl Load {
         events: usize,
         pause: Duration,
     ) -> Self {
+        Self::start_shaped(addr, run, LoadShape::new(senders, events, pause))
+    }
+
+    /// Senders as described by `shape`.
+    pub fn start_shaped(addr: SocketAddr, run: &str, shape: LoadShape) -> Self {
+        let LoadShape {
+            senders,
+            events,
+            pause,
+            sources,
+            headers,
+        } = shape;
         let stop = Arc::new(AtomicBool::new(false));
         let stats = Arc::new(Mutex::new(LoadStats::default()));
         let sent = Arc::new(AtomicU64::new(0));
+        let started = Instant::now();
+        let mut headers: Vec<(String, String)> = headers;
+        headers.push(("content-type".into(), "application/x-protobuf".into()));
+        let headers = Arc::new(headers);
         let tasks = (0..senders)
             .map(|sender| {
                 let (stop, stats, sent) = (stop.clone(), stats.clone(), sent.clone());
                 let run = run.to_owned();
+                let source = (!sources.is_empty()).then(|| sources[sender % sources.len()]);
+                let headers = headers.clone();
                 tokio::spawn(async move {
-                    let http = client();
+                    let http = source.map_or_else(client, client_from);
+                    let headers: Vec<(&str, &str)> = headers
+                        .iter()
+                        .map(|(name, value)| (name.as_str(), value.as_str()))
+                        .collect();
                     let url = format!("http://{addr}/v1/batch");
                     let mut i = 0u64;
                     while !stop.load(Ordering::SeqCst) {
@@ -308,19 +404,19 @@ impl Load {
                         );
                         let ids: Vec<Vec<u8>> =
                             b.events.iter().map(|e| e.event_id.clone()).collect();
-                        let started = Instant::now();
+                        let sent_at = Instant::now();
                         sent.fetch_add(1, Ordering::Relaxed);
-                        let reply = request(
-                            &http,
-                            http::Method::POST,
-                            &url,
-                            &[("content-type", "application/x-protobuf")],
-                            b.encode_to_vec(),
-                        )
-                        .await;
-                        let ms = started.elapsed().as_secs_f64() * 1000.0;
+                        let reply =
+                            request(&http, http::Method::POST, &url, &headers, b.encode_to_vec())
+                                .await;
+                        let ms = sent_at.elapsed().as_secs_f64() * 1000.0;
                         let failed = {
                             let mut s = stats.lock().unwrap_or_else(|e| e.into_inner());
+                            s.samples.push(Sample {
+                                sent_at: sent_at.duration_since(started),
+                                ms,
+                                status: reply.as_ref().map_or(0, |r| r.status),
+                            });
                             match &reply {
                                 Ok(r) => {
                                     *s.statuses.entry(r.status).or_default() += 1;
@@ -356,8 +452,14 @@ impl Load {
             stop,
             stats,
             sent,
+            started,
             tasks,
         }
+    }
+
+    /// Time since the load started (the clock of [`Sample::sent_at`]).
+    pub fn elapsed(&self) -> Duration {
+        self.started.elapsed()
     }
 
     /// Requests sent so far.
@@ -498,7 +600,13 @@ pub fn report(proof: &str, verdict: Option<&Verdict>, details: &str) {
     });
     let line = format!("{proof:<28} {counts}{details}");
     eprintln!("RELIABILITY {line}");
-    if let Some(path) = std::env::var_os("SIGHTLINE_RELIABILITY_SUMMARY") {
+    append_to_summary("SIGHTLINE_RELIABILITY_SUMMARY", &line);
+}
+
+/// Appends `line` to the file named by the environment variable `var`, when it is set
+/// (the scripts that run the proofs print that file at the end).
+pub fn append_to_summary(var: &str, line: &str) {
+    if let Some(path) = std::env::var_os(var) {
         use std::io::Write;
         if let Ok(mut file) = std::fs::OpenOptions::new()
             .create(true)
