@@ -66,6 +66,7 @@ pub struct Metrics {
     pub batch_duration: HistogramFamily<OutcomeLabel>,
     pub ack_latency: Histogram,
     pub queue_depth: Gauge,
+    pub kafka_reachable: Gauge,
     pub clock_skew: Histogram,
     pub connections_open: Gauge,
     pub connections_refused: Counter,
@@ -133,6 +134,12 @@ impl Metrics {
             "Records in the producer queue not yet acknowledged",
             queue_depth.clone(),
         );
+        let kafka_reachable = Gauge::default();
+        registry.register(
+            "kafka_reachable",
+            "1 while the last Kafka broker probe answered, else 0 (updated on scrape and /readyz)",
+            kafka_reachable.clone(),
+        );
         let clock_skew = Histogram::new([
             0.1, 0.5, 1.0, 5.0, 30.0, 60.0, 300.0, 3600.0, 86_400.0, 604_800.0,
         ]);
@@ -177,6 +184,7 @@ impl Metrics {
             batch_duration,
             ack_latency,
             queue_depth,
+            kafka_reachable,
             clock_skew,
             connections_open,
             connections_refused,
@@ -292,6 +300,7 @@ mod tests {
         assert!(text.contains("sightline_collector_rate_limited_total{limiter=\"ip\"} 1"));
         assert!(text.contains("sightline_collector_produce_ack_latency_seconds_count 1"));
         assert!(text.contains("sightline_collector_producer_queue_depth"));
+        assert!(text.contains("sightline_collector_kafka_reachable"));
         assert!(text.contains("sightline_collector_client_clock_skew_seconds"));
     }
 
