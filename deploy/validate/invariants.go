@@ -89,6 +89,20 @@ func (c collectorConfig) boolOr(section, key string, fallback bool) bool {
 
 func ceilDiv(a, b int64) int64 { return (a + b - 1) / b }
 
+// CollectorConfigText returns the TOML the collector container reads (its --config file).
+func CollectorConfigText(r Rendered) (string, error) {
+	if len(r.StatefulSets) != 1 {
+		return "", fmt.Errorf("want exactly one StatefulSet, got %d", len(r.StatefulSets))
+	}
+	pod := r.StatefulSets[0].Spec.Template.Spec
+	c, ok := findContainer(pod.Containers, "collector")
+	if !ok {
+		return "", errors.New("no container named collector")
+	}
+	text, _, err := mountedConfigText(r, pod, c)
+	return text, err
+}
+
 // CheckInvariants checks what strict decoding cannot: that the objects fit together and
 // that the pod settings follow from the collector's configuration as the chart promises.
 func CheckInvariants(r Rendered) error {
@@ -277,6 +291,20 @@ func checkProbe(fail func(string, ...any), what string, probe *corev1.Probe, wan
 }
 
 func mountedConfig(r Rendered, pod corev1.PodSpec, c corev1.Container) (collectorConfig, error) {
+	text, where, err := mountedConfigText(r, pod, c)
+	if err != nil {
+		return nil, err
+	}
+	var config collectorConfig
+	if _, err := toml.Decode(text, &config); err != nil {
+		return nil, fmt.Errorf("%s: %w", where, err)
+	}
+	return config, nil
+}
+
+// mountedConfigText is the collector's TOML as the pod sees it: the --config argument,
+// resolved through the container's mounts to a key of a rendered ConfigMap.
+func mountedConfigText(r Rendered, pod corev1.PodSpec, c corev1.Container) (text, where string, err error) {
 	file := ""
 	for i, arg := range c.Args {
 		if arg == "--config" && i+1 < len(c.Args) {
@@ -286,7 +314,7 @@ func mountedConfig(r Rendered, pod corev1.PodSpec, c corev1.Container) (collecto
 		}
 	}
 	if file == "" {
-		return nil, errors.New("container collector: no --config argument")
+		return "", "", errors.New("container collector: no --config argument")
 	}
 	for _, m := range c.VolumeMounts {
 		rel, ok := strings.CutPrefix(file, strings.TrimSuffix(m.MountPath, "/")+"/")
@@ -299,20 +327,16 @@ func mountedConfig(r Rendered, pod corev1.PodSpec, c corev1.Container) (collecto
 			}
 			cm, ok := r.ConfigMaps[v.ConfigMap.Name]
 			if !ok {
-				return nil, fmt.Errorf("volume %s: ConfigMap %s is not rendered", v.Name, v.ConfigMap.Name)
+				return "", "", fmt.Errorf("volume %s: ConfigMap %s is not rendered", v.Name, v.ConfigMap.Name)
 			}
 			text, ok := cm.Data[rel]
 			if !ok {
-				return nil, fmt.Errorf("ConfigMap %s has no key %s (--config %s)", cm.Name, rel, file)
+				return "", "", fmt.Errorf("ConfigMap %s has no key %s (--config %s)", cm.Name, rel, file)
 			}
-			var config collectorConfig
-			if _, err := toml.Decode(text, &config); err != nil {
-				return nil, fmt.Errorf("ConfigMap %s, %s: %w", cm.Name, rel, err)
-			}
-			return config, nil
+			return text, fmt.Sprintf("ConfigMap %s, %s", cm.Name, rel), nil
 		}
 	}
-	return nil, fmt.Errorf("--config %s is on no ConfigMap volume mount", file)
+	return "", "", fmt.Errorf("--config %s is on no ConfigMap volume mount", file)
 }
 
 func checkSpool(fail func(string, ...any), sts *appsv1.StatefulSet, c corev1.Container, config collectorConfig) {

@@ -7,6 +7,11 @@
 //	    rules' syntax (rules.go). -rules-out writes the PrometheusRule's spec as a plain
 //	    rules file for promtool; -alert-tests checks every alert has unit tests.
 //
+//	validate config RENDERED.yaml OUT.toml
+//	    Writes the collector's configuration file as the pod sees it (the ConfigMap key its
+//	    --config argument resolves to), for `sightline-collector --check-config` and the
+//	    image test.
+//
 //	validate metric-refs -metrics SCRAPE.txt -dashboard DASHBOARD.json [-rules RULES.yaml]
 //	    Checks that the dashboard's and the rules' queries parse and select only metrics
 //	    a running collector exports (SCRAPE.txt: its /metrics).
@@ -30,6 +35,8 @@ func main() {
 		err = manifestsCmd(os.Args[2:])
 	case "metric-refs":
 		err = metricRefsCmd(os.Args[2:])
+	case "config":
+		err = configCmd(os.Args[2:])
 	default:
 		usage()
 	}
@@ -41,6 +48,7 @@ func main() {
 
 func usage() {
 	fmt.Fprintln(os.Stderr, "usage: validate manifests [-rules-out FILE] [-alert-tests FILE] RENDERED.yaml...\n"+
+		"       validate config RENDERED.yaml OUT.toml\n"+
 		"       validate metric-refs -metrics SCRAPE.txt -dashboard DASHBOARD.json [-rules RULES.yaml]")
 	os.Exit(2)
 }
@@ -88,6 +96,26 @@ func manifestsCmd(args []string) error {
 		return fmt.Errorf("-rules-out: no input rendered a PrometheusRule")
 	}
 	return nil
+}
+
+func configCmd(args []string) error {
+	if len(args) != 2 {
+		usage()
+	}
+	f, err := os.Open(args[0])
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	objects, err := DecodeStrict(f)
+	if err != nil {
+		return fmt.Errorf("%s: strict decoding failed:\n%w", args[0], err)
+	}
+	text, err := CollectorConfigText(Group(objects))
+	if err != nil {
+		return fmt.Errorf("%s: %w", args[0], err)
+	}
+	return os.WriteFile(args[1], []byte(text), 0o644)
 }
 
 func metricRefsCmd(args []string) error {
