@@ -5,6 +5,7 @@
 #
 #   scripts/image.sh build          release binary → runtime base → image; prints its size
 #   scripts/image.sh compare-bases  builds the image on both bases below; prints time and size
+#   scripts/image.sh base [libs|debian]  only the runtime base (libs needs the release binary)
 #   scripts/image.sh podman ARGS    podman on this script's private image store
 #
 # Bases (IMAGE_BASE):
@@ -43,7 +44,7 @@ binary_libs() {
 }
 
 write_etc() { # rootfs
-  mkdir -p "$1/etc" "$1/tmp" "$1/home/nonroot"
+  mkdir -p "$1/etc" "$1/tmp" "$1/home/nonroot" "$1/var/lib"
   chmod 1777 "$1/tmp"
   printf 'root:x:0:0:root:/root:/sbin/nologin\nnonroot:x:65532:65532:nonroot:/home/nonroot:/sbin/nologin\n' >"$1/etc/passwd"
   printf 'root:x:0:\nnonroot:x:65532:\n' >"$1/etc/group"
@@ -73,12 +74,17 @@ base_libs() {
 base_debian() {
   local tag=localhost/sightline-runtime-base:debian-bookworm rootfs=$work/base-debian
   if ! podman_ image exists "$tag"; then
-    scripts/deploy-tools.sh debootstrap >/dev/null
-    rm -rf "$rootfs"
-    log "debootstrap --variant=minbase bookworm (downloads Debian packages)"
-    debootstrap --variant=minbase --include=ca-certificates bookworm "$rootfs" http://deb.debian.org/debian >"$work/debootstrap.log" 2>&1 \
-      || { tail -n 20 "$work/debootstrap.log" >&2; exit 1; }
-    rm -rf "$rootfs"/var/cache/apt/archives/*.deb "$rootfs"/var/lib/apt/lists/*
+    if [ ! -f "$work/base-debian.complete" ]; then
+      scripts/deploy-tools.sh debootstrap >/dev/null
+      rm -rf "$rootfs" && mkdir -p "$work"
+      local t0; t0=$(now)
+      log "debootstrap --variant=minbase bookworm (downloads Debian packages)"
+      debootstrap --variant=minbase --include=ca-certificates bookworm "$rootfs" http://deb.debian.org/debian >"$work/debootstrap.log" 2>&1 \
+        || { tail -n 20 "$work/debootstrap.log" >&2; exit 1; }
+      rm -rf "$rootfs"/var/cache/apt/archives/*.deb "$rootfs"/var/lib/apt/lists/*
+      touch "$work/base-debian.complete"
+      log "debootstrap took $(elapsed "$t0") s; root filesystem $(du -sh "$rootfs" | cut -f1)"
+    fi
     grep -q '^nonroot:' "$rootfs/etc/passwd" || {
       echo 'nonroot:x:65532:65532:nonroot:/home/nonroot:/usr/sbin/nologin' >>"$rootfs/etc/passwd"
       echo 'nonroot:x:65532:' >>"$rootfs/etc/group"
@@ -125,6 +131,8 @@ case ${1:-build} in
       log "compare: $kind base, image $(mib "$(image_bytes "$image")"), $(elapsed "$t0") s including the base"
     done
     build "${IMAGE_BASE:-libs}" ;;
+  base) scripts/deploy-tools.sh podman >/dev/null; mkdir -p "$work"
+    case ${2:-libs} in libs) base_libs ;; debian) base_debian ;; *) exit 2 ;; esac ;;
   podman) shift; podman_ "$@" ;;
-  *) sed -n '2,18p' "$0" >&2; exit 2 ;;
+  *) sed -n '2,19p' "$0" >&2; exit 2 ;;
 esac

@@ -28,7 +28,12 @@ async fn collector_from_the_image_acknowledges_a_batch_kafka_holds() -> anyhow::
     let addr = image_collector()?;
 
     let ready = get(addr, "/readyz").await?;
-    anyhow::ensure!(ready.status == 200, "/readyz {}: {}", ready.status, ready.body);
+    anyhow::ensure!(
+        ready.status == 200,
+        "/readyz {}: {}",
+        ready.status,
+        ready.body
+    );
     anyhow::ensure!(
         ready.json()["kafka_reachable"] == true,
         "/readyz: {}",
@@ -57,7 +62,12 @@ async fn collector_from_the_image_acknowledges_a_batch_kafka_holds() -> anyhow::
         sent.encode_to_vec(),
     )
     .await?;
-    anyhow::ensure!(reply.status == 200, "batch {}: {}", reply.status, reply.body);
+    anyhow::ensure!(
+        reply.status == 200,
+        "batch {}: {}",
+        reply.status,
+        reply.body
+    );
     anyhow::ensure!(
         reply.json()["accepted"] == EVENTS && reply.json()["rejected"] == 0,
         "batch answer {}",

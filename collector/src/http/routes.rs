@@ -65,7 +65,10 @@ where
 fn publish_health(state: &AppState, health: &SinkHealth) {
     let depth = i64::try_from(health.queue_depth).unwrap_or(i64::MAX);
     state.metrics.queue_depth.set(depth);
-    state.metrics.kafka_reachable.set(i64::from(health.reachable));
+    state
+        .metrics
+        .kafka_reachable
+        .set(i64::from(health.reachable));
 }
 
 fn origin_of<B>(request: &Request<B>) -> Option<String> {
