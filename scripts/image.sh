@@ -12,6 +12,8 @@
 #   libs    (default) FROM scratch + the shared libraries `ldd` lists for the binary, an
 #           /etc/passwd with the distroless `nonroot` user (65532) and the CA bundle: what
 #           gcr.io/distroless/cc-debian12 provides to this binary, in a few MB and seconds.
+#           Only glibc and libgcc are taken (all that image has); any other library the
+#           binary needs is an error.
 #   debian  a Debian 12 minbase root filesystem from debootstrap, imported with
 #           `podman import` (downloads ~40 MB of packages; the slim-Debian alternative).
 #
@@ -43,6 +45,11 @@ binary_libs() {
   ldd "$binary" | awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\// { print $1 }' | sort -u
 }
 
+# What gcr.io/distroless/cc-debian12 ships of those: glibc and the GCC runtime. The libs
+# base holds only these, so a binary that needs more (e.g. a dynamically linked libz) fails
+# here, as it would on the real runtime image, instead of passing on a fuller base.
+distroless_cc_lib='/(ld-linux[^/]*|lib(c|m|dl|pthread|rt|resolv|gcc_s|stdc\+\+)\.so[.0-9]*)$'
+
 write_etc() { # rootfs
   mkdir -p "$1/etc" "$1/tmp" "$1/home/nonroot" "$1/var/lib"
   chmod 1777 "$1/tmp"
@@ -55,6 +62,12 @@ write_etc() { # rootfs
 base_libs() {
   local tag stamp rootfs libs=()
   mapfile -t libs < <(binary_libs)
+  local lib extra=()
+  for lib in "${libs[@]}"; do [[ $lib =~ $distroless_cc_lib ]] || extra+=("$lib"); done
+  if [ ${#extra[@]} -gt 0 ]; then
+    log "$binary needs ${extra[*]}, which the distroless cc runtime does not ship: link it statically"
+    exit 1
+  fi
   stamp=$( { sha256sum "${libs[@]}" "$0"; } | sha256sum | cut -c1-12)
   tag=localhost/sightline-runtime-base:libs-$stamp
   if ! podman_ image exists "$tag"; then

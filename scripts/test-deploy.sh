@@ -89,7 +89,7 @@ refuse() { # expected-message helm-args...
 refuse "config.server.listen is written by the chart" --set config.server.listen=0.0.0.0:1
 refuse "config.spool.dir is written by the chart" --set config.spool.dir=/tmp
 refuse "config.shutdown.drain_timeout_ms must be set" --set config.shutdown.drain_timeout_ms=null
-refuse "null values have no TOML form" --set config.kafka.linger_ms=null --set config.shutdown.drain_timeout_ms=1
+refuse "the collector's configuration has only tables and [[sites]] at the top" --set config.linger_ms=5
 
 step "config checksum: a config change rolls the pods, anything else does not"
 checksum() { "$helm" template "$release" "$chart" --namespace "$namespace" --kube-version "$kube_version" --show-only templates/statefulset.yaml "$@" | sed -n 's/.*checksum\/config: //p'; }
