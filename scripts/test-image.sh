@@ -64,7 +64,7 @@ port_free "$port" || die "port $port is taken (IMAGE_COLLECTOR_PORT)"
 # Only the listen address (loopback here, 0.0.0.0 in a pod) and the brokers differ from
 # what a pod runs; the spool goes to /var/lib/sightline/spool inside the image's tree.
 env -i PATH=/usr/local/bin HOSTNAME=sightline-collector-0 \
-  chroot --userspec=65532:65532 "$rootfs" /usr/local/bin/sightline-collector \
+  "$(command -v chroot)" --userspec=65532:65532 "$rootfs" /usr/local/bin/sightline-collector \
   --config /etc/sightline/sightline.toml --listen "127.0.0.1:$port" --brokers "$SIGHTLINE_KAFKA" \
   >"$out/collector.log" 2>&1 &
 pid=$!
