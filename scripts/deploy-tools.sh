@@ -23,6 +23,9 @@ log() { printf 'deploy-tools: %s\n' "$*" >&2; }
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
 go_env() {
+  # The machines' Go lives in /usr/local/go; a login shell may not have it on PATH.
+  command -v go >/dev/null 2>&1 || PATH=$PATH:/usr/local/go/bin
+  command -v go >/dev/null 2>&1 || { log "Go is not installed (needed to build the deploy tools)"; exit 1; }
   export GOMODCACHE=$cache/go/mod GOCACHE=$cache/go/build GOFLAGS=-modcacherw GOTOOLCHAIN=local
 }
 

@@ -65,6 +65,7 @@ done
 step "the validator refuses what it must (gofmt, go vet, go test: unknown, mistyped, miscased fields; broken invariants)"
 render all-on -f "$chart/ci/all-on-values.yaml"
 (
+  command -v go >/dev/null 2>&1 || PATH=$PATH:/usr/local/go/bin
   export GOMODCACHE=${SIGHTLINE_CACHE:-$repo/.cache}/go/mod GOCACHE=${SIGHTLINE_CACHE:-$repo/.cache}/go/build GOFLAGS=-modcacherw GOTOOLCHAIN=local
   cd deploy/validate
   unformatted=$(gofmt -l .)
