@@ -14,6 +14,7 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
 	policyv1 "k8s.io/api/policy/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -28,6 +29,8 @@ type Rendered struct {
 	StatefulSets    []*appsv1.StatefulSet
 	PDBs            []*policyv1.PodDisruptionBudget
 	HPAs            []*autoscalingv2.HorizontalPodAutoscaler
+	Ingresses       []*networkingv1.Ingress
+	NetworkPolicies []*networkingv1.NetworkPolicy
 	ServiceMonitors []*monitoringv1.ServiceMonitor
 	PrometheusRules []*monitoringv1.PrometheusRule
 }
@@ -48,6 +51,10 @@ func Group(objects []Object) Rendered {
 			r.PDBs = append(r.PDBs, v)
 		case *autoscalingv2.HorizontalPodAutoscaler:
 			r.HPAs = append(r.HPAs, v)
+		case *networkingv1.Ingress:
+			r.Ingresses = append(r.Ingresses, v)
+		case *networkingv1.NetworkPolicy:
+			r.NetworkPolicies = append(r.NetworkPolicies, v)
 		case *monitoringv1.ServiceMonitor:
 			r.ServiceMonitors = append(r.ServiceMonitors, v)
 		case *monitoringv1.PrometheusRule:
@@ -245,6 +252,23 @@ func CheckInvariants(r Rendered) error {
 	}
 	for _, sm := range r.ServiceMonitors {
 		checkServiceMonitor(fail, sm, r.Services)
+	}
+	for _, ing := range r.Ingresses {
+		checkIngress(fail, ing, r.Services)
+	}
+	for _, np := range r.NetworkPolicies {
+		if !selects(&np.Spec.PodSelector, podLabels) {
+			fail("NetworkPolicy %s does not select the collector's pods", np.Name)
+		}
+		allowsHTTP := false
+		for _, rule := range np.Spec.Ingress {
+			for _, p := range rule.Ports {
+				allowsHTTP = allowsHTTP || (p.Port != nil && (p.Port.StrVal == "http" || p.Port.IntVal == httpPort))
+			}
+		}
+		if !allowsHTTP {
+			fail("NetworkPolicy %s lets no traffic reach the http port (browsers, probes, scrapes)", np.Name)
+		}
 	}
 	for _, rule := range r.PrometheusRules {
 		if err := CheckRules(rule.Spec); err != nil {
@@ -458,6 +482,39 @@ func checkServiceMonitor(fail func(string, ...any), sm *monitoringv1.ServiceMoni
 		}
 		if ep.Path != "/metrics" {
 			fail("ServiceMonitor %s: path %q, the collector serves /metrics", sm.Name, ep.Path)
+		}
+	}
+}
+
+// checkIngress: every path routes to the collector's Service, and only /v1/batch faces the
+// internet (never /metrics or the probes).
+func checkIngress(fail func(string, ...any), ing *networkingv1.Ingress, services []*corev1.Service) {
+	for _, rule := range ing.Spec.Rules {
+		if rule.HTTP == nil {
+			fail("Ingress %s: rule for %q without http paths", ing.Name, rule.Host)
+			continue
+		}
+		for _, p := range rule.HTTP.Paths {
+			if !strings.HasPrefix(p.Path, "/v1/batch") {
+				fail("Ingress %s: path %q exposes more than /v1/batch", ing.Name, p.Path)
+			}
+			backend := p.Backend.Service
+			if backend == nil {
+				fail("Ingress %s: path %q has no service backend", ing.Name, p.Path)
+				continue
+			}
+			found := false
+			for _, svc := range services {
+				if svc.Name != backend.Name || svc.Spec.ClusterIP == corev1.ClusterIPNone {
+					continue
+				}
+				for _, port := range svc.Spec.Ports {
+					found = found || (backend.Port.Name != "" && port.Name == backend.Port.Name) || (backend.Port.Number != 0 && port.Port == backend.Port.Number)
+				}
+			}
+			if !found {
+				fail("Ingress %s: backend %s port %v is not a port of a rendered (non-headless) Service", ing.Name, backend.Name, backend.Port)
+			}
 		}
 	}
 }

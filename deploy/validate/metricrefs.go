@@ -131,9 +131,9 @@ func DashboardQueries(file string) ([]Query, error) {
 					}
 				}
 			}
-			for key, child := range v {
+			for _, key := range keys(v) { // sorted: the same order every run
 				if key != "query" {
-					walk(child, where)
+					walk(v[key], where)
 				}
 			}
 		case []any:

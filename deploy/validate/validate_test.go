@@ -49,7 +49,7 @@ func TestRenderedChartIsValid(t *testing.T) {
 		t.Fatal(err)
 	}
 	r := Group(objects)
-	if len(r.ServiceMonitors) != 1 || len(r.PrometheusRules) != 1 || len(r.HPAs) != 1 || len(r.PDBs) != 1 {
+	if len(r.ServiceMonitors) != 1 || len(r.PrometheusRules) != 1 || len(r.HPAs) != 1 || len(r.PDBs) != 1 || len(r.Ingresses) != 1 || len(r.NetworkPolicies) != 1 {
 		t.Fatalf("RENDERED_CHART should have every optional object on, got %s", kinds(objects))
 	}
 	if err := CheckInvariants(r); err != nil {
@@ -99,6 +99,9 @@ func TestInvariantsRefuse(t *testing.T) {
 		{"readiness on the liveness path", "path: /readyz", "path: /healthz", "readinessProbe checks /healthz, want /readyz"},
 		{"replicas beside the HPA", "  serviceName: sightline-collector-headless\n", "  serviceName: sightline-collector-headless\n  replicas: 3\n", "owns the count"},
 		{"ServiceMonitor scraping both Services", `      sightline.io/scrape: "true"` + "\n  namespaceSelector", "  namespaceSelector", "selects 2 Services"},
+		{"ingress exposing /metrics", "          - path: /v1/batch\n", "          - path: /\n", `path "/" exposes more than /v1/batch`},
+		{"ingress to an unknown port", "                  name: http\n", "                  name: https\n", "is not a port of a rendered"},
+		{"network policy closing the http port", "        - port: http\n          protocol: TCP\n      from:", "        - port: 8443\n          protocol: TCP\n      from:", "lets no traffic reach the http port"},
 		{"no checksum annotation", "checksum/config:", "checksum/other:", "checksum/config"},
 		{"alert without severity", "severity: critical\n          annotations:\n            summary: \"No collector", "tier: critical\n          annotations:\n            summary: \"No collector", "severity label"},
 		{"alert expression that does not parse", "== 0\n          for: 5m", "=== 0\n          for: 5m", "expr"},
@@ -166,7 +169,12 @@ func TestDashboardQueriesAreFound(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(queries) != 2 || queries[1].Expr != "rate(sightline_collector_spool_bytes[5m])" {
+	exprs := map[string]bool{}
+	for _, q := range queries {
+		exprs[q.Expr] = true
+	}
+	if len(queries) != 2 || !exprs["rate(sightline_collector_spool_bytes[5m])"] ||
+		!exprs[`sightline_collector_http_requests_total{namespace=~"$namespace"}`] {
 		t.Fatalf("got %+v", queries)
 	}
 }
