@@ -26,7 +26,7 @@ go_env() {
   # The machines' Go lives in /usr/local/go; a login shell may not have it on PATH.
   command -v go >/dev/null 2>&1 || PATH=$PATH:/usr/local/go/bin
   command -v go >/dev/null 2>&1 || { log "Go is not installed (needed to build the deploy tools)"; exit 1; }
-  export GOMODCACHE=$cache/go/mod GOCACHE=$cache/go/build GOFLAGS=-modcacherw GOTOOLCHAIN=local
+  export GOMODCACHE=$cache/go/mod GOCACHE=$cache/go/build GOFLAGS="-modcacherw -buildvcs=false" GOTOOLCHAIN=local
 }
 
 apt_tool() { # package binary
