@@ -5,7 +5,7 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
-.PHONY: help demo test test-reliability test-cluster cluster capacity fuzz-smoke sdk kafka-up kafka-down bench report lint docs
+.PHONY: help demo test test-reliability test-cluster cluster capacity fuzz-smoke sdk kafka-up kafka-down bench report lint docs image test-image test-deploy test-alerts
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -51,3 +51,15 @@ bench: ## collector vs its HTTP and Kafka ceilings, SDK cost; writes bench/RESUL
 
 report: ## ClickHouse (chdb) report of the demo's data as HTML
 	@scripts/report.sh
+
+image: ## the collector's container image (deploy/Containerfile) built with podman; prints its size
+	@scripts/image.sh build
+
+test-image: ## build the image, run the collector from its exported filesystem against Kafka: readyz, a batch read back, SIGTERM
+	@scripts/test-image.sh
+
+test-deploy: ## Helm chart offline: lint, template, strict Kubernetes API decoding, invariants, alert syntax, dashboard metrics
+	@scripts/test-deploy.sh
+
+test-alerts: ## test-deploy plus promtool check rules and promtool test rules (builds promtool once)
+	@scripts/test-deploy.sh alerts

@@ -118,6 +118,7 @@ pub struct Metrics {
     pub batch_duration: HistogramFamily<OutcomeLabel>,
     pub ack_latency: Histogram,
     pub queue_depth: Gauge,
+    pub kafka_reachable: Gauge,
     pub clock_skew: Histogram,
     pub connections_open: Gauge,
     pub connections_refused: Family<LimitLabel, Counter>,
@@ -190,6 +191,12 @@ impl Metrics {
             "Records not yet acknowledged by Kafka (updated on scrape and `/readyz`)",
             queue_depth.clone(),
         );
+        let kafka_reachable = Gauge::default();
+        registry.register(
+            "kafka_reachable",
+            "1 while the last Kafka broker probe answered, else 0 (updated on scrape and /readyz)",
+            kafka_reachable.clone(),
+        );
         let clock_skew = Histogram::new([
             0.1, 0.5, 1.0, 5.0, 30.0, 60.0, 300.0, 3600.0, 86_400.0, 604_800.0,
         ]);
@@ -252,6 +259,7 @@ impl Metrics {
             batch_duration,
             ack_latency,
             queue_depth,
+            kafka_reachable,
             clock_skew,
             connections_open,
             connections_refused,
@@ -405,6 +413,7 @@ mod tests {
         assert!(text.contains("sightline_collector_rate_limited_total{limiter=\"ip\"} 1"));
         assert!(text.contains("sightline_collector_produce_ack_latency_seconds_count 1"));
         assert!(text.contains("sightline_collector_producer_queue_depth"));
+        assert!(text.contains("sightline_collector_kafka_reachable"));
         assert!(text.contains("sightline_collector_client_clock_skew_seconds"));
     }
 

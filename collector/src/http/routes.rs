@@ -17,7 +17,9 @@ use super::{
     cors,
     response::{self, HttpResponse},
 };
-use crate::{error::ApiError, ingest, limiters::LIMITER_IP_CONCURRENCY, state::AppState};
+use crate::{
+    error::ApiError, ingest, limiters::LIMITER_IP_CONCURRENCY, sinks::SinkHealth, state::AppState,
+};
 
 pub const ROUTE_BATCH: &str = "/v1/batch";
 pub const ROUTE_HEALTHZ: &str = "/healthz";
@@ -45,16 +47,13 @@ where
         (Method::GET, ROUTE_HEALTHZ) => response::json(StatusCode::OK, json!({"status": "ok"})),
         (Method::GET, ROUTE_READYZ) => readyz(&state),
         (Method::GET, ROUTE_METRICS) => {
-            state
-                .metrics
-                .queue_depth
-                .set(gauge_value(state.sink.health().queue_depth));
+            publish_health(&state, &state.sink.health());
             let budget = state.config.server.max_buffered_body_bytes;
             let free = state.body_budget.available_permits();
             state
                 .metrics
                 .buffered_body_bytes
-                .set(gauge_value(budget.saturating_sub(free) as u64));
+                .set(i64::try_from(budget.saturating_sub(free)).unwrap_or(i64::MAX));
             response::with_body(
                 StatusCode::OK,
                 "application/openmetrics-text; version=1.0.0; charset=utf-8",
@@ -76,8 +75,14 @@ where
     Ok(response)
 }
 
-fn gauge_value(depth: u64) -> i64 {
-    i64::try_from(depth).unwrap_or(i64::MAX)
+/// The sink's health as gauges, refreshed whenever someone looks (scrape, `/readyz`).
+fn publish_health(state: &AppState, health: &SinkHealth) {
+    let depth = i64::try_from(health.queue_depth).unwrap_or(i64::MAX);
+    state.metrics.queue_depth.set(depth);
+    state
+        .metrics
+        .kafka_reachable
+        .set(i64::from(health.reachable));
 }
 
 fn origin_of<B>(request: &Request<B>) -> Option<String> {
@@ -169,10 +174,7 @@ fn preflight<B>(state: &AppState, request: &Request<B>) -> HttpResponse {
 
 fn readyz(state: &AppState) -> HttpResponse {
     let health = state.sink.health();
-    state
-        .metrics
-        .queue_depth
-        .set(gauge_value(health.queue_depth));
+    publish_health(state, &health);
     // With a spool, Kafka trouble alone keeps the collector ready: it still makes
     // every accepted record durable, and taking every collector out of the load
     // balancer during a broker outage would push the data back to the browsers.

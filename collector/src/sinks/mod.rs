@@ -55,7 +55,7 @@ pub enum SinkError {
     SpoolFull,
 }
 
-/// What `/readyz` and the queue-depth gauge need to know.
+/// What `/readyz` and the health gauges (queue depth, Kafka reachable) need to know.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SinkHealth {
     /// The destination answered its last probe.
