@@ -22,6 +22,9 @@ interface Window {
   __adTruth?: () => any;
   /** bench/sdk: long tasks recorded by the page. */
   __longtasks?: any[];
+  /** IAB TCF v2.2 CMP API (a consent-management platform's stub or full API); the SDK loads
+   * its TCF module (js/modules/tcf.js) only where the page has one. */
+  __tcfapi?: (command: string, version: number, callback: (...args: any[]) => void, parameter?: unknown) => void;
 }
 
 /** sdk-wasm/js/dom.js runs inside the wasm-bindgen glue (tools/inline-dom.mjs), where the
