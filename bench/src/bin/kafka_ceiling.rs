@@ -24,7 +24,7 @@ use sightline_bench::{
 };
 use sightline_collector::{
     config::Config,
-    router::Router,
+    routing::Router,
     sinks::{Record, RecordHeaders, kafka::client_config},
 };
 use tokio::time::Instant;

@@ -107,7 +107,7 @@ async fn probe(producer: &FutureProducer, timeout: Duration) -> bool {
 }
 
 fn headers(h: &RecordHeaders) -> OwnedHeaders {
-    OwnedHeaders::new_with_capacity(3)
+    let headers = OwnedHeaders::new_with_capacity(4)
         .insert(Header {
             key: RecordHeaders::SCHEMA,
             value: Some(h.schema.as_ref()),
@@ -119,7 +119,14 @@ fn headers(h: &RecordHeaders) -> OwnedHeaders {
         .insert(Header {
             key: RecordHeaders::SITE,
             value: Some(h.site.as_str()),
-        })
+        });
+    match &h.layout {
+        Some(layout) => headers.insert(Header {
+            key: RecordHeaders::LAYOUT,
+            value: Some(layout.as_ref()),
+        }),
+        None => headers,
+    }
 }
 
 impl Sink for KafkaSink {
