@@ -232,7 +232,11 @@ fn v2_record_vector_reads_back_every_event_of_the_batch_in_order() {
     assert_eq!(events.len(), batch.events.len());
     let mut again = Vec::new();
     for (collected, sent) in events.iter().zip(&batch.events) {
-        assert_eq!(collected.event.as_ref(), Some(sent), "events in batch order");
+        assert_eq!(
+            collected.event.as_ref(),
+            Some(sent),
+            "events in batch order"
+        );
         assert_eq!(collected.kind, kind_of(sent.kind.as_ref()) as i32);
         assert_eq!(collected.site_key, batch.site_key);
         assert_eq!(collected.context, batch.context);

@@ -175,6 +175,9 @@ impl ReadEvent {
     pub fn partition(&self) -> i32 {
         self.record.partition()
     }
+    pub fn offset(&self) -> i64 {
+        self.record.offset()
+    }
     pub fn header(&self, name: &str) -> Option<&[u8]> {
         header(&self.record, name)
     }

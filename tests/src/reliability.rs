@@ -22,7 +22,7 @@ use rdkafka::{
     ClientConfig, Message, Offset, TopicPartitionList,
     consumer::{BaseConsumer, Consumer},
 };
-use sightline_proto::v1::{CollectedEvent, Search, event::Kind};
+use sightline_proto::v1::{Search, event::Kind};
 
 use crate::{
     collector::{Reply, batch, client, client_from, get, metric, request, request_proxied},

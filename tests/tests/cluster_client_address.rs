@@ -16,7 +16,7 @@ use std::{
 };
 
 use prost::Message as _;
-use sightline_collector::{config::Config, http::client_ip::truncate_ip};
+use sightline_collector::{config::Config, payload::enrich::truncate_ip};
 use sightline_proto::v1::{Search, event::Kind};
 use sightline_tests::{
     cluster::{

@@ -6,9 +6,9 @@ use std::time::Duration;
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use prost::Message as _;
-use rdkafka::Message;
+
 use sightline_collector::http::proxy_protocol;
-use sightline_proto::v1::{Click, CollectedEvent, event::Kind};
+use sightline_proto::v1::{Click, event::Kind};
 use sightline_tests::{
     collector::{ALLOWED_ORIGIN, TestCollector, batch, client, get, request, test_config},
     kafka::{end_offsets, events_topic, read_events_from},

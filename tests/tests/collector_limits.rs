@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use prost::Message as _;
-use rdkafka::Message;
+
 use sightline_proto::v1::{Click, event::Kind};
 use sightline_tests::{
     collector::{TestCollector, batch, metric, metrics, post_batch, test_config},

@@ -9,7 +9,7 @@ use std::{
 };
 
 use prost::Message as _;
-use rdkafka::Message;
+
 use sightline_collector::config::RecordLayout;
 use sightline_proto::{
     record::LAYOUT_DELIMITED_V2,
@@ -54,18 +54,15 @@ fn kinds_for(user: usize) -> Vec<Kind> {
     ]
 }
 
+/// One test for the three layouts, one after the other: per_kind and per_event write to
+/// the same kind topics, and each pass reads back only as many events as it expects.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn per_batch_one_record_per_request_on_the_events_topic() -> anyhow::Result<()> {
-    check(RecordLayout::PerBatch).await
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn per_kind_one_record_per_request_and_kind_on_the_kind_topics() -> anyhow::Result<()> {
-    check(RecordLayout::PerKind).await
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn per_event_one_record_per_event_on_the_kind_topics() -> anyhow::Result<()> {
+async fn every_layout_is_consumed_back_keyed_and_partitioned_like_java() -> anyhow::Result<()> {
+    // per_batch: one record per request on the events topic (the default, layout v2).
+    check(RecordLayout::PerBatch).await?;
+    // per_kind: one v2 record per request and kind on the kind topics.
+    check(RecordLayout::PerKind).await?;
+    // per_event: one event per record on the kind topics (layout v1).
     check(RecordLayout::PerEvent).await
 }
 
@@ -150,7 +147,7 @@ async fn check(layout: RecordLayout) -> anyhow::Result<()> {
         let mut partition_of_key: BTreeMap<Vec<u8>, BTreeSet<i32>> = BTreeMap::new();
         for read in mine {
             let collected = &read.event;
-            records.insert((read.partition(), read.record.offset()));
+            records.insert((read.partition(), read.offset()));
             let event = collected
                 .event
                 .clone()

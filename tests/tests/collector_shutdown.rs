@@ -12,8 +12,8 @@ use std::{
 };
 
 use prost::Message as _;
-use rdkafka::Message;
-use sightline_proto::v1::{CollectedEvent, Search, event::Kind};
+
+use sightline_proto::v1::{Search, event::Kind};
 use sightline_tests::{
     collector::{TestCollector, batch, get, post_batch, test_config},
     kafka::{end_offsets, events_topic, read_events_from},
