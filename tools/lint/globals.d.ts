@@ -22,6 +22,8 @@ interface Window {
   __adTruth?: () => any;
   /** bench/sdk: long tasks recorded by the page. */
   __longtasks?: any[];
+  /** IAB TCF v2 CMP API: present on pages with a consent platform (sdk-wasm/js/modules/tcf.js). */
+  __tcfapi?: (...args: any[]) => void;
 }
 
 /** sdk-wasm/js/dom.js runs inside the wasm-bindgen glue (tools/inline-dom.mjs), where the
