@@ -362,6 +362,31 @@ mod tests {
         assert_eq!(out.records, expected);
     }
 
+    /// The fuzz corpus holds a frame of a v2 record (a request's events, length-delimited,
+    /// header `sightline-layout`): it reads back with its layout, and its events with the
+    /// reader every consumer uses.
+    #[test]
+    fn a_v2_record_frame_reads_back_with_its_layout() {
+        let frame = include_bytes!("../../../fuzz/corpus/spool_segment_reader/v2_record");
+        let out = scan(frame, true);
+        assert_eq!(out.corrupt, 0);
+        let [record] = out.records.as_slice() else {
+            panic!("one record, got {}", out.records.len());
+        };
+        assert_eq!(
+            record.headers.layout.as_deref(),
+            Some(sightline_proto::record::LAYOUT_DELIMITED_V2)
+        );
+        let layout = record.headers.layout.as_deref().map(str::as_bytes);
+        let events = sightline_proto::record::read_record(
+            [(RecordHeaders::LAYOUT, layout)],
+            &record.payload,
+        )
+        .unwrap();
+        assert_eq!(events.filter(Result::is_ok).count(), 8);
+        assert_eq!(encode_frames(&out.records), frame.to_vec());
+    }
+
     #[test]
     fn garbage_is_corrupt_never_a_panic() {
         let out = scan(&[0xff; 100], true);
