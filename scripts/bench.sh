@@ -190,10 +190,11 @@ stop_pid "$http_pid"
 # the raw producer on that layout's records, collector saturation, p99 at 50 %, and the
 # log segment bytes the broker wrote per accepted event.
 kafka_data=${SIGHTLINE_CACHE:-$repo/.cache}/kafka/run-$KAFKA_PORT/data
-log_bytes() { find "$kafka_data" -path '*sightline.*' -name '*.log' -printf '%s\n' 2>/dev/null | awk '{ s += $1 } END { printf "%d", s }'; }
+# %.0f, not %d: mawk's %d stops at 2^31 - 1, and the logs pass 2 GB within a run.
+log_bytes() { find "$kafka_data" -path '*sightline.*' -name '*.log' -printf '%s\n' 2>/dev/null | awk '{ s += $1 } END { printf "%.0f", s }'; }
 accepted_events() { # collector /metrics: events_accepted_total over every kind
   curl -s "http://127.0.0.1:$collector_port/metrics" \
-    | awk '/^sightline_collector_events_accepted_total/ { s += $NF } END { printf "%d", s }'
+    | awk '/^sightline_collector_events_accepted_total/ { s += $NF } END { printf "%.0f", s }'
 }
 variant_env() { # VARIANT → environment overrides for the collector and the ceiling
   local records=${1%%:*} lever
