@@ -186,3 +186,25 @@ impl Drop for KafkaSink {
         self.probe.abort();
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use rdkafka::producer::BaseProducer;
+
+    use super::*;
+    use crate::config::Compression;
+
+    /// Every `kafka.compression` the config accepts is built into librdkafka (zstd needs
+    /// rdkafka's `zstd` feature; without it the producer refuses to start).
+    #[test]
+    fn every_configured_codec_is_built_in() {
+        for compression in [Compression::Lz4, Compression::Zstd] {
+            let config = KafkaConfig {
+                compression,
+                ..KafkaConfig::default()
+            };
+            let created = client_config(&config).create::<BaseProducer>();
+            assert!(created.is_ok(), "{compression:?}: {:?}", created.err());
+        }
+    }
+}
