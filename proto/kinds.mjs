@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 
 /**
  * @typedef {{ name: string, number: number, variant: string, topic_suffix: string }} Kind
- * @type {{ unspecified: string, kinds: Kind[], special_topic_suffixes: { rejected: string, overflow: string } }}
+ * @type {{ unspecified: string, kinds: Kind[], special_topic_suffixes: { events: string, rejected: string, overflow: string } }}
  */
 const table = JSON.parse(readFileSync(new URL('./kinds.json', import.meta.url), 'utf8'));
 

@@ -182,6 +182,70 @@ if [ -n "$saturation" ]; then
 fi
 stop_pid "$http_pid"
 
+# --- record layouts side by side (issue 16) ----------------------------------------------
+# Today's layout (per_event, v1: one record per event on the kind topics) and the new one
+# (per_batch, v2: one record per request on sightline.events), alternating rounds on the
+# same broker with the same load; then single-round lever variants of the new layout
+# (VARIANT = records[:lever…], levers: zstd, linger_MS, batch_BYTES). Per variant and round:
+# the raw producer on that layout's records, collector saturation, p99 at 50 %, and the
+# log segment bytes the broker wrote per accepted event.
+kafka_data=${SIGHTLINE_CACHE:-$repo/.cache}/kafka/run-$KAFKA_PORT/data
+# %.0f, not %d: mawk's %d stops at 2^31 - 1, and the logs pass 2 GB within a run.
+log_bytes() { find "$kafka_data" -path '*sightline.*' -name '*.log' -printf '%s\n' 2>/dev/null | awk '{ s += $1 } END { printf "%.0f", s }'; }
+accepted_events() { # collector /metrics: events_accepted_total over every kind
+  curl -s "http://127.0.0.1:$collector_port/metrics" \
+    | awk '/^sightline_collector_events_accepted_total/ { s += $NF } END { printf "%.0f", s }'
+}
+variant_env() { # VARIANT → environment overrides for the collector and the ceiling
+  local records=${1%%:*} lever
+  printf '%s\n' "SIGHTLINE__ROUTING__RECORDS=$records"
+  IFS=':' read -r -a levers <<<"${1#"$records"}"
+  for lever in "${levers[@]}"; do
+    case $lever in
+      zstd) printf '%s\n' "SIGHTLINE__KAFKA__COMPRESSION=zstd" ;;
+      linger_*) printf '%s\n' "SIGHTLINE__KAFKA__LINGER_MS=${lever#linger_}" ;;
+      batch_*) printf '%s\n' "SIGHTLINE__KAFKA__EXTRA__batch.size=\"${lever#batch_}\"" ;;
+      '') ;;
+      *) warn "unknown lever $lever in $1" ;;
+    esac
+  done
+}
+layout_run() { # VARIANT ROUND
+  local variant=$1 round=$2 name pid before after events envs=()
+  name=layout-$variant-r$round
+  mapfile -t envs < <(variant_env "$variant")
+  echo "layout $variant, round $round: ${envs[*]}"
+  env "${envs[@]}" "$bin/kafka-ceiling" --config "$config" --brokers "$brokers" --duration "$duration" \
+    --warmup "$warmup" --json "$out/$name-kafka.json" "${broker_watch[@]}" || warn "kafka-ceiling ($variant) failed"
+  before=$(log_bytes)
+  env "${envs[@]}" "$bin/sightline-collector" --config "$config" --listen "127.0.0.1:$collector_port" \
+    --brokers "$brokers" >"$out/$name-collector.log" 2>&1 &
+  pid=$!
+  pids+=("$pid")
+  if http_ready "http://127.0.0.1:$collector_port/readyz" 30; then
+    local watch=(--watch "collector=$pid" "${broker_watch[@]}")
+    saturate "Collector $variant r$round" "$name" "$collector_url" "${watch[@]}"
+    local saturation
+    saturation=$(json_number "$out/$name.json" requests_per_s)
+    [ -n "$saturation" ] && load "Collector $variant r$round, 50 % of saturation" "$name-50" "$collector_url" \
+      --rate "$(fraction "$saturation" 0.5)" --concurrency "$open_connections" "${watch[@]}"
+    events=$(accepted_events)
+  else
+    warn "collector ($variant) did not become ready"
+    tail -n 20 "$out/$name-collector.log" >&2
+  fi
+  stop_pid "$pid"
+  after=$(log_bytes)
+  printf '{\n  "log_bytes": %d,\n  "events": %d\n}\n' "$(( after - before ))" "${events:-0}" >"$out/$name-disk.json"
+}
+layout_rounds=${BENCH_LAYOUT_ROUNDS:-2}
+layout_levers=${BENCH_LAYOUT_LEVERS:-per_kind per_batch:zstd per_batch:linger_1 per_batch:linger_20}
+step "record layouts: per_event vs per_batch, $layout_rounds alternating rounds; levers: $layout_levers"
+for round in $(seq 1 "$layout_rounds"); do
+  for variant in per_event per_batch; do layout_run "$variant" "$round"; done
+done
+for variant in $layout_levers; do layout_run "$variant" 1; done
+
 # --- profile ------------------------------------------------------------------------------
 # 1. hotpath: the collector's decode → process → route → KafkaSink::deliver in-process,
 #    each step a function of its own, so callgrind attributes instructions exactly.

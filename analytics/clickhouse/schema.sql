@@ -11,6 +11,11 @@
 --   ${SIGHTLINE_RAW_TTL_DAYS}     retention of event-level rows (default 90 days)
 --   ${SIGHTLINE_AGG_TTL_DAYS}     retention of the dashboard aggregates (default 730 days)
 --   ${SIGHTLINE_ERROR_TTL_DAYS}   retention of dead letters and undecodable records (default 14 days)
+--   ${SIGHTLINE_KAFKA_FORMAT}     record layout of the collector's routing.records (proto/README.md,
+--                                 "Kafka record contract"): Protobuf (default) reads layout v2,
+--                                 several length-delimited CollectedEvents per record (per_batch,
+--                                 per_kind); ProtobufSingle reads layout v1, one event per record
+--                                 (per_event)
 --
 -- Deduplication. Event ids make redelivery idempotent: the browser retries a batch it could not
 -- deliver and the collector replays its spool, so Kafka can hold the same event twice.
@@ -25,8 +30,8 @@
 CREATE DATABASE IF NOT EXISTS sightline;
 
 -- ── 1. The stream of collected events ──────────────────────────────────────────────────────────
--- Every topic that carries sightline.v1.CollectedEvent (one record per event, key = user) flows
--- through this Null table: the Kafka table at the end of this file has exactly its columns and
+-- Every topic that carries sightline.v1.CollectedEvent (layout v2: a request's events
+-- length-delimited in one record, one row each; key = user) flows through this Null table: the Kafka table at the end of this file has exactly its columns and
 -- one materialized view into it, and every table below hangs off it. So the consumer starts
 -- only when all downstream views exist (no view misses the first blocks), and a second source
 -- (a replay, a backfill) can be inserted here and reaches every table the same way.
@@ -34,8 +39,10 @@ CREATE DATABASE IF NOT EXISTS sightline;
 -- Column names are protobuf field paths joined by "_" (event.click.page.x → event_click_page_x);
 -- ClickHouse matches them to the .proto by name. A column with no matching field is silently
 -- read as its default, so analytics/tests/test_schema_compat.py checks every column against the
--- compiled .proto. Only fields used downstream are read. The "overflow" topic carries events of
--- every kind that the collector diverted from a hot key, so all tables read it too.
+-- compiled .proto. Only fields used downstream are read. The "events" topic carries every kind
+-- (routing.records = per_batch, the default); the kind topics carry one kind each (per_kind,
+-- per_event); the "overflow" topic carries events of every kind that the collector diverted
+-- from a hot key. All are read, so every layout reaches the same tables.
 CREATE TABLE IF NOT EXISTS sightline.events_stream
 (
     event_event_id String,
@@ -557,9 +564,11 @@ CREATE TABLE IF NOT EXISTS sightline.kafka_events AS sightline.events_stream
 ENGINE = Kafka
 SETTINGS
     kafka_broker_list = '${SIGHTLINE_KAFKA_BROKERS}',
-    kafka_topic_list = '${SIGHTLINE_TOPIC_PREFIX}page_views,${SIGHTLINE_TOPIC_PREFIX}clicks,${SIGHTLINE_TOPIC_PREFIX}scrolls,${SIGHTLINE_TOPIC_PREFIX}hovers,${SIGHTLINE_TOPIC_PREFIX}ad_impressions,${SIGHTLINE_TOPIC_PREFIX}ad_clicks,${SIGHTLINE_TOPIC_PREFIX}searches,${SIGHTLINE_TOPIC_PREFIX}custom,${SIGHTLINE_TOPIC_PREFIX}overflow',
+    kafka_topic_list = '${SIGHTLINE_TOPIC_PREFIX}events,${SIGHTLINE_TOPIC_PREFIX}page_views,${SIGHTLINE_TOPIC_PREFIX}clicks,${SIGHTLINE_TOPIC_PREFIX}scrolls,${SIGHTLINE_TOPIC_PREFIX}hovers,${SIGHTLINE_TOPIC_PREFIX}ad_impressions,${SIGHTLINE_TOPIC_PREFIX}ad_clicks,${SIGHTLINE_TOPIC_PREFIX}searches,${SIGHTLINE_TOPIC_PREFIX}custom,${SIGHTLINE_TOPIC_PREFIX}overflow',
     kafka_group_name = '${SIGHTLINE_KAFKA_GROUP}',
-    kafka_format = 'ProtobufSingle',
+    -- Protobuf = length-delimited messages, several per Kafka record (layout v2: a record is
+    -- a request's events; each becomes one row). ProtobufSingle for a per_event collector.
+    kafka_format = '${SIGHTLINE_KAFKA_FORMAT}',
     kafka_schema = 'sightline/v1/collected.proto:CollectedEvent',
     kafka_num_consumers = ${SIGHTLINE_KAFKA_CONSUMERS},
     kafka_flush_interval_ms = ${SIGHTLINE_KAFKA_FLUSH_MS},

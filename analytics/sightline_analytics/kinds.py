@@ -14,6 +14,7 @@ KIND_NAMES: tuple[str, ...] = tuple(k["name"] for k in _TABLE["kinds"])
 # Kind name → topic suffix (`page_view` → `page_views`).
 TOPIC_SUFFIX: dict[str, str] = {k["name"]: k["topic_suffix"] for k in _TABLE["kinds"]}
 # Dead-letter and hot-user overflow topic suffixes.
+EVENTS_SUFFIX: str = _TABLE["special_topic_suffixes"]["events"]
 REJECTED_SUFFIX: str = _TABLE["special_topic_suffixes"]["rejected"]
 OVERFLOW_SUFFIX: str = _TABLE["special_topic_suffixes"]["overflow"]
 

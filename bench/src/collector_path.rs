@@ -8,7 +8,7 @@ use prost::Message;
 use sightline_collector::{
     config::Config,
     payload::{self, RequestFacts},
-    router::Router,
+    routing::Router,
     sinks::Record,
 };
 use sightline_proto::v1::Batch;

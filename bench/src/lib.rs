@@ -6,6 +6,7 @@ pub mod bodies;
 pub mod collector_path;
 pub mod cpu;
 pub mod json_baseline;
+pub mod layouts;
 pub mod load;
 pub mod profile;
 pub mod report;

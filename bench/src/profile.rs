@@ -315,7 +315,7 @@ pub const PROCESS_PARTS: &[Stage] = &[
     },
     Stage {
         name: "  of which encode (route)",
-        patterns: &["sightline_collector::router::Router::route"],
+        patterns: &["sightline_collector::routing::Router::route"],
     },
     Stage {
         name: "  of which rate limiters",

@@ -31,6 +31,8 @@ pub struct Inputs {
     pub process_profile: Option<ProcessProfile>,
     pub sdk_page: Option<SdkPageReport>,
     pub sdk_wire: Option<SdkWireReport>,
+    /// Record layouts side by side (`layout-*.json`).
+    pub layouts: crate::layouts::Layouts,
 }
 
 fn read<T: DeserializeOwned>(dir: &Path, name: &str) -> Option<T> {
@@ -59,6 +61,7 @@ impl Inputs {
             process_profile: read(dir, "process-profile.json"),
             sdk_page: read(dir, "sdk.json"),
             sdk_wire: read(dir, "sdk-wire.json"),
+            layouts: crate::layouts::Layouts::load(dir),
         }
     }
 

@@ -53,9 +53,16 @@ pub struct LoadReport {
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct KafkaCeilingReport {
     pub measured_s: f64,
+    /// Events in acknowledged records (a v2 record holds a request's events).
     pub events_acked: u64,
     pub events_failed: u64,
     pub events_per_s: f64,
+    /// Records acknowledged in the window.
+    #[serde(default)]
+    pub records_acked: u64,
+    /// `routing.records` of the run.
+    #[serde(default)]
+    pub layout: String,
     pub mean_record_bytes: f64,
     pub errors: BTreeMap<String, u64>,
     /// The producer settings used (the collector's), for the report.

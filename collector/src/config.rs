@@ -358,6 +358,26 @@ pub struct RoutingConfig {
     pub rejected: String,
     /// Hot-user overflow topic suffix.
     pub overflow: String,
+    /// Record layout (proto/README.md, "Kafka record contract"): `per_batch` = one record
+    /// per request on the `topic` topic holding all its accepted events (layout v2,
+    /// length-delimited); `per_kind` = one v2 record per request and kind on the kind's
+    /// topic; `per_event` = one event per record on the kind's topic (layout v1).
+    pub records: RecordLayout,
+    /// Topic suffix of the `per_batch` layout.
+    pub topic: String,
+    /// A v2 record's value is kept below this many bytes: a request whose events encode
+    /// larger is split into several records, same key, in order. Keep it below the
+    /// broker's `message.max.bytes` (1 MiB by default) minus headers and overhead.
+    pub max_record_bytes: usize,
+}
+
+/// How accepted events are laid out in Kafka records (`routing.records`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RecordLayout {
+    PerBatch,
+    PerKind,
+    PerEvent,
 }
 
 impl Default for RoutingConfig {
@@ -367,6 +387,9 @@ impl Default for RoutingConfig {
             topics: BTreeMap::new(),
             rejected: sightline_proto::TOPIC_SUFFIXES.rejected.to_owned(),
             overflow: sightline_proto::TOPIC_SUFFIXES.overflow.to_owned(),
+            records: RecordLayout::PerBatch,
+            topic: sightline_proto::TOPIC_SUFFIXES.events.to_owned(),
+            max_record_bytes: 900 * 1024,
         }
     }
 }
@@ -566,6 +589,9 @@ impl Config {
         }
         if self.kafka.ack_timeout_ms == 0 {
             return invalid("kafka.ack_timeout_ms must be > 0".into());
+        }
+        if self.routing.max_record_bytes < 1024 {
+            return invalid("routing.max_record_bytes must be >= 1024".into());
         }
         for kind in self.routing.topics.keys() {
             if sightline_proto::v1::EventKind::from_name(kind).is_none() {

@@ -336,6 +336,18 @@ mod tests {
         }
     }
 
+    /// The events of a record, through the reader every consumer uses.
+    fn collected(record: &crate::sinks::Record) -> Vec<CollectedEvent> {
+        let layout = record.headers.layout.as_deref().map(str::as_bytes);
+        sightline_proto::record::read_record(
+            [(crate::sinks::RecordHeaders::LAYOUT, layout)],
+            &record.payload,
+        )
+        .unwrap()
+        .map(Result::unwrap)
+        .collect()
+    }
+
     async fn post(
         state: &AppState,
         query: Option<&str>,
@@ -364,12 +376,15 @@ mod tests {
                 rejected: 0
             }
         );
+        // One record per request (layout v2), every event in it.
         let records = sink.records();
-        assert_eq!(records.len(), 3);
-        assert!(records.iter().all(|r| &*r.topic == "sightline.searches"));
-        let event = CollectedEvent::decode(records[0].payload.as_slice()).unwrap();
-        assert_eq!(event.client_ip, "192.0.2.0");
-        assert_eq!(event.user_key, "anon");
+        assert_eq!(records.len(), 1);
+        assert_eq!(&*records[0].topic, "sightline.events");
+        assert_eq!(records[0].key.as_deref(), Some("anon"));
+        let events = collected(&records[0]);
+        assert_eq!(events.len(), 3);
+        assert_eq!(events[0].client_ip, "192.0.2.0");
+        assert_eq!(events[2].user_key, "anon");
     }
 
     #[tokio::test]
@@ -402,9 +417,7 @@ mod tests {
                     .unwrap()
                     .site_key
             } else {
-                CollectedEvent::decode(record.payload.as_slice())
-                    .unwrap()
-                    .site_key
+                collected(record).remove(0).site_key
             };
             assert_eq!(site_key, "demo", "{}", record.topic);
         }

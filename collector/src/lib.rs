@@ -2,7 +2,7 @@
 //! records, answering only once Kafka acknowledged them.
 //!
 //! Modules, in the order a request meets them: [`http`] (server, routes, CORS, client
-//! IP), [`limiters`], [`payload`] (body, inflate, decode, validate, enrich), [`router`],
+//! IP), [`limiters`], [`payload`] (body, inflate, decode, validate, enrich), [`routing`],
 //! [`sinks`]; [`ingest`] strings them together for `POST /v1/batch`. [`config`] holds
 //! the one configuration type, [`metrics`] the Prometheus registry.
 //!
@@ -18,7 +18,7 @@ pub mod ingest;
 pub mod limiters;
 pub mod metrics;
 pub mod payload;
-pub mod router;
+pub mod routing;
 pub mod sinks;
 pub mod state;
 

@@ -141,7 +141,7 @@ impl Metrics {
         let events_accepted = Family::<KindLabel, Counter>::default();
         registry.register(
             "events_accepted",
-            "Events acknowledged on their kind topic or the overflow topic, by kind",
+            "Events acknowledged (on the events topic or their kind topic, as routing.records lays them out, or the overflow topic), by kind",
             events_accepted.clone(),
         );
         let events_rejected = Family::<ReasonLabel, Counter>::default();

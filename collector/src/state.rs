@@ -16,7 +16,7 @@ use crate::{
     http::cors::origin_allowed,
     limiters::{Limiters, concurrency::PerAddressSlots},
     metrics::Metrics,
-    router::Router,
+    routing::Router,
     sinks::Sink,
 };
 

@@ -3,11 +3,12 @@
 use proptest::prelude::*;
 use prost::Message;
 use sightline_collector::{
-    config::{LimitsConfig, RoutingConfig},
+    config::{LimitsConfig, RecordLayout, RoutingConfig},
     payload::{self, RequestFacts, validate::reason},
-    router::Router,
+    routing::Router,
     sinks::{Record, RecordHeaders, spool::codec},
 };
+use sightline_proto::record::{LAYOUT_DELIMITED_V2, read_record};
 use sightline_proto::v1::{
     Batch, Custom, Event, Identity, PageContext, Property, Search, event::Kind, property,
 };
@@ -113,8 +114,9 @@ fn record() -> impl Strategy<Value = Record> {
         prop::collection::vec(any::<u8>(), 0..600),
         "[ -~]{0,20}",
         "[a-z_]{0,14}",
+        any::<bool>(),
     )
-        .prop_map(|(topic, key, payload, site, kind)| Record {
+        .prop_map(|(topic, key, payload, site, kind, v2)| Record {
             topic: topic.into(),
             key,
             payload,
@@ -122,6 +124,7 @@ fn record() -> impl Strategy<Value = Record> {
                 schema: "sightline.v1.CollectedEvent".into(),
                 kind: kind.into(),
                 site,
+                layout: v2.then_some(LAYOUT_DELIMITED_V2.into()),
             },
         })
 }
@@ -160,9 +163,52 @@ proptest! {
     }
 
     #[test]
+    fn v2_records_hold_every_accepted_event_in_order_split_below_the_limit(
+        b in batch(),
+        per_kind in any::<bool>(),
+        max_record_bytes in 1024usize..4096,
+    ) {
+        let out = payload::process(b, &facts(), &limits());
+        let config = RoutingConfig {
+            records: if per_kind { RecordLayout::PerKind } else { RecordLayout::PerBatch },
+            max_record_bytes,
+            ..RoutingConfig::default()
+        };
+        let records = Router::new(&config).route(&out, "demo", false);
+        let mut read = Vec::new();
+        for record in records.iter().filter(|r| r.headers.layout.is_some()) {
+            let headers = [(RecordHeaders::LAYOUT, record.headers.layout.as_deref().map(str::as_bytes))];
+            let events: Vec<_> = read_record(headers, &record.payload).unwrap().collect();
+            prop_assert!(!events.is_empty());
+            // Over the limit only when one event alone is.
+            prop_assert!(record.payload.len() <= max_record_bytes || events.len() == 1);
+            // Byte for byte what prost writes for the whole messages, length-delimited.
+            let mut again = Vec::new();
+            for event in events {
+                let event = event.unwrap();
+                event.encode_length_delimited(&mut again).unwrap();
+                read.push(event);
+            }
+            prop_assert_eq!(&again, &record.payload);
+        }
+        let mut expected: Vec<_> = (0..out.accepted.len()).filter_map(|i| out.collected(i)).collect();
+        if per_kind {
+            // Grouped by kind (first-appearance order), in order within a kind.
+            let mut kinds: Vec<i32> = Vec::new();
+            for e in &expected {
+                if !kinds.contains(&e.kind) { kinds.push(e.kind); }
+            }
+            expected = kinds.iter().flat_map(|k| expected.iter().filter(move |e| e.kind == *k).cloned()).collect();
+        }
+        prop_assert_eq!(read, expected);
+        prop_assert_eq!(records.iter().filter(|r| r.headers.layout.is_none()).count(), out.rejected.len());
+    }
+
+    #[test]
     fn records_hold_exactly_the_encoded_collected_event(b in batch()) {
         let out = payload::process(b, &facts(), &limits());
-        let records = Router::new(&RoutingConfig::default()).route(&out, "demo", false);
+        let config = RoutingConfig { records: RecordLayout::PerEvent, ..RoutingConfig::default() };
+        let records = Router::new(&config).route(&out, "demo", false);
         prop_assert_eq!(records.len(), out.accepted.len() + out.rejected.len());
         for (index, record) in records.iter().take(out.accepted.len()).enumerate() {
             let full = out.collected(index).unwrap();

@@ -26,9 +26,10 @@ pub fn kinds_json() -> alloc::string::String {
         })
         .collect();
     format!(
-        "{{\n  \"generated\": \"by `make docs` from proto/sightline/v1/event.proto (enum EventKind) and proto/src/topics.rs; do not edit\",\n  \"unspecified\": \"{}\",\n  \"kinds\": [\n{}\n  ],\n  \"special_topic_suffixes\": {{ \"rejected\": \"{}\", \"overflow\": \"{}\" }}\n}}\n",
+        "{{\n  \"generated\": \"by `make docs` from proto/sightline/v1/event.proto (enum EventKind) and proto/src/topics.rs; do not edit\",\n  \"unspecified\": \"{}\",\n  \"kinds\": [\n{}\n  ],\n  \"special_topic_suffixes\": {{ \"events\": \"{}\", \"rejected\": \"{}\", \"overflow\": \"{}\" }}\n}}\n",
         EventKind::Unspecified.name(),
         kinds.join(",\n"),
+        crate::TOPIC_SUFFIXES.events,
         crate::TOPIC_SUFFIXES.rejected,
         crate::TOPIC_SUFFIXES.overflow,
     )

@@ -15,6 +15,7 @@ pub mod v1 {
 }
 
 mod kind;
+pub mod record;
 #[cfg(feature = "serde")]
 pub mod serde_hex;
 mod topics;

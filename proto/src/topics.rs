@@ -11,14 +11,17 @@ pub fn all_suffixes() -> impl Iterator<Item = &'static str> {
         .filter(|line| !line.is_empty() && !line.starts_with('#'))
 }
 
-/// Suffixes of the topics that are not one event kind's: dead letter and hot-user overflow.
+/// Suffixes of the topics that are not one event kind's: every kind's events in one record
+/// per batch (record layout v2, the default), dead letter and hot-user overflow.
 pub const TOPIC_SUFFIXES: TopicSuffixes = TopicSuffixes {
+    events: "events",
     rejected: "rejected",
     overflow: "overflow",
 };
 
 /// Names of the special topics (see [`TOPIC_SUFFIXES`]).
 pub struct TopicSuffixes {
+    pub events: &'static str,
     pub rejected: &'static str,
     pub overflow: &'static str,
 }
@@ -51,7 +54,11 @@ mod tests {
         let created: alloc::vec::Vec<&str> = all_suffixes().collect();
         let mut expected: alloc::vec::Vec<&str> =
             EventKind::ALL.iter().map(|k| k.topic_suffix()).collect();
-        expected.extend([TOPIC_SUFFIXES.rejected, TOPIC_SUFFIXES.overflow]);
+        expected.extend([
+            TOPIC_SUFFIXES.events,
+            TOPIC_SUFFIXES.rejected,
+            TOPIC_SUFFIXES.overflow,
+        ]);
         for suffix in &expected {
             assert!(created.contains(suffix), "{suffix} missing from topics.txt");
         }

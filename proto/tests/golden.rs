@@ -210,3 +210,52 @@ fn protoc_independently_agrees_with_the_vectors_and_with_prost() {
         );
     }
 }
+
+/// `record_v2_batch_all_kinds.bin` is a Kafka record value in layout v2: the collector's
+/// encoder writes it for `batch_all_kinds` (its test `golden_v2_record_is_written_byte_for_byte`
+/// checks that byte for byte). Here the reader every consumer uses must read it back:
+/// every event of the batch, in order, each message exactly what prost writes and what
+/// protoc (an independent implementation) reads, with the length prefixes of protobuf's
+/// `writeDelimitedTo` / ClickHouse's `Protobuf` format.
+#[test]
+fn v2_record_vector_reads_back_every_event_of_the_batch_in_order() {
+    use sightline_proto::record::{LAYOUT_DELIMITED_V2, LAYOUT_HEADER, Layout, read_record};
+    let value = read(&proto_root().join("testdata/record_v2_batch_all_kinds.bin"));
+    let batch = Batch::decode(binpb("batch_all_kinds").as_slice()).expect("Batch");
+    let headers = [
+        ("kind", Some(&b"page_view,click"[..])),
+        (LAYOUT_HEADER, Some(LAYOUT_DELIMITED_V2.as_bytes())),
+    ];
+    let events = read_record(headers, &value).expect("known layout");
+    assert_eq!(events.layout(), Layout::DelimitedV2);
+    let events: Vec<CollectedEvent> = events.map(|e| e.expect("event decodes")).collect();
+    assert_eq!(events.len(), batch.events.len());
+    let mut again = Vec::new();
+    for (collected, sent) in events.iter().zip(&batch.events) {
+        assert_eq!(
+            collected.event.as_ref(),
+            Some(sent),
+            "events in batch order"
+        );
+        assert_eq!(collected.kind, kind_of(sent.kind.as_ref()) as i32);
+        assert_eq!(collected.site_key, batch.site_key);
+        assert_eq!(collected.context, batch.context);
+        assert_eq!(collected.identity, batch.identity);
+        let message = collected.encode_to_vec();
+        let start = again.len() + prost::length_delimiter_len(message.len());
+        collected
+            .encode_length_delimited(&mut again)
+            .expect("Vec grows");
+        // protoc reads each delimited message as the CollectedEvent prost decoded.
+        let by_protoc = protoc(
+            &["--decode=sightline.v1.CollectedEvent"],
+            &value[start..start + message.len()],
+        );
+        let by_prost = protoc(&["--decode=sightline.v1.CollectedEvent"], &message);
+        assert_eq!(by_protoc, by_prost);
+    }
+    assert_eq!(
+        again, value,
+        "the value is exactly the delimited messages, nothing else"
+    );
+}

@@ -8,7 +8,7 @@ use crate::{error::TailError, filter::Filter};
 
 /// Consume Sightline topics and print decoded events as JSON lines.
 ///
-/// Each line is {"topic","partition","offset","key","timestamp_ms","kind", and either
+/// Each line is one event: {"topic","partition","offset","index","key","timestamp_ms","kind", and either
 /// "collected" (a CollectedEvent) or "rejected" (a RejectedEvent) or "undecodable"}.
 /// Byte ids are lower-case hex; enums are numbers as in the proto, plus "kind" by name.
 #[derive(Debug, Parser)]

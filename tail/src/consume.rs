@@ -1,5 +1,5 @@
 //! The consumer: assigns every partition of the chosen topics directly (no consumer group,
-//! so nothing is committed and nothing rebalances) and hands each record on.
+//! so nothing is committed and nothing rebalances) and hands each record's events on.
 
 use std::{
     collections::HashMap,
@@ -95,9 +95,10 @@ impl Tail {
                     remaining.remove(&key);
                 }
             }
-            let line = Line::from_message(&message, &self.prefix);
-            if !on_line(&line)? {
-                return Ok(());
+            for line in Line::from_message(&message, &self.prefix) {
+                if !on_line(&line)? {
+                    return Ok(());
+                }
             }
         }
     }

@@ -63,6 +63,7 @@ mod tests {
             topic: "sightline.clicks".into(),
             partition: 0,
             offset: 0,
+            index: 0,
             key: key.map(str::to_owned),
             timestamp_ms: None,
             kind,

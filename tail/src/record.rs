@@ -1,10 +1,16 @@
-//! One Kafka record → one printable line: decoded by topic, with its Kafka coordinates.
+//! One Kafka record → one printable line per event: decoded by topic and record layout
+//! (`sightline_proto::record`: v1 = one event per record, v2 = several length-delimited
+//! events), with its Kafka coordinates.
 
 use prost::Message as _;
-use rdkafka::{Message, Timestamp, message::BorrowedMessage};
+use rdkafka::{
+    Message, Timestamp,
+    message::{BorrowedMessage, Headers},
+};
 use serde::Serialize;
 use sightline_proto::{
     TOPIC_SUFFIXES,
+    record::Layout,
     v1::{CollectedEvent, RejectedEvent},
 };
 
@@ -13,6 +19,9 @@ pub struct Line {
     pub topic: String,
     pub partition: i32,
     pub offset: i64,
+    /// Position of the event in its record: 0 in a v1 record (one event), 0.. in a v2
+    /// record (all of a request's events).
+    pub index: usize,
     /// Record key: the user id, else the anonymous id. Not UTF-8 keys are shown lossily.
     pub key: Option<String>,
     /// Broker/producer timestamp of the record.
@@ -36,14 +45,20 @@ pub enum Body {
 }
 
 impl Line {
-    pub fn from_message(message: &BorrowedMessage<'_>, prefix: &str) -> Self {
-        let topic = message.topic().to_owned();
+    /// Every event of the record, in order (one line for a record that does not decode).
+    pub fn from_message(message: &BorrowedMessage<'_>, prefix: &str) -> Vec<Self> {
+        let topic = message.topic();
         let payload = message.payload().unwrap_or_default();
         let is_rejected = topic.strip_prefix(prefix) == Some(TOPIC_SUFFIXES.rejected);
-        let (kind, body) = decode(payload, is_rejected);
-        Self {
+        let headers: Vec<(&str, Option<&[u8]>)> = message
+            .headers()
+            .map(|h| h.iter().map(|h| (h.key, h.value)).collect())
+            .unwrap_or_default();
+        let line = |index: usize, (kind, body): (&'static str, Body)| Self {
+            topic: topic.to_owned(),
             partition: message.partition(),
             offset: message.offset(),
+            index,
             key: message
                 .key()
                 .map(|k| String::from_utf8_lossy(k).into_owned()),
@@ -51,42 +66,55 @@ impl Line {
                 Timestamp::NotAvailable => None,
                 Timestamp::CreateTime(ms) | Timestamp::LogAppendTime(ms) => Some(ms),
             },
-            topic,
             kind,
             body,
-        }
-    }
-}
-
-fn decode(payload: &[u8], is_rejected: bool) -> (&'static str, Body) {
-    if is_rejected {
-        return match RejectedEvent::decode(payload) {
-            Ok(rejected) => (TOPIC_SUFFIXES.rejected, Body::Rejected(Box::new(rejected))),
-            Err(err) => undecodable(err),
         };
-    }
-    match CollectedEvent::decode(payload) {
-        Ok(collected) => (
-            collected.kind().name(),
-            Body::Collected(Box::new(collected)),
-        ),
-        Err(err) => undecodable(err),
+        decode(&headers, payload, is_rejected)
+            .into_iter()
+            .enumerate()
+            .map(|(index, decoded)| line(index, decoded))
+            .collect()
     }
 }
 
-fn undecodable(err: prost::DecodeError) -> (&'static str, Body) {
-    (
-        "unknown",
-        Body::Undecodable {
-            error: err.to_string(),
-        },
-    )
+/// (kind, body) of every event in a record value.
+fn decode(
+    headers: &[(&str, Option<&[u8]>)],
+    payload: &[u8],
+    is_rejected: bool,
+) -> Vec<(&'static str, Body)> {
+    if is_rejected {
+        return vec![match RejectedEvent::decode(payload) {
+            Ok(rejected) => (TOPIC_SUFFIXES.rejected, Body::Rejected(Box::new(rejected))),
+            Err(err) => undecodable(err.to_string()),
+        }];
+    }
+    let layout = match Layout::of_headers(headers.iter().copied()) {
+        Ok(layout) => layout,
+        Err(err) => return vec![undecodable(err.to_string())],
+    };
+    sightline_proto::record::events(layout, payload)
+        .map(|event| match event {
+            Ok(collected) => (
+                collected.kind().name(),
+                Body::Collected(Box::new(collected)),
+            ),
+            Err(err) => undecodable(err.to_string()),
+        })
+        .collect()
+}
+
+fn undecodable(error: String) -> (&'static str, Body) {
+    ("unknown", Body::Undecodable { error })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use sightline_proto::v1::{Event, EventKind, Search, event::Kind};
+    use sightline_proto::{
+        record::{LAYOUT_DELIMITED_V2, LAYOUT_HEADER},
+        v1::{Event, EventKind, Search, event::Kind},
+    };
 
     #[test]
     fn collected_events_decode_with_kind_name_and_hex_ids() {
@@ -103,7 +131,7 @@ mod tests {
             }),
             ..Default::default()
         };
-        let (kind, body) = decode(&collected.encode_to_vec(), false);
+        let (kind, body) = decode(&[], &collected.encode_to_vec(), false).remove(0);
         assert_eq!(kind, "search");
         let json = serde_json::to_value(&body).unwrap();
         assert_eq!(json["collected"]["event"]["event_id"], "ab".repeat(16));
@@ -116,16 +144,38 @@ mod tests {
             reason: "missing_event_id".into(),
             ..Default::default()
         };
-        let (kind, body) = decode(&rejected.encode_to_vec(), true);
+        let (kind, body) = decode(&[], &rejected.encode_to_vec(), true).remove(0);
         assert_eq!(kind, "rejected");
         assert!(matches!(body, Body::Rejected(r) if r.reason == "missing_event_id"));
     }
 
     #[test]
     fn garbage_is_reported_not_dropped() {
-        let (kind, body) = decode(&[0xff, 0xff, 0xff], false);
+        let (kind, body) = decode(&[], &[0xff, 0xff, 0xff], false).remove(0);
         assert_eq!(kind, "unknown");
         assert!(matches!(body, Body::Undecodable { .. }));
+        let unknown = [(LAYOUT_HEADER, Some(&b"delimited-v9"[..]))];
+        let (kind, _) = decode(&unknown, &[], false).remove(0);
+        assert_eq!(kind, "unknown");
+    }
+
+    #[test]
+    fn a_v2_record_is_one_line_per_event_in_order() {
+        let mut value = Vec::new();
+        for (kind, query) in [(EventKind::Search, "a"), (EventKind::Click, "")] {
+            let collected = CollectedEvent {
+                kind: kind as i32,
+                user_key: query.into(),
+                ..Default::default()
+            };
+            sightline_proto::record::push_delimited(&collected, &mut value);
+        }
+        let headers = [(LAYOUT_HEADER, Some(LAYOUT_DELIMITED_V2.as_bytes()))];
+        let kinds: Vec<&str> = decode(&headers, &value, false)
+            .into_iter()
+            .map(|(kind, _)| kind)
+            .collect();
+        assert_eq!(kinds, ["search", "click"]);
     }
 
     #[test]

@@ -137,6 +137,57 @@ fn prints_decoded_events_filtered_by_user_and_kind() {
 }
 
 #[test]
+fn prints_every_event_of_a_v2_record_in_order() {
+    use rdkafka::message::{Header, OwnedHeaders};
+    use sightline_proto::record::{LAYOUT_DELIMITED_V2, LAYOUT_HEADER, push_delimited};
+    let run = rand::random::<u32>();
+    let user = format!("tail-test-v2-{run}");
+    let producer: BaseProducer = ClientConfig::new()
+        .set("bootstrap.servers", bootstrap())
+        .set("partitioner", "murmur2_random")
+        .create()
+        .expect("producer");
+    let mut payload = Vec::new();
+    push_delimited(
+        &collected(
+            &user,
+            1,
+            Kind::Search(Search {
+                query: "calculus".into(),
+                results_count: 3,
+            }),
+        ),
+        &mut payload,
+    );
+    push_delimited(
+        &collected(&user, 2, Kind::AdClick(AdClick::default())),
+        &mut payload,
+    );
+    producer
+        .send(
+            BaseRecord::to("sightline.events")
+                .key(&user)
+                .payload(&payload)
+                .headers(OwnedHeaders::new().insert(Header {
+                    key: LAYOUT_HEADER,
+                    value: Some(LAYOUT_DELIMITED_V2),
+                })),
+        )
+        .map_err(|(err, _)| err)
+        .expect("queued");
+    producer.flush(Duration::from_secs(10)).expect("delivered");
+
+    let lines = tail(&["--topic", "events", "--user", &user]);
+    let kinds: Vec<&str> = lines.iter().filter_map(|l| l["kind"].as_str()).collect();
+    assert_eq!(kinds, ["search", "ad_click"], "{lines:?}");
+    assert_eq!(lines[0]["offset"], lines[1]["offset"], "one record");
+    assert_eq!(lines[0]["index"], 0);
+    assert_eq!(lines[1]["index"], 1);
+    let only_clicks = tail(&["--topic", "events", "--kind", "ad_click", "--user", &user]);
+    assert_eq!(only_clicks.len(), 1, "{only_clicks:?}");
+}
+
+#[test]
 fn unknown_topic_is_a_clear_error() {
     let output = Command::new(env!("CARGO_BIN_EXE_sightline-tail"))
         .args([

@@ -84,9 +84,12 @@ function killCollector(child) {
   });
 }
 
-/** This visitor's custom events, page views and clicks in Kafka: [{id, kind, name, n}]. */
+/** This visitor's custom events, page views and clicks in Kafka: [{id, kind, name, n}]. The
+ * collector's default layout puts every event of a request in one record on sightline.events
+ * (sightline-tail prints one line per event); the kind topics are read too, for the per_kind and
+ * per_event layouts. */
 async function readKafka(anonymousId) {
-  const { stdout } = await run(tailBin, ['--brokers', brokers, '--topic', 'custom,page_views,clicks', '--user', anonymousId,
+  const { stdout } = await run(tailBin, ['--brokers', brokers, '--topic', 'events,custom,page_views,clicks', '--user', anonymousId,
     '--from-beginning', '--until-end', '--until-end-timeout-secs', '30'], { maxBuffer: 64 * 1024 * 1024, timeout: 60_000 });
   return stdout.split('\n').filter(Boolean).map((line) => JSON.parse(line)).filter((r) => r.collected).map((r) => {
     const event = r.collected.event;

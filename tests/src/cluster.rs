@@ -23,7 +23,7 @@ use rdkafka::{
 
 use crate::{
     collector::get,
-    kafka::{bootstrap, end_offsets, topic},
+    kafka::{bootstrap, end_offsets, events_topic, topic},
     reliability::{
         CollectorProcess, LoadShape, LoadStats, Verdict, append_to_summary, env_secs, metric_of,
         quantile, repo_root,
@@ -609,10 +609,11 @@ pub fn topic_growth(
 }
 
 /// The load sends only `search` events, valid and with the hot-user guard off: every
-/// record of a proof belongs in `sightline.searches`. One in the dead letter or the
-/// overflow topic would be a routing fault the lost/duplicated counts cannot see.
+/// record of a proof belongs in `sightline.events` (layout v2, one record per request).
+/// One in the dead letter or the overflow topic would be a routing fault the
+/// lost/duplicated counts cannot see.
 pub fn ensure_only_searches(written: &BTreeMap<String, i64>) -> anyhow::Result<()> {
-    let searches = topic("searches");
+    let searches = events_topic();
     let elsewhere: Vec<_> = written.keys().filter(|t| **t != searches).collect();
     anyhow::ensure!(
         elsewhere.is_empty(),

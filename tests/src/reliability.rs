@@ -22,11 +22,11 @@ use rdkafka::{
     ClientConfig, Message, Offset, TopicPartitionList,
     consumer::{BaseConsumer, Consumer},
 };
-use sightline_proto::v1::{CollectedEvent, Search, event::Kind};
+use sightline_proto::v1::{Search, event::Kind};
 
 use crate::{
     collector::{Reply, batch, client, client_from, get, metric, request, request_proxied},
-    kafka::{bootstrap, end_offsets, topic},
+    kafka::{bootstrap, end_offsets, events_topic},
 };
 
 /// Workspace root (for the binary and `scripts/kafka.sh`).
@@ -520,10 +520,10 @@ pub struct Verdict {
 
 /// Offsets to read a run's records from (take them before the load starts).
 pub fn start_offsets() -> anyhow::Result<Vec<(i32, i64)>> {
-    end_offsets(&topic("searches"))
+    end_offsets(&events_topic())
 }
 
-/// Reads `sightline.searches` from `start` until every acknowledged id was seen (plus a
+/// Reads `sightline.events` (the default layout's topic) from `start` until every acknowledged id was seen (plus a
 /// short quiet period to count late duplicates) or `timeout`; compares.
 pub fn verify(
     run: &str,
@@ -539,7 +539,7 @@ pub fn verify(
         .create()?;
     let mut assignment = TopicPartitionList::new();
     for &(partition, offset) in start {
-        assignment.add_partition_offset(&topic("searches"), partition, Offset::Offset(offset))?;
+        assignment.add_partition_offset(&events_topic(), partition, Offset::Offset(offset))?;
     }
     consumer.assign(&assignment)?;
     let prefix = format!("{run}-");
@@ -558,18 +558,21 @@ pub fn verify(
                 {
                     continue;
                 }
-                let Some(id) = message
-                    .payload()
-                    .and_then(|p| CollectedEvent::decode(p).ok())
-                    .and_then(|e| e.event)
-                    .map(|e| e.event_id)
-                else {
+                // Every event of the record (layout v2 holds a request's events).
+                let message = message.detach();
+                let Ok(events) = crate::kafka::events_of(&message) else {
                     continue;
                 };
-                let count = seen.entry(id.clone()).or_default();
-                *count += 1;
-                if *count == 1 && acked.contains(&id) {
-                    missing -= 1;
+                for id in events
+                    .into_iter()
+                    .filter_map(|e| e.event)
+                    .map(|e| e.event_id)
+                {
+                    let count = seen.entry(id.clone()).or_default();
+                    *count += 1;
+                    if *count == 1 && acked.contains(&id) {
+                        missing -= 1;
+                    }
                 }
             }
             None if missing == 0 && quiet_since.elapsed() > Duration::from_secs(2) => break,

@@ -109,7 +109,8 @@ async fn records_carry_the_real_client_address() -> anyhow::Result<()> {
             "--brokers",
             &bootstrap(),
             "--topic",
-            "searches",
+            // Layout v2 (the default): every event of a request in one record here.
+            "events",
             "--from-beginning",
             "--until-end",
         ])

@@ -19,7 +19,7 @@ use sightline_tests::{
     cluster::{
         Edge, broker_pids, off_runtime, report_note, report_row, secs, topic_log_bytes, window,
     },
-    kafka::{bootstrap, topic},
+    kafka::{bootstrap, events_topic},
     reliability::{
         CollectorProcess, Load, LoadShape, Verdict, env_secs, metric_of, rss_kib, run_id,
         start_offsets, verify,
@@ -65,7 +65,7 @@ async fn balancer_overhead_and_capacity_inputs() -> anyhow::Result<()> {
             warm_up.verdict.lost
         );
     }
-    let log_bytes_before = off_runtime(|| topic_log_bytes(1, &topic("searches"))).await?;
+    let log_bytes_before = off_runtime(|| topic_log_bytes(1, &events_topic())).await?;
     // Alternate so that a drift of the shared machine's load hits both sides alike.
     let mut phases = Vec::new();
     for target in ["direct", "haproxy", "direct", "haproxy"] {
@@ -80,7 +80,7 @@ async fn balancer_overhead_and_capacity_inputs() -> anyhow::Result<()> {
         pids.push(("load generator", std::process::id()));
         phases.push(measure(target, addr, &pids, phase_len).await?);
     }
-    let log_bytes_after = off_runtime(|| topic_log_bytes(1, &topic("searches"))).await?;
+    let log_bytes_after = off_runtime(|| topic_log_bytes(1, &events_topic())).await?;
     let events_written: usize = phases
         .iter()
         .map(|p| p.verdict.found + p.verdict.duplicates)

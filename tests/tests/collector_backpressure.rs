@@ -2,7 +2,7 @@
 //! a 200 for records Kafka did not acknowledge.
 
 use prost::Message as _;
-use sightline_proto::v1::{Click, event::Kind};
+use sightline_proto::v1::{Click, Element, event::Kind};
 use sightline_tests::collector::{
     TestCollector, batch, get, metric, metrics, post_batch, test_config,
 };
@@ -10,15 +10,24 @@ use sightline_tests::collector::{
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_full_producer_queue_gives_503_with_retry_after() -> anyhow::Result<()> {
     let mut config = test_config();
+    // The queue counts records. In the default layout a request is one record unless its
+    // events encode above routing.max_record_bytes: 10 clicks of ~500 bytes at a 1 KiB
+    // limit are 10 records, which a queue of 2 cannot take.
     config.kafka.queue_max_messages = 2;
     config.kafka.linger_ms = 200;
+    config.routing.max_record_bytes = 1024;
     let collector = TestCollector::start(config).await?;
     let anon = format!("qf-{}", rand::random::<u32>());
-    let body = batch(
-        &anon,
-        "",
-        (0..10).map(|_| Kind::Click(Click::default())).collect(),
-    );
+    let click = || {
+        Kind::Click(Click {
+            element: Some(Element {
+                selector: "main > div.course-list > a.course".repeat(14),
+                ..Default::default()
+            }),
+            ..Default::default()
+        })
+    };
+    let body = batch(&anon, "", (0..10).map(|_| click()).collect());
     let reply = post_batch(collector.addr, "", &[], body.encode_to_vec()).await?;
     assert_eq!(reply.status, 503, "{}", reply.body);
     assert_eq!(reply.json()["error"], "queue_full");

@@ -11,7 +11,7 @@ use sightline_tests::{
     collector::{
         ALLOWED_ORIGIN, TestCollector, batch, metric, metrics, now_ms, post_batch, test_config,
     },
-    kafka::{end_offsets, read_from, topic},
+    kafka::{end_offsets, events_topic, read_events_from, read_from, topic},
 };
 use tokio::{
     io::{AsyncReadExt, AsyncWriteExt},
@@ -262,7 +262,7 @@ fn contains(haystack: &[u8], needle: &[u8]) -> bool {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn invalid_events_go_to_the_dead_letter_topic_and_the_rest_proceeds() -> anyhow::Result<()> {
     let rejected_topic = topic("rejected");
-    let searches = topic("searches");
+    let searches = events_topic();
     let rejected_start = end_offsets(&rejected_topic)?;
     let searches_start = end_offsets(&searches)?;
     let collector = TestCollector::start(test_config()).await?;
@@ -365,7 +365,7 @@ async fn invalid_events_go_to_the_dead_letter_topic_and_the_rest_proceeds() -> a
             ("timestamp_out_of_window".to_owned(), "future".to_owned()),
         ]
     );
-    let good = read_from(
+    let good = read_events_from(
         &searches,
         &searches_start,
         usize::MAX,
@@ -373,9 +373,13 @@ async fn invalid_events_go_to_the_dead_letter_topic_and_the_rest_proceeds() -> a
     )?;
     let ours: Vec<_> = good
         .iter()
-        .filter(|m| m.key() == Some(anon.as_bytes()))
+        .filter(|e| e.key() == Some(anon.as_bytes()))
         .collect();
-    assert_eq!(ours.len(), 1, "only the valid event reaches its kind topic");
+    assert_eq!(
+        ours.len(),
+        1,
+        "only the valid event reaches the events topic"
+    );
     Ok(())
 }
 

@@ -6,12 +6,12 @@ use std::time::Duration;
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use prost::Message as _;
-use rdkafka::Message;
+
 use sightline_collector::http::proxy_protocol;
-use sightline_proto::v1::{Click, CollectedEvent, event::Kind};
+use sightline_proto::v1::{Click, event::Kind};
 use sightline_tests::{
     collector::{ALLOWED_ORIGIN, TestCollector, batch, client, get, request, test_config},
-    kafka::{end_offsets, read_from, topic},
+    kafka::{end_offsets, events_topic, read_events_from},
 };
 use tokio::{
     io::{AsyncReadExt, AsyncWriteExt},
@@ -75,18 +75,18 @@ async fn client_ip_of(
     start: &[(i32, i64)],
     anon: &str,
 ) -> anyhow::Result<String> {
-    let records = read_from(topic_name, start, usize::MAX, Duration::from_secs(2))?;
-    let record = records
+    let events = read_events_from(topic_name, start, usize::MAX, Duration::from_secs(2))?;
+    let read = events
         .iter()
-        .find(|m| m.key() == Some(anon.as_bytes()))
+        .find(|e| e.key() == Some(anon.as_bytes()))
         .ok_or_else(|| anyhow::anyhow!("record of {anon} not found"))?;
-    Ok(CollectedEvent::decode(record.payload().unwrap_or_default())?.client_ip)
+    Ok(read.event.client_ip.clone())
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn proxy_protocol_and_trusted_forwarded_for_set_the_truncated_client_ip() -> anyhow::Result<()>
 {
-    let clicks = topic("clicks");
+    let clicks = events_topic();
     let start = end_offsets(&clicks)?;
     let mut config = test_config();
     config.server.proxy_protocol = true;

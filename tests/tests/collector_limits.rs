@@ -4,11 +4,11 @@
 use std::time::Duration;
 
 use prost::Message as _;
-use rdkafka::Message;
+
 use sightline_proto::v1::{Click, event::Kind};
 use sightline_tests::{
     collector::{TestCollector, batch, metric, metrics, post_batch, test_config},
-    kafka::{end_offsets, read_from, topic},
+    kafka::{end_offsets, events_topic, read_events_from, topic},
 };
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -54,7 +54,8 @@ async fn exceeding_the_per_ip_limit_gives_429_with_retry_after() -> anyhow::Resu
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_hot_user_is_rerouted_to_the_overflow_topic_unkeyed() -> anyhow::Result<()> {
     let overflow = topic("overflow");
-    let clicks = topic("clicks");
+    // Layout v2 (per_batch): keyed events are on the events topic, one record per request.
+    let clicks = events_topic();
     let overflow_start = end_offsets(&overflow)?;
     let clicks_start = end_offsets(&clicks)?;
     let mut config = test_config();
@@ -98,15 +99,15 @@ async fn a_hot_user_is_rerouted_to_the_overflow_topic_unkeyed() -> anyhow::Resul
     );
     collector.stop().await?;
 
-    let keyed = read_from(&clicks, &clicks_start, usize::MAX, Duration::from_secs(2))?;
+    let keyed = read_events_from(&clicks, &clicks_start, usize::MAX, Duration::from_secs(2))?;
     assert_eq!(
         keyed
             .iter()
-            .filter(|m| m.key() == Some(anon.as_bytes()))
+            .filter(|e| e.key() == Some(anon.as_bytes()))
             .count(),
         10
     );
-    let spilled = read_from(
+    let spilled = read_events_from(
         &overflow,
         &overflow_start,
         usize::MAX,
@@ -114,10 +115,8 @@ async fn a_hot_user_is_rerouted_to_the_overflow_topic_unkeyed() -> anyhow::Resul
     )?;
     let ours: Vec<_> = spilled
         .iter()
-        .filter_map(|m| {
-            let event = sightline_proto::v1::CollectedEvent::decode(m.payload()?).ok()?;
-            (event.user_key == anon).then_some((m.key().is_none(), m.partition()))
-        })
+        .filter(|e| e.event.user_key == anon)
+        .map(|e| (e.key().is_none(), e.partition()))
         .collect();
     assert_eq!(ours.len(), 30);
     assert!(

@@ -12,11 +12,11 @@ use std::{
 };
 
 use prost::Message as _;
-use rdkafka::Message;
-use sightline_proto::v1::{CollectedEvent, Search, event::Kind};
+
+use sightline_proto::v1::{Search, event::Kind};
 use sightline_tests::{
     collector::{TestCollector, batch, get, post_batch, test_config},
-    kafka::{end_offsets, read_from, topic},
+    kafka::{end_offsets, events_topic, read_events_from},
 };
 use tokio::sync::Mutex;
 
@@ -38,7 +38,7 @@ async fn wait_for<T, F: Future<Output = Option<T>>>(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn shutdown_under_load_loses_no_acknowledged_event() -> anyhow::Result<()> {
-    let searches = topic("searches");
+    let searches = events_topic();
     let start = end_offsets(&searches)?;
     let mut config = test_config();
     // Long enough for this test to see /readyz answer 503 and a request served meanwhile on
@@ -117,19 +117,14 @@ async fn shutdown_under_load_loses_no_acknowledged_event() -> anyhow::Result<()>
     }
     let acked = acked.lock().await.clone();
 
-    let records = read_from(&searches, &start, usize::MAX, Duration::from_secs(5))?;
-    let found: BTreeSet<Vec<u8>> = records
+    let events = read_events_from(&searches, &start, usize::MAX, Duration::from_secs(5))?;
+    let found: BTreeSet<Vec<u8>> = events
         .iter()
-        .filter(|m| {
-            m.key()
+        .filter(|e| {
+            e.key()
                 .is_some_and(|k| k.starts_with(format!("sd-{run}-").as_bytes()))
         })
-        .filter_map(|m| {
-            CollectedEvent::decode(m.payload()?)
-                .ok()?
-                .event
-                .map(|e| e.event_id)
-        })
+        .filter_map(|e| e.event.event.as_ref().map(|e| e.event_id.clone()))
         .collect();
     let lost: Vec<_> = acked.difference(&found).collect();
     assert!(

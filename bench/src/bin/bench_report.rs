@@ -10,9 +10,13 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 use sightline_bench::{
     json_baseline::iso8601,
-    profile,
+    layouts, profile,
     report::{self, Inputs},
 };
+
+/// The hand-written verdict on the levers the layout comparison measured, appended to
+/// its section of RESULTS.md (numbers come from the run; decisions from reading them).
+const LEVERS_MD: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/levers.md");
 
 #[derive(Parser, Debug)]
 #[command(about = "Tables and profile summaries for make bench")]
@@ -146,6 +150,27 @@ fn results_md(inputs: &Inputs, table: &str, elapsed_s: Option<u64>) -> String {
          the ratios compare like with like.\n\n## Summary\n\n{table}\n",
         report::machine()
     );
+    if !inputs.layouts.is_empty() {
+        md.push_str(&format!(
+            "## Record layouts side by side\n\n\
+             Today's layout (`routing.records = \"per_event\"`: one record per event on the kind topics, record layout v1) \
+             against the new default (`per_batch`: one record per request on `sightline.events`, its events \
+             length-delimited, layout v2; proto/README.md, \"Kafka record contract\"), alternating rounds in this run, \
+             same broker, same load generator and bodies. Collector and broker CPU per event are whole-process CPU \
+             over the saturation window divided by the events acknowledged in it; bytes per event are the growth of the \
+             broker's log segments during the variant's collector runs divided by the events the collector accepted \
+             (`events_accepted_total`). The raw-producer ceiling sends the same layout's records.\n\n{}\n\
+             ### Every variant\n\n\
+             Levers are variants of the new layout run once each (`per_kind`: one v2 record per request and kind on \
+             the kind topics; `:zstd`: compression.type zstd instead of lz4; `:linger_N`: linger.ms N instead of 5).\n\n{}\n",
+            layouts::table(&inputs.layouts),
+            layouts::variants_table(&inputs.layouts),
+        ));
+        if let Ok(levers) = std::fs::read_to_string(LEVERS_MD) {
+            md.push_str(&levers);
+            md.push('\n');
+        }
+    }
     md.push_str(&report::findings(inputs));
     md.push_str(METHOD);
     md.push_str("\n## Load runs\n\n");

@@ -19,7 +19,7 @@ use sightline_bench::{
 use sightline_collector::{
     config::{Config, LimitsConfig},
     payload::{self, Processed, RequestFacts},
-    router::Router,
+    routing::Router,
     sinks::{Record, Sink, kafka::KafkaSink},
 };
 use sightline_proto::v1::Batch;

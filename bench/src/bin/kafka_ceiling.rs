@@ -3,6 +3,9 @@
 //! very records the collector would produce for the load generator's batches (same
 //! topics, keys, payloads and headers) as fast as the broker acknowledges them. No HTTP,
 //! no decoding: the most events per second the collector could hand to this broker.
+//! It follows the config's `routing.records` (and `SIGHTLINE__*` overrides), so it
+//! measures whichever record layout the collector would write; events are counted per
+//! acknowledged record (a v2 record holds a request's events).
 //!
 //!   kafka-ceiling --config bench/collector.toml --brokers 127.0.0.1:19492 --duration 15
 
@@ -24,7 +27,7 @@ use sightline_bench::{
 };
 use sightline_collector::{
     config::Config,
-    router::Router,
+    routing::Router,
     sinks::{Record, RecordHeaders, kafka::client_config},
 };
 use tokio::time::Instant;
@@ -69,8 +72,8 @@ struct Args {
 }
 
 fn headers(h: &RecordHeaders) -> OwnedHeaders {
-    // The same three headers as the collector's Kafka sink.
-    OwnedHeaders::new_with_capacity(3)
+    // The same headers as the collector's Kafka sink.
+    let headers = OwnedHeaders::new_with_capacity(4)
         .insert(Header {
             key: RecordHeaders::SCHEMA,
             value: Some(&*h.schema),
@@ -82,7 +85,26 @@ fn headers(h: &RecordHeaders) -> OwnedHeaders {
         .insert(Header {
             key: RecordHeaders::SITE,
             value: Some(h.site.as_str()),
-        })
+        });
+    match &h.layout {
+        Some(layout) => headers.insert(Header {
+            key: RecordHeaders::LAYOUT,
+            value: Some(layout.as_ref()),
+        }),
+        None => headers,
+    }
+}
+
+/// Events in a record: every delimited event of a v2 record, else one.
+fn events_in(record: &Record) -> u64 {
+    match &record.headers.layout {
+        Some(_) => sightline_proto::record::events(
+            sightline_proto::record::Layout::DelimitedV2,
+            &record.payload,
+        )
+        .count() as u64,
+        None => 1,
+    }
 }
 
 fn main() -> anyhow::Result<()> {
@@ -123,10 +145,13 @@ fn main() -> anyhow::Result<()> {
         .context("starting the tokio runtime")?;
     let mut report = runtime.block_on(produce(&producer, &records, &config, &args));
     report.producer_settings = settings;
+    report.layout = format!("{:?}", config.routing.records);
     println!(
-        "kafka-ceiling: {:.0} events/s acknowledged ({} acked, {} failed, {:.1} s, mean record {:.0} B)",
+        "kafka-ceiling ({}): {:.0} events/s acknowledged ({} events in {} records acked, {} failed, {:.1} s, mean record {:.0} B)",
+        report.layout,
         report.events_per_s,
         report.events_acked,
+        report.records_acked,
         report.events_failed,
         report.measured_s,
         report.mean_record_bytes
@@ -152,19 +177,24 @@ fn main() -> anyhow::Result<()> {
 struct Tally {
     from: Instant,
     until: Instant,
+    /// Events in the acknowledged records.
     acked: u64,
+    records: u64,
     failed: u64,
     errors: BTreeMap<String, u64>,
 }
 
 impl Tally {
-    fn settle(&mut self, outcome: Option<Result<(), String>>) {
+    fn settle(&mut self, outcome: Option<Result<u64, String>>) {
         let now = Instant::now();
         if now < self.from || now >= self.until {
             return;
         }
         match outcome {
-            Some(Ok(())) => self.acked += 1,
+            Some(Ok(events)) => {
+                self.acked += events;
+                self.records += 1;
+            }
             Some(Err(e)) => {
                 self.failed += 1;
                 *self.errors.entry(e).or_default() += 1;
@@ -198,11 +228,13 @@ async fn produce(
         from: measure_from,
         until: end,
         acked: 0,
+        records: 0,
         failed: 0,
         errors: BTreeMap::new(),
     };
+    let events: Vec<u64> = records.iter().map(events_in).collect();
     let (mut bytes, mut sent) = (0u64, 0u64);
-    for record in records.iter().cycle() {
+    for (record, &events) in records.iter().zip(&events).cycle() {
         let now = Instant::now();
         if window.is_none() && now >= measure_from {
             window = Some(Window::start(&watch));
@@ -224,7 +256,7 @@ async fn produce(
                 Ok(ack) => {
                     in_flight.push(async move {
                         match ack.await {
-                            Ok(Ok(_)) => Ok(()),
+                            Ok(Ok(_)) => Ok(events),
                             Ok(Err((e, _))) => Err(e.to_string()),
                             Err(_) => Err("canceled".to_string()),
                         }
@@ -264,6 +296,8 @@ async fn produce(
         events_acked: tally.acked,
         events_failed: tally.failed,
         events_per_s: tally.acked as f64 / measured_s,
+        records_acked: tally.records,
+        layout: String::new(),
         mean_record_bytes: bytes as f64 / sent.max(1) as f64,
         errors: tally.errors,
         producer_settings: BTreeMap::new(),

@@ -256,6 +256,7 @@ mod tests {
                 schema: "s".into(),
                 kind: "click".into(),
                 site: "demo".into(),
+                layout: None,
             },
         };
         for _ in 0..6 {

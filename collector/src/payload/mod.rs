@@ -27,7 +27,7 @@ pub struct RequestFacts {
 /// An accepted event's `CollectedEvent` is `shared` (the batch's context, identity,
 /// experiments and the request's facts, identical for every event of the batch) plus
 /// its [`AcceptedEvent`] fields. They are kept apart so the shared part is moved out of
-/// the batch once and encoded once per batch (see `router`), not cloned per event.
+/// the batch once and encoded once per batch (see `routing`), not cloned per event.
 #[derive(Debug, Default)]
 pub struct Processed {
     pub accepted: Vec<AcceptedEvent>,

@@ -107,7 +107,7 @@ async fn probe(producer: &FutureProducer, timeout: Duration) -> bool {
 }
 
 fn headers(h: &RecordHeaders) -> OwnedHeaders {
-    OwnedHeaders::new_with_capacity(3)
+    let headers = OwnedHeaders::new_with_capacity(4)
         .insert(Header {
             key: RecordHeaders::SCHEMA,
             value: Some(h.schema.as_ref()),
@@ -119,7 +119,14 @@ fn headers(h: &RecordHeaders) -> OwnedHeaders {
         .insert(Header {
             key: RecordHeaders::SITE,
             value: Some(h.site.as_str()),
-        })
+        });
+    match &h.layout {
+        Some(layout) => headers.insert(Header {
+            key: RecordHeaders::LAYOUT,
+            value: Some(layout.as_ref()),
+        }),
+        None => headers,
+    }
 }
 
 impl Sink for KafkaSink {
@@ -177,5 +184,27 @@ impl Sink for KafkaSink {
 impl Drop for KafkaSink {
     fn drop(&mut self) {
         self.probe.abort();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use rdkafka::producer::BaseProducer;
+
+    use super::*;
+    use crate::config::Compression;
+
+    /// Every `kafka.compression` the config accepts is built into librdkafka (zstd needs
+    /// rdkafka's `zstd` feature; without it the producer refuses to start).
+    #[test]
+    fn every_configured_codec_is_built_in() {
+        for compression in [Compression::Lz4, Compression::Zstd] {
+            let config = KafkaConfig {
+                compression,
+                ..KafkaConfig::default()
+            };
+            let created = client_config(&config).create::<BaseProducer>();
+            assert!(created.is_ok(), "{compression:?}: {:?}", created.err());
+        }
     }
 }

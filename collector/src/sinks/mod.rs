@@ -35,12 +35,17 @@ pub struct RecordHeaders {
     /// Event kind in snake case, e.g. `click` (`unspecified` when missing).
     pub kind: Cow<'static, str>,
     pub site: String,
+    /// `sightline-layout`: `delimited-v2` on v2 records (several length-delimited
+    /// events); absent on v1 records (one event) and dead letters.
+    pub layout: Option<Cow<'static, str>>,
 }
 
 impl RecordHeaders {
     pub const SCHEMA: &'static str = "schema";
+    /// On a v2 record, every kind in it, comma separated.
     pub const KIND: &'static str = "kind";
     pub const SITE: &'static str = "site";
+    pub const LAYOUT: &'static str = sightline_proto::record::LAYOUT_HEADER;
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -5,15 +5,18 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { VARIANT_OF_KIND, topicOfKind } from '../../../proto/kinds.mjs';
+import { SPECIAL_TOPIC_SUFFIXES, VARIANT_OF_KIND, topicOfKind } from '../../../proto/kinds.mjs';
 
 const run = promisify(execFile);
 const topicsTxt = fileURLToPath(new URL('../../../proto/topics.txt', import.meta.url));
 
 export const TOPICS = readFileSync(topicsTxt, 'utf8').split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#')).map((s) => `sightline.${s}`);
 
-// Kind name (sightline-tail's "kind") → the topic the collector must route it to.
+// Kind name (sightline-tail's "kind") → its topic in the per_kind and per_event layouts.
 export const TOPIC_OF_KIND = topicOfKind('sightline.');
+// The topic of the default layout (routing.records = "per_batch", record layout v2): every
+// accepted event of a request in one record (proto/README.md, "Kafka record contract").
+export const EVENTS_TOPIC = `sightline.${SPECIAL_TOPIC_SUFFIXES.events}`;
 // The oneof variant name in the JSON for each kind.
 export const ONEOF_OF_KIND = VARIANT_OF_KIND;
 

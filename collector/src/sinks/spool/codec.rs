@@ -11,7 +11,9 @@
 //!
 //! Strings and byte fields are `u32 LE length ‖ bytes`; the key is a presence byte
 //! (0 / 1) followed by the string. Headers are a `u16 LE` count of name/value pairs, so
-//! a replayed record carries exactly the headers it was accepted with.
+//! a replayed record carries exactly the headers it was accepted with: `schema`, `kind`,
+//! `site`, and `sightline-layout` on record layout v2 (whose payload is then several
+//! length-delimited events: the frame holds the whole Kafka record, not one event).
 //!
 //! The reader never panics on any input: a frame whose magic, length, CRC or body does
 //! not check out is counted as one corrupt region and skipped by searching for the next
@@ -73,12 +75,19 @@ fn encode_body(record: &Record, out: &mut Vec<u8>) {
         None => out.push(0),
     }
     let headers = [
-        (RecordHeaders::SCHEMA, record.headers.schema.as_ref()),
-        (RecordHeaders::KIND, record.headers.kind.as_ref()),
-        (RecordHeaders::SITE, record.headers.site.as_str()),
+        Some((RecordHeaders::SCHEMA, record.headers.schema.as_ref())),
+        Some((RecordHeaders::KIND, record.headers.kind.as_ref())),
+        Some((RecordHeaders::SITE, record.headers.site.as_str())),
+        // Only on v2 records, so frames of v1 records are what they always were.
+        record
+            .headers
+            .layout
+            .as_deref()
+            .map(|layout| (RecordHeaders::LAYOUT, layout)),
     ];
-    out.extend_from_slice(&(headers.len() as u16).to_le_bytes());
-    for (name, value) in headers {
+    let count = headers.iter().flatten().count() as u16;
+    out.extend_from_slice(&count.to_le_bytes());
+    for (name, value) in headers.into_iter().flatten() {
         put_bytes(out, name.as_bytes());
         put_bytes(out, value.as_bytes());
     }
@@ -145,7 +154,7 @@ pub fn decode_body(body: &[u8]) -> Result<Record, BodyError> {
         0 => None,
         _ => Some(c.string()?.to_owned()),
     };
-    let (mut schema, mut kind, mut site) = (None, None, None);
+    let (mut schema, mut kind, mut site, mut layout) = (None, None, None, None);
     for _ in 0..c.u16()? {
         let name = c.string()?;
         let value = c.string()?;
@@ -153,6 +162,7 @@ pub fn decode_body(body: &[u8]) -> Result<Record, BodyError> {
             RecordHeaders::SCHEMA => schema = Some(value),
             RecordHeaders::KIND => kind = Some(value),
             RecordHeaders::SITE => site = Some(value),
+            RecordHeaders::LAYOUT => layout = Some(value),
             // Headers a later version may add are kept out of today's Record.
             _ => {}
         }
@@ -178,6 +188,9 @@ pub fn decode_body(body: &[u8]) -> Result<Record, BodyError> {
             site: site
                 .ok_or(BodyError::MissingHeader(RecordHeaders::SITE))?
                 .to_owned(),
+            // Replayed as it was accepted, whatever the layout (a spool written by an
+            // older or newer collector replays its own records unchanged).
+            layout: layout.map(|l| Cow::Owned(l.to_owned())),
         },
     })
 }
@@ -304,6 +317,8 @@ mod tests {
                 schema: "sightline.v1.CollectedEvent".into(),
                 kind: "click".into(),
                 site: "demo".into(),
+                // Both layouts: v2 frames carry the layout header, v1 frames do not.
+                layout: (i % 3 == 0).then_some("delimited-v2".into()),
             },
         }
     }
@@ -345,6 +360,31 @@ mod tests {
         let mut expected = records.clone();
         expected.remove(3);
         assert_eq!(out.records, expected);
+    }
+
+    /// The fuzz corpus holds a frame of a v2 record (a request's events, length-delimited,
+    /// header `sightline-layout`): it reads back with its layout, and its events with the
+    /// reader every consumer uses.
+    #[test]
+    fn a_v2_record_frame_reads_back_with_its_layout() {
+        let frame = include_bytes!("../../../fuzz/corpus/spool_segment_reader/v2_record");
+        let out = scan(frame, true);
+        assert_eq!(out.corrupt, 0);
+        let [record] = out.records.as_slice() else {
+            panic!("one record, got {}", out.records.len());
+        };
+        assert_eq!(
+            record.headers.layout.as_deref(),
+            Some(sightline_proto::record::LAYOUT_DELIMITED_V2)
+        );
+        let layout = record.headers.layout.as_deref().map(str::as_bytes);
+        let events = sightline_proto::record::read_record(
+            [(RecordHeaders::LAYOUT, layout)],
+            &record.payload,
+        )
+        .unwrap();
+        assert_eq!(events.filter(Result::is_ok).count(), 8);
+        assert_eq!(encode_frames(&out.records), frame.to_vec());
     }
 
     #[test]

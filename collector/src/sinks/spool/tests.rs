@@ -24,6 +24,7 @@ fn record(i: usize) -> Record {
             schema: "sightline.v1.CollectedEvent".into(),
             kind: "click".into(),
             site: "demo".into(),
+            layout: (i % 2 == 0).then_some(sightline_proto::record::LAYOUT_DELIMITED_V2.into()),
         },
     }
 }
