@@ -151,9 +151,9 @@ async fn balancer_overhead_and_capacity_inputs() -> anyhow::Result<()> {
     let disk_per_event = (log_bytes_after - log_bytes_before) as f64 / events_written.max(1) as f64;
     report_note(&format!(
         "capacity inputs: broker_disk_bytes_per_event_per_replica = {disk_per_event:.1} \
-         (sightline.searches .log bytes on node 1 / events written, lz4, this load's search \
-         events); collector_rss_mib_max = {rss_collectors_mib:.1}; haproxy_rss_mib = \
-         {rss_haproxy_mib:.1}; broker_rss_mib_max = {rss_broker_mib:.0}; \
+         (the events topic's .log bytes on node 1 / events written, lz4, layout v2 records of \
+         this load's search events); collector_rss_mib_max = {rss_collectors_mib:.1}; \
+         haproxy_rss_mib = {rss_haproxy_mib:.1}; broker_rss_mib_max = {rss_broker_mib:.0}; \
          spool_bytes_per_event = {spool_bytes_per_event:.1}; spool_replay_events_per_s = \
          {replay_per_s:.0} (spool run: acked {} lost {} duplicated {})",
         spool_verdict.acked, spool_verdict.lost, spool_verdict.duplicates
