@@ -76,14 +76,8 @@ fn leaderless(err: &KafkaError) -> bool {
     )
 }
 
-/// Reads `topic` from the given per-partition offsets until `expected` records arrived
-/// or `timeout` passed, whichever is first. Returns what it read, in partition order.
-pub fn read_from(
-    topic: &str,
-    start: &[(i32, i64)],
-    expected: usize,
-    timeout: Duration,
-) -> anyhow::Result<Vec<OwnedMessage>> {
+/// A consumer of its own group, assigned to `topic` at the given per-partition offsets.
+fn consumer_from(topic: &str, start: &[(i32, i64)]) -> anyhow::Result<BaseConsumer> {
     let consumer: BaseConsumer = ClientConfig::new()
         .set("bootstrap.servers", bootstrap())
         .set(
@@ -98,6 +92,18 @@ pub fn read_from(
         assignment.add_partition_offset(topic, partition, Offset::Offset(offset))?;
     }
     consumer.assign(&assignment)?;
+    Ok(consumer)
+}
+
+/// Reads `topic` from the given per-partition offsets until `expected` records arrived
+/// or `timeout` passed, whichever is first. Returns what it read, in partition order.
+pub fn read_from(
+    topic: &str,
+    start: &[(i32, i64)],
+    expected: usize,
+    timeout: Duration,
+) -> anyhow::Result<Vec<OwnedMessage>> {
+    let consumer = consumer_from(topic, start)?;
     let deadline = Instant::now() + timeout;
     let mut records = Vec::new();
     while records.len() < expected && Instant::now() < deadline {
@@ -191,20 +197,7 @@ pub fn read_events_from(
     expected: usize,
     timeout: Duration,
 ) -> anyhow::Result<Vec<ReadEvent>> {
-    let consumer: BaseConsumer = ClientConfig::new()
-        .set("bootstrap.servers", bootstrap())
-        .set(
-            "group.id",
-            format!("sightline-tests-{}", rand::random::<u64>()),
-        )
-        .set("enable.auto.commit", "false")
-        .set("enable.partition.eof", "false")
-        .create()?;
-    let mut assignment = TopicPartitionList::new();
-    for &(partition, offset) in start {
-        assignment.add_partition_offset(topic, partition, Offset::Offset(offset))?;
-    }
-    consumer.assign(&assignment)?;
+    let consumer = consumer_from(topic, start)?;
     let deadline = Instant::now() + timeout;
     let mut events = Vec::new();
     while events.len() < expected && Instant::now() < deadline {
