@@ -9,5 +9,5 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export SIGHTLINE_WRITE_DOCS=1
 cargo test --quiet -p sightline-proto --lib kinds_json_is_current
-cargo test --quiet -p sightline-collector --lib docs::
+cargo test --quiet -p sightline-collector --lib docs:: -- --test-threads=1  # one README, written by several tests
 git status --short -- proto/kinds.json collector/README.md collector/sightline.example.toml

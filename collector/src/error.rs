@@ -84,6 +84,9 @@ pub enum ApiError {
     /// the connection failed while reading the body
     #[error("error reading the request: {0}")]
     BadRequest(String),
+    /// `POST /v1/unavailable` with a `reason` outside the SDK's fixed set (`no_wasm`, `fetch`, `wasm`)
+    #[error("unknown reason {0:?} (expected no_wasm, fetch or wasm)")]
+    UnknownReason(String),
 }
 
 impl ApiError {
@@ -112,6 +115,7 @@ impl ApiError {
             ApiError::Overloaded => "overloaded",
             ApiError::ShuttingDown => "shutting_down",
             ApiError::BadRequest(_) => "bad_request",
+            ApiError::UnknownReason(_) => "unknown_reason",
         }
     }
 
@@ -121,7 +125,8 @@ impl ApiError {
             | ApiError::InvalidProtobuf(_)
             | ApiError::InvalidGzip(_)
             | ApiError::SiteKeyMismatch { .. }
-            | ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            | ApiError::BadRequest(_)
+            | ApiError::UnknownReason(_) => StatusCode::BAD_REQUEST,
             ApiError::UnknownSite(_) => StatusCode::UNAUTHORIZED,
             ApiError::OriginNotAllowed(_) | ApiError::MissingOrigin => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
@@ -201,6 +206,7 @@ impl ApiError {
             ApiError::Overloaded,
             ApiError::ShuttingDown,
             ApiError::BadRequest(text()),
+            ApiError::UnknownReason(text()),
         ]
     }
 }

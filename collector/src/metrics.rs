@@ -53,6 +53,14 @@ pub struct SiteLabel {
     pub site: String,
 }
 
+/// `site` is a configured site key and `reason` one of the SDK's fixed set: bounded by the
+/// configuration, whatever clients send.
+#[derive(Clone, Debug, Default, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct SiteReasonLabel {
+    pub site: String,
+    pub reason: &'static str,
+}
+
 #[derive(Clone, Debug, Default, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct LimiterLabel {
     pub limiter: String,
@@ -126,6 +134,7 @@ pub struct Metrics {
     pub buffered_body_bytes: Gauge,
     pub proxy_header_errors: Counter,
     pub client_evicted_batches: Family<SiteLabel, Counter>,
+    pub sdk_unavailable: Family<SiteReasonLabel, Counter>,
 }
 
 impl Metrics {
@@ -248,6 +257,16 @@ impl Metrics {
              bound: a report can be lost with a batch evicted later",
             client_evicted_batches.clone(),
         );
+        let sdk_unavailable = Family::<SiteReasonLabel, Counter>::default();
+        registry.register(
+            "sdk_unavailable",
+            "Page views where the browser SDK could not start, as reported by its fallback \
+             beacon (`POST /v1/unavailable`), by site and reason: `no_wasm` (no WebAssembly), \
+             `fetch` (the .wasm not fetched: offline, CSP connect-src, 404), `wasm` (compiling \
+             it refused, e.g. a CSP without 'wasm-unsafe-eval'). A lower bound: a policy that \
+             blocks the collector blocks the beacon too",
+            sdk_unavailable.clone(),
+        );
         Self {
             registry,
             http_requests,
@@ -267,6 +286,7 @@ impl Metrics {
             buffered_body_bytes,
             proxy_header_errors,
             client_evicted_batches,
+            sdk_unavailable,
         }
     }
 
@@ -327,6 +347,16 @@ impl Metrics {
             .inc_by(u64::from(reported));
     }
 
+    /// One SDK that could not start on a page of `site` (a configured site) for `reason`.
+    pub fn count_sdk_unavailable(&self, site: &str, reason: &'static str) {
+        self.sdk_unavailable
+            .get_or_create(&SiteReasonLabel {
+                site: site.to_owned(),
+                reason,
+            })
+            .inc();
+    }
+
     pub fn count_connection_refused(&self, limit: ConnectionLimit) {
         self.connections_refused
             .get_or_create(&LimitLabel {
@@ -382,6 +412,7 @@ impl Metrics {
         let _ = self
             .client_evicted_batches
             .get_or_create(&Default::default());
+        let _ = self.sdk_unavailable.get_or_create(&Default::default());
     }
 }
 

@@ -1,1 +1,1 @@
-!function(w,d,u,s){w.sightline=w.sightline||function(){(w.sightline.q=w.sightline.q||[]).push(arguments)};s=d.createElement("script");s.type="module";s.async=!0;s.src=u;d.head.appendChild(s)}(window,document,"SDK_URL");
+!function(w,u){w.sightline=w.sightline||function(){(w.sightline.q=w.sightline.q||[]).push(arguments)};import(u).catch(function(){w.sightline=function(){}})}(window,"SDK_URL");

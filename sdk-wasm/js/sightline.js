@@ -1,5 +1,10 @@
 // Script-tag entry: loads the SDK, then replays the commands the inline snippet queued
 // (sightline('init', {...}), sightline('track', ...)) in order, and makes later calls direct.
+// When the SDK cannot start (WebAssembly missing or forbidden by the page's CSP, the .wasm
+// blocked or unreachable) nothing may reach the page's error handlers: the rejection is
+// handled here and sightline(...) becomes a no-op; the report of why (a debug warning, a
+// beacon to the collector) is an optional module fetched only then, so every page that
+// starts fine does not download it.
 import load, * as sdk from './sightline_sdk.js';
 var w = window, q = (w.sightline && w.sightline.q) || [];
 function run(name) {
@@ -9,4 +14,7 @@ function run(name) {
 load({ module_or_path: new URL('sightline_sdk_bg.wasm', import.meta.url) }).then(function () {
   w.sightline = run;
   for (var i = 0; i < q.length; i++) run.apply(0, q[i]);
+}, function (e) {
+  w.sightline = function () {};
+  import('./sightline-unavailable.js').then(function (m) { m.default(e, q); }, function () {});
 });

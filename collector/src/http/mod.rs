@@ -8,3 +8,4 @@ pub mod proxy_protocol;
 pub mod response;
 pub mod routes;
 pub mod server;
+pub mod unavailable;

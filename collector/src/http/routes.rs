@@ -1,4 +1,5 @@
-//! Request dispatch: `/v1/batch` (POST, OPTIONS), `/healthz`, `/readyz`, `/metrics`.
+//! Request dispatch: `/v1/batch` (POST, OPTIONS), `/v1/unavailable` (POST, the SDK's fallback
+//! beacon), `/healthz`, `/readyz`, `/metrics`.
 
 use std::{
     convert::Infallible,
@@ -16,12 +17,14 @@ use super::{
     client_ip::client_ip,
     cors,
     response::{self, HttpResponse},
+    unavailable,
 };
 use crate::{
     error::ApiError, ingest, limiters::LIMITER_IP_CONCURRENCY, sinks::SinkHealth, state::AppState,
 };
 
 pub const ROUTE_BATCH: &str = "/v1/batch";
+pub const ROUTE_UNAVAILABLE: &str = "/v1/unavailable";
 pub const ROUTE_HEALTHZ: &str = "/healthz";
 pub const ROUTE_READYZ: &str = "/readyz";
 pub const ROUTE_METRICS: &str = "/metrics";
@@ -37,13 +40,24 @@ where
 {
     let path = request.uri().path().to_owned();
     let route = match path.as_str() {
-        ROUTE_BATCH | ROUTE_HEALTHZ | ROUTE_READYZ | ROUTE_METRICS => path.as_str(),
+        ROUTE_BATCH | ROUTE_UNAVAILABLE | ROUTE_HEALTHZ | ROUTE_READYZ | ROUTE_METRICS => {
+            path.as_str()
+        }
         _ => "other",
     };
     let method = request.method().clone();
     let response = match (method, path.as_str()) {
         (Method::POST, ROUTE_BATCH) => batch(&state, peer, request).await,
         (Method::OPTIONS, ROUTE_BATCH) => preflight(&state, &request),
+        (Method::POST, ROUTE_UNAVAILABLE) => {
+            match unavailable::report(&state, request.uri().query()) {
+                Ok(status) => response::with_body(status, "text/plain", Bytes::new()),
+                Err(err) => {
+                    state.metrics.count_refused(err.code());
+                    response::error(&err, state.kafka_retry_after())
+                }
+            }
+        }
         (Method::GET, ROUTE_HEALTHZ) => response::json(StatusCode::OK, json!({"status": "ok"})),
         (Method::GET, ROUTE_READYZ) => readyz(&state),
         (Method::GET, ROUTE_METRICS) => {
@@ -60,7 +74,10 @@ where
                 state.metrics.render(),
             )
         }
-        (method, ROUTE_BATCH | ROUTE_HEALTHZ | ROUTE_READYZ | ROUTE_METRICS) => response::error(
+        (
+            method,
+            ROUTE_BATCH | ROUTE_UNAVAILABLE | ROUTE_HEALTHZ | ROUTE_READYZ | ROUTE_METRICS,
+        ) => response::error(
             &ApiError::MethodNotAllowed(method.to_string()),
             state.kafka_retry_after(),
         ),
@@ -278,6 +295,59 @@ mod tests {
             "{text}"
         );
         assert!(text.contains("sightline_collector_spool_corrupt_records_total 0"));
+    }
+
+    #[tokio::test]
+    async fn unavailable_reports_are_counted_by_known_site_and_reason_only() {
+        let state = Arc::new(AppState::new(config(), Arc::new(MemorySink::new())));
+        let post = |query: &str| {
+            Request::post(format!("{ROUTE_UNAVAILABLE}?{query}"))
+                .body(Full::new(Bytes::new()))
+                .unwrap()
+        };
+        let peer: IpAddr = "192.0.2.1".parse().unwrap();
+        for query in [
+            "site=demo&reason=wasm",
+            "reason=wasm&site=demo",
+            "site=demo&reason=no_wasm",
+        ] {
+            let response = handle(state.clone(), peer, post(query)).await.unwrap();
+            assert_eq!(response.status(), StatusCode::NO_CONTENT, "{query}");
+        }
+        // Unbounded label values are refused, not counted.
+        let response = handle(state.clone(), peer, post("site=evil&reason=wasm"))
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+        assert_eq!(body_json(response).await["error"], "unknown_site");
+        let response = handle(state.clone(), peer, post("site=demo&reason=x%20y"))
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+        assert_eq!(body_json(response).await["error"], "unknown_reason");
+        let get = Request::get(format!("{ROUTE_UNAVAILABLE}?site=demo&reason=wasm"))
+            .body(Full::new(Bytes::new()))
+            .unwrap();
+        let response = handle(state.clone(), peer, get).await.unwrap();
+        assert_eq!(response.status(), StatusCode::METHOD_NOT_ALLOWED);
+
+        let text = state.metrics.render();
+        assert!(
+            text.contains(
+                "sightline_collector_sdk_unavailable_total{site=\"demo\",reason=\"wasm\"} 2"
+            ),
+            "{text}"
+        );
+        assert!(text.contains(
+            "sightline_collector_sdk_unavailable_total{site=\"demo\",reason=\"no_wasm\"} 1"
+        ));
+        assert!(!text.contains("evil"), "{text}");
+        assert!(!text.contains("reason=\"fetch\""), "{text}");
+        assert!(text.contains(
+            "sightline_collector_http_requests_total{route=\"/v1/unavailable\",status=\"204\"} 3"
+        ));
+        // Nothing reached the sink.
+        assert_eq!(state.sink.health().queue_depth, 0);
     }
 
     #[tokio::test]

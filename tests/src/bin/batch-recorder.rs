@@ -4,6 +4,10 @@
 //! - `POST /v1/batch` (text/plain, application/x-protobuf or octet-stream; CORS allowed)
 //!   decodes the body as a `sightline.v1.Batch`; undecodable bodies answer 400 and are counted.
 //! - `GET /batches` returns every decoded batch as JSON (ids as hex), in arrival order.
+//! - `GET /pages/...?csp=POLICY` serves the page with `Content-Security-Policy: POLICY`
+//!   (percent-decoded), for the SDK's CSP tests (tests/browser/csp.test.mjs).
+//! - `POST /v1/unavailable?site=…&reason=…` (the SDK's fallback beacon when it cannot start)
+//!   is recorded as `{site, reason}` in `GET /batches`' `unavailable`.
 //! - `POST /control?fail=503|429|drop&count=N` makes the next N batch requests fail
 //!   (503 / 429 with `Retry-After: 1` / connection dropped without an answer);
 //!   `POST /control?reset=1` clears the recorded batches and failure settings.
@@ -31,6 +35,7 @@ const MAX_BODY_BYTES: usize = 1 << 20;
 #[derive(Default)]
 struct State {
     batches: Vec<serde_json::Value>,
+    unavailable: Vec<serde_json::Value>,
     undecodable: u32,
     failed: u32,
     fail_mode: Option<String>,
@@ -98,6 +103,34 @@ async fn serve_file(root: &Path, rest: &str) -> Response<Full<Bytes>> {
         Ok(data) => response(StatusCode::OK, content_type(&path), data),
         Err(_) => response(StatusCode::NOT_FOUND, "text/plain", "not found"),
     }
+}
+
+/// `%XX` and `+` decoded (a CSP in a query string); invalid escapes are kept as they are.
+fn percent_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = bytes
+            .get(i + 1..i + 3)
+            .and_then(|h| std::str::from_utf8(h).ok())
+            .and_then(|h| u8::from_str_radix(h, 16).ok());
+        match (bytes[i], hex) {
+            (b'%', Some(byte)) => {
+                out.push(byte);
+                i += 3;
+            }
+            (b'+', _) => {
+                out.push(b' ');
+                i += 1;
+            }
+            (byte, _) => {
+                out.push(byte);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 fn query_value<'a>(query: &'a str, name: &str) -> Option<&'a str> {
@@ -180,10 +213,20 @@ async fn handle(
             }
         });
     }
+    if method == Method::POST && path == "/v1/unavailable" {
+        let mut state = state.lock().map_err(|_| ())?;
+        let report = serde_json::json!({
+            "site": query_value(&query, "site").map(percent_decode),
+            "reason": query_value(&query, "reason").map(percent_decode),
+        });
+        state.unavailable.push(report);
+        return Ok(response(StatusCode::NO_CONTENT, "text/plain", ""));
+    }
     if method == Method::GET && path == "/batches" {
         let state = state.lock().map_err(|_| ())?;
         let body = serde_json::json!({
             "batches": state.batches,
+            "unavailable": state.unavailable,
             "undecodable": state.undecodable,
             "failed": state.failed,
         });
@@ -208,7 +251,14 @@ async fn handle(
     }
     if method == Method::GET {
         if let Some(rest) = path.strip_prefix("/pages/") {
-            return Ok(serve_file(&root.join("tests/browser/pages"), rest).await);
+            let mut page = serve_file(&root.join("tests/browser/pages"), rest).await;
+            if let Some(policy) = query_value(&query, "csp") {
+                let value =
+                    header::HeaderValue::from_str(&percent_decode(policy)).map_err(|_| ())?;
+                page.headers_mut()
+                    .insert(header::CONTENT_SECURITY_POLICY, value);
+            }
+            return Ok(page);
         }
         if let Some(rest) = path.strip_prefix("/pkg/") {
             return Ok(serve_file(&root.join("sdk-wasm/pkg"), rest).await);
