@@ -20,6 +20,14 @@ interface Window {
   sightline?: any;
   /** tests/e2e/lib/ad-truth.js: the independent viewability observer's verdicts. */
   __adTruth?: () => any;
+  /** tests/browser/pages (used by tests/harness): the page's SDK module once initialized. */
+  ready?: boolean;
+  sdk?: any;
+  /** tests/browser/pages/csp.html: the host page's own state, errors, CSP violations, warnings. */
+  hostReady?: boolean;
+  pageErrors?: string[];
+  violations?: string[];
+  warnings?: string[];
   /** bench/sdk: long tasks recorded by the page. */
   __longtasks?: any[];
   /** IAB TCF v2.2 CMP API (a consent-management platform's stub or full API); the SDK loads
