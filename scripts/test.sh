@@ -61,6 +61,9 @@ scripts/test-wasm.sh
 step "SDK and ads in headless Chromium (Playwright)"
 node --test --test-concurrency=1 tests/browser/
 
+step "SDK in Chromium, Firefox ESR and WebKitGTK: smoke scenarios (WebDriver; full set: make test-browsers)"
+scripts/test-browsers.sh smoke
+
 step "end to end: demo site → SDK → collector → Kafka (Playwright)"
 tests/e2e/run.sh
 

@@ -41,11 +41,13 @@ for (const engine of engines) {
       }
       for (const result of results) {
         const row = (observed.engines[engine] ??= {});
-        row[result.feature] = { status: result.status, how: result.how };
-        if (!observed.features.includes(result.feature)) observed.features.push(result.feature);
+        const { feature, ...outcome } = result;
+        const known = committed.engines[engine]?.[feature];
+        // An intermittent degradation (stated so in matrix.json) may also be seen working.
+        row[feature] = known?.intermittent && outcome.status === 'ok' ? known : outcome;
+        if (!observed.features.includes(feature)) observed.features.push(feature);
         if (!write) {
-          assert.deepEqual(row[result.feature], committed.engines[engine]?.[result.feature],
-            `${engine}, ${result.feature}: observed differs from tests/harness/matrix.json`);
+          assert.deepEqual(row[feature], known, `${engine}, ${feature}: observed differs from tests/harness/matrix.json`);
         }
       }
     });

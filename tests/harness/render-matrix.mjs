@@ -15,7 +15,7 @@ const NAMES = { chromium: 'Chromium 156', firefox: 'Firefox ESR 153', webkit: 'W
 /** The Markdown table: one row per feature, one column per engine. */
 export function render(matrix) {
   const engines = Object.keys(matrix.engines);
-  const cell = (r) => !r ? 'not run' : r.status === 'ok' ? '✓' + (r.how ? ` (${r.how})` : '') : r.status === 'degraded' ? `degraded: ${r.how}` : `✗ ${r.how}`;
+  const cell = (r) => !r ? 'not run' : r.status === 'ok' ? '✓' + (r.how ? ` (${r.how})` : '') : r.status === 'degraded' ? `degraded${r.intermittent ? ' (intermittent)' : ''}: ${r.how}` : `✗ ${r.how}`;
   const lines = [`| feature | ${engines.map((e) => NAMES[e] ?? e).join(' | ')} |`, `|---|${engines.map(() => '---|').join('')}`];
   for (const feature of matrix.features) lines.push(`| ${feature} | ${engines.map((e) => cell(matrix.engines[e][feature])).join(' | ')} |`);
   return `${lines.join('\n')}\n`;

@@ -24,6 +24,13 @@ const summary = (events) => events.map((e) => {
 });
 const impressions = (events) => events.filter((e) => kindOf(e) === 'AdImpression').map((e) => ({ seq: Number(e.seq), ...e.kind.AdImpression }));
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+/**
+ * Firefox (153 ESR, navigating away) intermittently drops every beacon sent in `pagehide`:
+ * sendBeacon returns true, the request never arrives (a probe page lost them in 1 of 4 loads;
+ * Firefox fires pagehide before visibilitychange, and the beacons of visibilitychange arrived).
+ * What the SDK sends at pagehide is then lost. `intermittent`: a run may also see ✓.
+ */
+const PAGEHIDE_LOSS = (feature) => ({ feature, status: 'degraded', intermittent: true, how: 'the pagehide beacon is intermittently dropped by the browser (sendBeacon returned true): that batch is lost' });
 
 async function capture(page, recorder) {
   await page.goto(`${recorder.url}/pages/basic.html?utm_source=news`);
@@ -45,10 +52,13 @@ async function capture(page, recorder) {
   await page.goto('about:blank');
   const { events, state } = await waitForEvents(recorder, (evs) => evs.some((e) => kindOf(e) === 'Search'), 10_000);
   assert.equal(early, 0, 'the last batch is sent only when the page is left');
-  assert.deepEqual(summary(events), [
+  const expected = [
     'PageView:1', 'Click', 'Hover', 'Scroll:25', 'Scroll:50', 'Scroll:75', 'Scroll:100', 'Scroll:0',
     'PageView:2', 'Custom:signup', 'Search',
-  ]);
+  ];
+  // The batch sealed by the SPA navigation arrived in any case; the last one goes at pagehide.
+  const hidden = events.some((e) => kindOf(e) === 'Search');
+  assert.deepEqual(summary(events), hidden ? expected : expected.slice(0, 8));
   const seqs = events.map((e) => Number(e.seq));
   assert.deepEqual(seqs, seqs.map((_, i) => i + 1), 'seq is gap-free');
   assert.equal(state.undecodable, 0);
@@ -56,10 +66,10 @@ async function capture(page, recorder) {
   assert.equal(click.selector, 'a#course-link');
   assert.deepEqual(click.data, { track: 'course' });
   assert.equal(events[0].kind.PageView.url, `${recorder.url}/pages/basic.html?utm_source=news`);
-  assert.equal(events[8].kind.PageView.url, `${recorder.url}/pages/spa/step-2?utm_campaign=c1`);
+  if (hidden) assert.equal(events[8].kind.PageView.url, `${recorder.url}/pages/spa/step-2?utm_campaign=c1`);
   assert.ok(events[2].kind.Hover.dwell_ms >= 500, 'hover dwell');
-  return [ok('clicks'), ok('hovers'), ok('scroll milestones'), ok('SPA page views'), ok('delivery on page hide'),
-    { feature: 'batching', status: 'ok', how: '' }];
+  return [ok('clicks'), ok('hovers'), ok('scroll milestones'), ok('SPA page views'), ok('batching'),
+    hidden ? ok('delivery on page hide') : PAGEHIDE_LOSS('delivery on page hide')];
 }
 
 async function ads(page, recorder) {
@@ -79,7 +89,8 @@ async function ads(page, recorder) {
   for (const slot of ['below-fold', 'brief']) assert.equal(bySlot(slot, VIEWABLE).length, 0, `${slot} never viewable`);
   const viewable = bySlot('top-rect', VIEWABLE)[0];
   assert.equal(viewable.rule, DISPLAY_50);
-  assert.ok(viewable.time_to_viewable_ms >= 1000 && viewable.time_to_viewable_ms < 1500, `time to viewable ${viewable.time_to_viewable_ms}`);
+  // ≥ 990: Firefox's timers and clock round to whole milliseconds (999 seen).
+  assert.ok(viewable.time_to_viewable_ms >= 990 && viewable.time_to_viewable_ms < 1500, `time to viewable ${viewable.time_to_viewable_ms}`);
   results.push(ok('ad viewability (50 % for 1 s)'));
   const billboard = bySlot('billboard', VIEWABLE)[0];
   assert.equal(billboard.rule, LARGE_30, '970x250 uses the 30 % rule');
@@ -106,10 +117,10 @@ async function ads(page, recorder) {
   assert.equal(clicks[0].impression_id, topAny.impression_id);
   results.push(ok('ad clicks'));
 
-  const finals = ['top-rect', 'billboard', 'lazy', 'covered', 'below-fold', 'brief'].filter((slot) => bySlot(slot, FINAL).length === 1);
+  const SLOTS = ['top-rect', 'billboard', 'lazy', 'covered', 'below-fold', 'brief'];
+  const finals = SLOTS.filter((slot) => bySlot(slot, FINAL).length === 1);
   assert.ok(finals.includes('brief'), 'a removed slot is finalized when it goes');
-  results.push(finals.length === 6 ? ok('FINAL impressions at navigation')
-    : { feature: 'FINAL impressions at navigation', status: 'degraded', how: `only the slots finalized before pagehide arrive (${finals.length} of 6)` });
+  results.push(finals.length === SLOTS.length ? ok('FINAL impressions at navigation') : PAGEHIDE_LOSS('FINAL impressions at navigation'));
   return results;
 }
 
@@ -129,7 +140,7 @@ async function queue(page, recorder) {
   await page.evaluate(() => window.sdk.flush());
   const { events } = await waitForEvents(recorder, (evs) => evs.some((e) => e.kind.Custom?.name === 'queued'), 15_000);
   assert.ok(events.some((e) => e.kind.Custom?.name === 'queued'), 'the queued event arrived after the reload');
-  return [{ feature: 'durable queue across a reload', status: 'ok', how: q.idb?.length ? '' : 'localStorage (no IndexedDB)' }];
+  return [ok('durable queue across a reload')];
 }
 
 /** Loads csp.html with `policy` and `query`; returns what the host page saw. */
