@@ -107,6 +107,13 @@ pub struct CloseLabel {
     pub reason: &'static str,
 }
 
+/// Imported messages by source and outcome (`accepted`, `rejected`).
+#[derive(Clone, Debug, Default, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct SourceOutcomeLabels {
+    pub source: String,
+    pub outcome: &'static str,
+}
+
 pub struct Metrics {
     registry: Registry,
     pub http_requests: Family<RouteStatus, Counter>,
@@ -126,6 +133,7 @@ pub struct Metrics {
     pub buffered_body_bytes: Gauge,
     pub proxy_header_errors: Counter,
     pub client_evicted_batches: Family<SiteLabel, Counter>,
+    pub import_messages: Family<SourceOutcomeLabels, Counter>,
 }
 
 impl Metrics {
@@ -248,6 +256,13 @@ impl Metrics {
              bound: a report can be lost with a batch evicted later",
             client_evicted_batches.clone(),
         );
+        let import_messages = Family::<SourceOutcomeLabels, Counter>::default();
+        registry.register(
+            "import_messages",
+            "Messages of the JSON import API answered 200, by source (`[[sources]] name`) and \
+             outcome: `accepted` (produced) or `rejected` (dead letter)",
+            import_messages.clone(),
+        );
         Self {
             registry,
             http_requests,
@@ -267,6 +282,18 @@ impl Metrics {
             buffered_body_bytes,
             proxy_header_errors,
             client_evicted_batches,
+            import_messages,
+        }
+    }
+
+    pub fn count_import(&self, source: &str, outcome: &'static str, n: u64) {
+        if n > 0 {
+            self.import_messages
+                .get_or_create(&SourceOutcomeLabels {
+                    source: source.to_owned(),
+                    outcome,
+                })
+                .inc_by(n);
         }
     }
 
@@ -382,6 +409,7 @@ impl Metrics {
         let _ = self
             .client_evicted_batches
             .get_or_create(&Default::default());
+        let _ = self.import_messages.get_or_create(&Default::default());
     }
 }
 
