@@ -176,22 +176,25 @@ where
                 shared.message_id = mapped.message_id;
                 processed
             }
-            Err(unmapped) => Processed {
-                rejected: vec![RejectedEvent {
-                    reason: unmapped.rejection.reason.to_owned(),
-                    detail: with_message_id(&unmapped.rejection.detail, &unmapped.message_id),
-                    event: unmapped.event,
-                    site_key: source.site.clone(),
-                    identity: unmapped.identity,
-                    received_at_ms,
-                    client_ip: truncate_ip(client, limits.ipv4_prefix, limits.ipv6_prefix)
-                        .to_string(),
-                    user_agent: header_agent.clone(),
-                    collector_id: config.server.collector_id.clone(),
+            Err(unmapped) => {
+                let unmapped = *unmapped;
+                Processed {
+                    rejected: vec![RejectedEvent {
+                        reason: unmapped.rejection.reason.to_owned(),
+                        detail: with_message_id(&unmapped.rejection.detail, &unmapped.message_id),
+                        event: unmapped.event,
+                        site_key: source.site.clone(),
+                        identity: unmapped.identity,
+                        received_at_ms,
+                        client_ip: truncate_ip(client, limits.ipv4_prefix, limits.ipv6_prefix)
+                            .to_string(),
+                        user_agent: header_agent.clone(),
+                        collector_id: config.server.collector_id.clone(),
+                        ..Default::default()
+                    }],
                     ..Default::default()
-                }],
-                ..Default::default()
-            },
+                }
+            }
         };
         let mut overflow = false;
         if !processed.accepted.is_empty() {

@@ -133,14 +133,14 @@ pub fn map(
     message: &Value,
     request: &RequestContext<'_>,
     limits: &LimitsConfig,
-) -> Result<Mapped, Unmapped> {
+) -> Result<Mapped, Box<Unmapped>> {
     let Value::Object(message) = message else {
-        return Err(Unmapped {
+        return Err(Box::new(Unmapped {
             rejection: invalid("the message is not a JSON object"),
             identity: None,
             message_id: String::new(),
             event: None,
-        });
+        }));
     };
     let message_id = match message.get("messageId") {
         Some(Value::String(s)) if !s.is_empty() => Some(s.as_str()),
@@ -154,11 +154,13 @@ pub fn map(
         event_id: event_id(message_id, &Value::Object(message.clone())),
         ..Default::default()
     };
-    let reject = |rejection: Rejection, event: Option<Event>| Unmapped {
-        rejection,
-        identity: identity.as_ref().ok().cloned(),
-        message_id: shown_id.clone(),
-        event,
+    let reject = |rejection: Rejection, event: Option<Event>| {
+        Box::new(Unmapped {
+            rejection,
+            identity: identity.as_ref().ok().cloned(),
+            message_id: shown_id.clone(),
+            event,
+        })
     };
     let identity = match &identity {
         Ok(identity) => identity.clone(),
@@ -392,7 +394,7 @@ mod tests {
         }
     }
 
-    fn map_text(text: &str, request: &RequestContext<'_>) -> Result<Mapped, Unmapped> {
+    fn map_text(text: &str, request: &RequestContext<'_>) -> Result<Mapped, Box<Unmapped>> {
         map(
             &serde_json::from_str(text).unwrap(),
             request,
