@@ -17,6 +17,10 @@ use sightline_tests::{
     kafka::{end_offsets, events_topic, read_events_from, read_from, topic},
 };
 
+/// The tests of this file run one at a time: the second counts every record produced
+/// while it runs.
+static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 fn iso(ms: i64) -> String {
     // Seconds and milliseconds, UTC, as JavaScript's toISOString writes them.
     let secs = ms.div_euclid(1000);
@@ -66,6 +70,7 @@ fn property<'a>(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_message_type_reaches_kafka_as_documented_with_a_stable_event_id()
 -> anyhow::Result<()> {
+    let _serial = SERIAL.lock().await;
     let collector = TestCollector::start(import_config()).await?;
     let run = rand::random::<u32>();
     let user = format!("u-{run}");
@@ -294,6 +299,7 @@ async fn every_message_type_reaches_kafka_as_documented_with_a_stable_event_id()
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn missing_or_wrong_write_keys_are_401_with_nothing_produced_and_cors_stays_off()
 -> anyhow::Result<()> {
+    let _serial = SERIAL.lock().await;
     let collector = TestCollector::start(import_config()).await?;
     let run = rand::random::<u32>();
     let message = json!({"type": "track", "event": "x", "userId": format!("k-{run}")});
