@@ -61,6 +61,9 @@ scripts/test-wasm.sh
 step "SDK and ads in headless Chromium (Playwright)"
 node --test --test-concurrency=1 tests/browser/
 
+step "JSON import API: the real Segment and RudderStack libraries (Node, Python) → collector → Kafka"
+node --test --test-concurrency=1 tests/import/
+
 step "end to end: demo site → SDK → collector → Kafka (Playwright)"
 tests/e2e/run.sh
 
