@@ -397,7 +397,10 @@ async fn missing_or_wrong_write_keys_are_401_with_nothing_produced_and_cors_stay
         .iter()
         .find(|e| e.event.user_key == anon)
         .map(|e| &e.event);
-    assert_eq!(event.map(|e| e.source), Some(EventSource::Browser as i32));
+    assert_eq!(
+        event.map(|e| e.source),
+        Some(EventSource::Unspecified as i32)
+    );
     assert_eq!(event.map(|e| e.source_name.as_str()), Some(""));
     collector.stop().await?;
     Ok(())

@@ -86,6 +86,19 @@ mod tests {
         );
     }
 
+    /// The golden vector of an imported screen (proto/testdata) carries this id.
+    #[test]
+    fn the_golden_vectors_id_is_this_hash() {
+        use prost::Message;
+        let bytes = include_bytes!("../../../proto/testdata/collected_import_screen.binpb");
+        let collected = sightline_proto::v1::CollectedEvent::decode(&bytes[..]).unwrap();
+        let event = collected.event.unwrap();
+        assert_eq!(
+            event_id(Some(&collected.message_id), &Value::Null),
+            event.event_id
+        );
+    }
+
     #[test]
     fn without_an_id_equal_content_gives_equal_ids() {
         let a: Value =
