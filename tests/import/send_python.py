@@ -3,7 +3,8 @@
     send_python.py segment|rudder HOST WRITE_KEY USER
 
 Prints {"errors": [...]} (what the library reported through on_error). The libraries
-retry on their own (see tests/import/README.md); this script only waits for them.
+retry on their own (collector/README.md, "Sending events from servers and apps"); this
+script only waits for them.
 """
 
 import json
