@@ -128,13 +128,13 @@ fn cut(text: &str, max: usize) -> String {
     text[..end].to_owned()
 }
 
-/// Maps one element of a request.
+/// Maps one element of a request (`original`, as decoded).
 pub fn map(
-    message: &Value,
+    original: &Value,
     request: &RequestContext<'_>,
     limits: &LimitsConfig,
 ) -> Result<Mapped, Box<Unmapped>> {
-    let Value::Object(message) = message else {
+    let Value::Object(message) = original else {
         return Err(Box::new(Unmapped {
             rejection: invalid("the message is not a JSON object"),
             identity: None,
@@ -149,9 +149,9 @@ pub fn map(
     let shown_id = message_id
         .map(|id| cut(id, limits.max_name_len))
         .unwrap_or_default();
-    let identity = identity(message, limits);
+    let identity = identity(message);
     let mut event = Event {
-        event_id: event_id(message_id, &Value::Object(message.clone())),
+        event_id: event_id(message_id, original),
         ..Default::default()
     };
     let reject = |rejection: Rejection, event: Option<Event>| {
@@ -257,7 +257,7 @@ pub fn map(
 }
 
 /// `userId` / `anonymousId` (alias: `userId`), as the record's identity.
-fn identity(message: &Map<String, Value>, _limits: &LimitsConfig) -> Result<Identity, Rejection> {
+fn identity(message: &Map<String, Value>) -> Result<Identity, Rejection> {
     Ok(Identity {
         user_id: id_field(message, "userId")?,
         anonymous_id: id_field(message, "anonymousId")?,
