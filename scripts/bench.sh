@@ -164,6 +164,11 @@ if http_ready "http://127.0.0.1:$collector_port/readyz" 30; then
         --rate "$rate" --concurrency "$open_connections" "${gzip_flag[@]}" "${collector_watch[@]}"
     done
   done
+  # The same events as Segment-spec JSON batches to the import API (issue 19), write key of
+  # bench/collector.toml's source: JSON events/s beside the protobuf events/s above.
+  saturate "Collector, JSON import" collector-json "$collector_url" \
+    --import-key bench-write-key-0000000001 "${collector_watch[@]}"
+  echo "events/s: protobuf $(json_number "$out/collector.json" events_per_s), JSON import $(json_number "$out/collector-json.json" events_per_s)"
   awk '/^VmHWM:/ { print $2 }' "/proc/$collector_pid/status" >"$out/collector-rss-kb.txt" 2>/dev/null || true
   echo "collector peak RSS: $(cat "$out/collector-rss-kb.txt" 2>/dev/null) kB"
 else

@@ -56,6 +56,8 @@ step npm-e2e           "test e2e lint"                                      npm 
 step npm-demo          "test e2e lint demo"                                 npm demo-site
 step npm-bench         "test lint bench"                                    npm bench/sdk
 step npm-lint          "test lint"                                          npm tools/lint
+step npm-import        "test"                                               npm tests/import
+step venv-import       "test"                                               venv .cache/import-venv tests/import/requirements.txt
 step venv-lint         "test lint"                                          venv .cache/lint-venv tools/lint/requirements.txt
 step venv-analytics    "test report"                                        venv .cache/venv analytics/requirements.txt
 step kafka             "test e2e demo bench test-reliability kafka-up cluster test-cluster" run scripts/kafka.sh fetch

@@ -63,6 +63,8 @@ node --test --test-concurrency=1 tests/browser/
 
 step "SDK in Chromium, Firefox ESR and WebKitGTK: smoke scenarios (WebDriver; full set: make test-browsers)"
 scripts/test-browsers.sh smoke
+step "JSON import API: the real Segment and RudderStack libraries (Node, Python) → collector → Kafka"
+node --test --test-concurrency=1 tests/import/
 
 step "end to end: demo site → SDK → collector → Kafka (Playwright)"
 tests/e2e/run.sh

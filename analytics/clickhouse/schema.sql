@@ -72,10 +72,17 @@ CREATE TABLE IF NOT EXISTS sightline.events_stream
     client_ip String,
     user_agent String,
     collector_id String,
+    -- JSON import API (issue 19): EVENT_SOURCE_UNSPECIFIED (browser SDK), _SERVER or _APP.
+    source String,
+    source_name String,
+    library_name String,
+    message_id String,
 
     event_page_view_url String,
     event_page_view_navigation String,
     event_page_view_page_height UInt32,
+    event_page_view_name String,
+    event_page_view_screen Bool,
 
     event_click_element_selector String,
     event_click_element_tag String,
@@ -558,6 +565,42 @@ FROM sightline.events_stream
 WHERE length(kafka_error) = 0
   AND (kind IN ('EVENT_KIND_SEARCH', 'EVENT_KIND_AD_CLICK')
        OR (kind = 'EVENT_KIND_PAGE_VIEW' AND match(path(if(event_page_view_url != '', event_page_view_url, context_url)), '^/courses?/')));
+
+-- Enrolments and payments the backend reports through the JSON import API (issue 19):
+-- track('Course Enrolled', {course_id, revenue, …}) from a server source, keyed by user id,
+-- so they join the browser's events on user_key. Deduplicated by event id (the messageId).
+CREATE TABLE IF NOT EXISTS sightline.enrolments
+(
+    day Date,
+    site_key LowCardinality(String),
+    user_key String,
+    event_time DateTime64(3, 'UTC'),
+    event_id String CODEC(ZSTD(1)),
+    course_id String,
+    revenue Float64,
+    source LowCardinality(String),
+    source_name LowCardinality(String)
+)
+ENGINE = ReplacingMergeTree
+PARTITION BY day
+ORDER BY (site_key, user_key, event_id)
+TTL day + INTERVAL ${SIGHTLINE_RAW_TTL_DAYS} DAY DELETE;
+
+CREATE MATERIALIZED VIEW IF NOT EXISTS sightline.enrolments_consume TO sightline.enrolments AS
+SELECT
+    toDate(fromUnixTimestamp64Milli(event_time_ms, 'UTC')) AS day,
+    site_key,
+    user_key,
+    fromUnixTimestamp64Milli(event_time_ms, 'UTC') AS event_time,
+    event_event_id AS event_id,
+    arrayElement(`event_custom_properties.string_value`, indexOf(`event_custom_properties.key`, 'course_id')) AS course_id,
+    -- revenue is a number (number_value) or an integer (int_value), whichever the sender wrote.
+    arrayElement(`event_custom_properties.number_value`, indexOf(`event_custom_properties.key`, 'revenue'))
+      + toFloat64(arrayElement(`event_custom_properties.int_value`, indexOf(`event_custom_properties.key`, 'revenue'))) AS revenue,
+    source,
+    source_name
+FROM sightline.events_stream
+WHERE length(kafka_error) = 0 AND kind = 'EVENT_KIND_CUSTOM' AND event_custom_name = 'Course Enrolled';
 
 -- ── 4. Kafka sources (last: consumption starts once every view above exists) ──────────────────
 CREATE TABLE IF NOT EXISTS sightline.kafka_events AS sightline.events_stream

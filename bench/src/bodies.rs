@@ -7,7 +7,20 @@ use bytes::Bytes;
 use flate2::{Compression, write::GzEncoder};
 use prost::Message;
 
-use crate::workload::{BatchGenerator, WorkloadConfig};
+use crate::{
+    json_baseline::segment_batch,
+    workload::{BatchGenerator, WorkloadConfig},
+};
+
+/// How a batch is written on the wire.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BodyFormat {
+    /// `sightline.v1.Batch`, as the browser SDK sends it.
+    Protobuf,
+    /// The same events as a Segment-spec JSON batch (the collector's import API), as a
+    /// server library sends them.
+    SegmentJson,
+}
 
 /// One ready-to-send body.
 #[derive(Debug, Clone)]
@@ -24,11 +37,27 @@ pub fn build(
     now_ms: i64,
     gzip: bool,
 ) -> std::io::Result<Vec<Body>> {
+    build_as(workload, count, now_ms, gzip, BodyFormat::Protobuf)
+}
+
+/// [`build`] in the given wire format.
+pub fn build_as(
+    workload: WorkloadConfig,
+    count: usize,
+    now_ms: i64,
+    gzip: bool,
+    format: BodyFormat,
+) -> std::io::Result<Vec<Body>> {
     let mut generator = BatchGenerator::new(workload);
     (0..count.max(1))
         .map(|_| {
             let batch = generator.batch(now_ms);
-            let raw = batch.encode_to_vec();
+            let raw = match format {
+                BodyFormat::Protobuf => batch.encode_to_vec(),
+                BodyFormat::SegmentJson => segment_batch(&batch, "Mozilla/5.0 (sightline-loadgen)")
+                    .to_string()
+                    .into_bytes(),
+            };
             let bytes = if gzip {
                 let mut encoder =
                     GzEncoder::new(Vec::with_capacity(raw.len() / 2), Compression::default());
@@ -48,6 +77,28 @@ pub fn build(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn segment_json_bodies_carry_every_event_as_a_message() {
+        let bodies = build_as(
+            WorkloadConfig::default(),
+            5,
+            1_700_000_000_000,
+            false,
+            BodyFormat::SegmentJson,
+        )
+        .unwrap();
+        for body in &bodies {
+            let json: serde_json::Value = serde_json::from_slice(&body.bytes).unwrap();
+            let messages = json["batch"].as_array().unwrap();
+            assert_eq!(messages.len(), body.events as usize);
+            assert!(
+                messages
+                    .iter()
+                    .all(|m| m["messageId"].as_str().is_some_and(|id| id.len() == 36))
+            );
+        }
+    }
     use std::io::Read;
 
     #[test]

@@ -235,6 +235,7 @@ impl BatchGenerator {
                 Navigation::Push
             } as i32,
             page_height: self.rng.random_range(900..6000),
+            ..PageView::default()
         }
     }
 

@@ -57,6 +57,9 @@ pub struct Config {
     pub log: LogConfig,
     /// Sites allowed to send data, keyed by their public site key.
     pub sites: Vec<SiteConfig>,
+    pub import: ImportConfig,
+    /// Server and app sources of the JSON import API, each with its secret write key.
+    pub sources: Vec<SourceConfig>,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -267,6 +270,11 @@ pub struct RateLimitsConfig {
     pub hot_user_events_burst: u32,
     /// `overflow` (unkeyed to the overflow topic) or `reject` (429).
     pub hot_user_action: HotUserAction,
+    /// Imported messages per second per source (write key, `[[sources]]`); 0 disables.
+    /// They count against their site's `per_site_events_per_s` too.
+    pub per_source_events_per_s: u32,
+    /// Burst of imported messages per source.
+    pub per_source_events_burst: u32,
     /// Idle limiter keys are forgotten this often, seconds (bounds limiter memory).
     pub cleanup_interval_s: u64,
 }
@@ -281,6 +289,8 @@ impl Default for RateLimitsConfig {
             hot_user_events_per_s: 50,
             hot_user_events_burst: 2_000,
             hot_user_action: HotUserAction::Overflow,
+            per_source_events_per_s: 5_000,
+            per_source_events_burst: 50_000,
             cleanup_interval_s: 60,
         }
     }
@@ -499,6 +509,68 @@ pub struct SiteConfig {
     pub allowed_origins: Vec<OriginPattern>,
 }
 
+/// The JSON import API (Segment spec: `/v1/batch` with a write key, `/v1/import/*`; see
+/// "Sending events from servers and apps" in collector/README.md). Body, count and
+/// string limits are `[limits]`'s, as for browser batches.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ImportConfig {
+    /// Nesting depth of a JSON body (objects and arrays; a batch's message properties
+    /// are at depth 3); deeper bodies are refused with 400 `json_too_deep` before they
+    /// are parsed, so no input can exhaust the stack.
+    pub max_depth: usize,
+}
+
+impl Default for ImportConfig {
+    fn default() -> Self {
+        Self { max_depth: 16 }
+    }
+}
+
+/// What kind of sender a source is: it becomes `CollectedEvent.source`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SourceKind {
+    /// A backend (Segment/RudderStack server libraries, curl).
+    #[default]
+    Server,
+    /// A mobile or desktop app.
+    App,
+}
+
+/// One sender of the JSON import API.
+#[derive(Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct SourceConfig {
+    /// Name in metrics and records (`source_name`), e.g. `backend`.
+    pub name: String,
+    /// Site key (of `[[sites]]`) the source's events belong to.
+    pub site: String,
+    /// The secret the libraries send as the HTTP Basic user name (their "write key").
+    /// Compared in constant time, never logged.
+    pub write_key: String,
+    /// `server` or `app`.
+    #[serde(default)]
+    pub kind: SourceKind,
+    /// Take the end user's address from a message's `context.ip` (a backend forwarding
+    /// its users' actions); otherwise the connection's address is the event's.
+    #[serde(default)]
+    pub trust_client_ip: bool,
+}
+
+/// Never prints the write key.
+impl std::fmt::Debug for SourceConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SourceConfig")
+            .field("name", &self.name)
+            .field("site", &self.site)
+            .field("write_key", &"<redacted>")
+            .field("kind", &self.kind)
+            .field("trust_client_ip", &self.trust_client_ip)
+            .finish()
+    }
+}
+
 impl Config {
     /// Reads `path` (if given), applies `SIGHTLINE__*` environment overrides and validates.
     pub fn load(path: Option<&Path>) -> Result<Self, ConfigError> {
@@ -605,6 +677,44 @@ impl Config {
             }
             if !seen.insert(site.key.as_str()) {
                 return invalid(format!("sites: duplicate key {:?}", site.key));
+            }
+        }
+        self.validate_sources()
+    }
+
+    /// `[[sources]]` and `[import]` (issue 19).
+    fn validate_sources(&self) -> Result<(), ConfigError> {
+        let invalid = |msg: String| Err(ConfigError::Invalid(msg));
+        if self.import.max_depth < 4 {
+            return invalid("import.max_depth must be >= 4 (a batch's properties are at 3)".into());
+        }
+        let mut names = std::collections::BTreeSet::new();
+        let mut keys = std::collections::BTreeSet::new();
+        for source in &self.sources {
+            if source.name.is_empty() || !names.insert(source.name.as_str()) {
+                return invalid(format!(
+                    "sources: empty or duplicate name {:?}",
+                    source.name
+                ));
+            }
+            if !self.sites.iter().any(|s| s.key == source.site) {
+                return invalid(format!(
+                    "sources: {:?} names site {:?}, which is not in [[sites]]",
+                    source.name, source.site
+                ));
+            }
+            // Short keys can be guessed; the key itself is never printed.
+            if source.write_key.len() < 16 || source.write_key.contains(':') {
+                return invalid(format!(
+                    "sources: {:?} needs a write_key of at least 16 characters without ':'",
+                    source.name
+                ));
+            }
+            if !keys.insert(source.write_key.as_str()) {
+                return invalid(format!(
+                    "sources: {:?} shares its write_key with another source",
+                    source.name
+                ));
             }
         }
         Ok(())

@@ -87,6 +87,15 @@ pub enum ApiError {
     /// `POST /v1/unavailable` with a `reason` outside the SDK's fixed set (`no_wasm`, `fetch`, `wasm`)
     #[error("unknown reason {0:?} (expected no_wasm, fetch or wasm)")]
     UnknownReason(String),
+    /// JSON import API: no HTTP Basic write key, or not one of `[[sources]]` (checked before the body is read)
+    #[error("missing or unknown write key (HTTP Basic user name)")]
+    Unauthorized,
+    /// JSON import API: the body is not JSON, not an object, or `batch` is not an array of objects
+    #[error("body is not a Segment-spec JSON message or batch: {0}")]
+    InvalidJson(String),
+    /// JSON import API: objects and arrays nested deeper than `import.max_depth` (refused before parsing)
+    #[error("JSON nested deeper than {limit} levels")]
+    JsonTooDeep { limit: usize },
 }
 
 impl ApiError {
@@ -116,6 +125,9 @@ impl ApiError {
             ApiError::ShuttingDown => "shutting_down",
             ApiError::BadRequest(_) => "bad_request",
             ApiError::UnknownReason(_) => "unknown_reason",
+            ApiError::Unauthorized => "unauthorized",
+            ApiError::InvalidJson(_) => "invalid_json",
+            ApiError::JsonTooDeep { .. } => "json_too_deep",
         }
     }
 
@@ -126,8 +138,10 @@ impl ApiError {
             | ApiError::InvalidGzip(_)
             | ApiError::SiteKeyMismatch { .. }
             | ApiError::BadRequest(_)
-            | ApiError::UnknownReason(_) => StatusCode::BAD_REQUEST,
-            ApiError::UnknownSite(_) => StatusCode::UNAUTHORIZED,
+            | ApiError::UnknownReason(_)
+            | ApiError::InvalidJson(_)
+            | ApiError::JsonTooDeep { .. } => StatusCode::BAD_REQUEST,
+            ApiError::UnknownSite(_) | ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
             ApiError::OriginNotAllowed(_) | ApiError::MissingOrigin => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
@@ -169,6 +183,17 @@ impl ApiError {
     pub fn body(&self) -> String {
         serde_json::json!({ "error": self.code(), "detail": self.to_string() }).to_string()
     }
+
+    /// The JSON import API's body: the same plus `code` and `message`, the fields the
+    /// Segment and RudderStack libraries read (RudderStack's Python library retries a
+    /// 4xx whose body lacks them).
+    pub fn import_body(&self) -> String {
+        let detail = self.to_string();
+        serde_json::json!({
+            "error": self.code(), "detail": detail, "code": self.code(), "message": detail,
+        })
+        .to_string()
+    }
 }
 
 #[cfg(test)]
@@ -207,6 +232,9 @@ impl ApiError {
             ApiError::ShuttingDown,
             ApiError::BadRequest(text()),
             ApiError::UnknownReason(text()),
+            ApiError::Unauthorized,
+            ApiError::InvalidJson(text()),
+            ApiError::JsonTooDeep { limit: 0 },
         ]
     }
 }

@@ -14,6 +14,7 @@ pub mod config;
 mod docs;
 pub mod error;
 pub mod http;
+pub mod import;
 pub mod ingest;
 pub mod limiters;
 pub mod metrics;

@@ -115,6 +115,13 @@ pub struct CloseLabel {
     pub reason: &'static str,
 }
 
+/// Imported messages by source and outcome (`accepted`, `rejected`).
+#[derive(Clone, Debug, Default, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct SourceOutcomeLabels {
+    pub source: String,
+    pub outcome: &'static str,
+}
+
 pub struct Metrics {
     registry: Registry,
     pub http_requests: Family<RouteStatus, Counter>,
@@ -135,6 +142,7 @@ pub struct Metrics {
     pub proxy_header_errors: Counter,
     pub client_evicted_batches: Family<SiteLabel, Counter>,
     pub sdk_unavailable: Family<SiteReasonLabel, Counter>,
+    pub import_messages: Family<SourceOutcomeLabels, Counter>,
 }
 
 impl Metrics {
@@ -267,6 +275,13 @@ impl Metrics {
              blocks the collector blocks the beacon too",
             sdk_unavailable.clone(),
         );
+        let import_messages = Family::<SourceOutcomeLabels, Counter>::default();
+        registry.register(
+            "import_messages",
+            "Messages of the JSON import API answered 200, by source (`[[sources]] name`) and \
+             outcome: `accepted` (produced) or `rejected` (dead letter)",
+            import_messages.clone(),
+        );
         Self {
             registry,
             http_requests,
@@ -287,6 +302,18 @@ impl Metrics {
             proxy_header_errors,
             client_evicted_batches,
             sdk_unavailable,
+            import_messages,
+        }
+    }
+
+    pub fn count_import(&self, source: &str, outcome: &'static str, n: u64) {
+        if n > 0 {
+            self.import_messages
+                .get_or_create(&SourceOutcomeLabels {
+                    source: source.to_owned(),
+                    outcome,
+                })
+                .inc_by(n);
         }
     }
 
@@ -413,6 +440,7 @@ impl Metrics {
             .client_evicted_batches
             .get_or_create(&Default::default());
         let _ = self.sdk_unavailable.get_or_create(&Default::default());
+        let _ = self.import_messages.get_or_create(&Default::default());
     }
 }
 

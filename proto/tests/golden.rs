@@ -155,6 +155,39 @@ fn collected_and_rejected_vectors_carry_the_enrichment() {
     assert_eq!(rejected.client_ip, "2001:db8:85a3::");
 }
 
+#[test]
+fn import_vectors_carry_the_source_and_the_page_view_name() {
+    use sightline_proto::v1::{EventSource, event::Kind, property::Value};
+    let track =
+        CollectedEvent::decode(binpb("collected_import_track").as_slice()).expect("decodes");
+    assert_eq!(track.source(), EventSource::Server);
+    assert_eq!(track.source_name, "demo-backend");
+    assert_eq!(track.library_name, "@segment/analytics-node");
+    assert_eq!(track.message_id, "01234567-89ab-cdef-0123-456789abcdef");
+    let event = track.event.expect("event");
+    assert_eq!(
+        event.event_id,
+        [0x01, 0x23, 0x45, 0x67, 0x89, 0xab, 0xcd, 0xef].repeat(2),
+        "a UUID messageId is the event id"
+    );
+    let Some(Kind::Custom(custom)) = event.kind else {
+        panic!("track is Custom")
+    };
+    assert_eq!(custom.properties[2].value, Some(Value::NumberValue(49.5)));
+    assert_eq!(custom.properties[3].value, Some(Value::IntValue(2)));
+
+    let screen =
+        CollectedEvent::decode(binpb("collected_import_screen").as_slice()).expect("decodes");
+    assert_eq!(screen.source(), EventSource::App);
+    let Some(Kind::PageView(view)) = screen.event.and_then(|e| e.kind) else {
+        panic!("screen is a PageView")
+    };
+    assert_eq!(
+        (view.name.as_str(), view.screen, view.url.as_str()),
+        ("Course Detail", true, "")
+    );
+}
+
 /// Runs protoc with `args`, feeding `input`; returns stdout.
 fn protoc(args: &[&str], input: &[u8]) -> Vec<u8> {
     let root = proto_root();

@@ -66,6 +66,14 @@ const NOT_WRITTEN: &[(&str, NotWritten)] = &[
         "sightline.v1.RejectedEvent",
         CollectorOnly("dead letter: an event that failed the collector's validation"),
     ),
+    (
+        "sightline.v1.PageView.name",
+        OtherProducers("page()/screen() name of the JSON import API (issue 19)"),
+    ),
+    (
+        "sightline.v1.PageView.screen",
+        OtherProducers("an app screen, from the JSON import API's screen() (issue 19)"),
+    ),
 ];
 
 // ---- Fixtures: every field set, every value distinct -------------------------------------
@@ -322,6 +330,7 @@ fn pb_kind(kind: &Kind) -> pb::event::Kind {
             referrer: referrer.to_string(),
             navigation: *navigation as i32,
             page_height: *page_height,
+            ..Default::default()
         }),
         Kind::Click {
             element,

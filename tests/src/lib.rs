@@ -5,6 +5,7 @@
 
 pub mod cluster;
 pub mod collector;
+pub mod import;
 pub mod kafka;
 pub mod murmur2;
 pub mod raw;

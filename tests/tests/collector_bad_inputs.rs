@@ -136,10 +136,19 @@ async fn refused_batches_get_status_code_metric_and_leave_nothing_in_kafka() -> 
         Case {
             name: "unsupported media type",
             query: "",
-            headers: vec![("content-type", "application/json")],
+            // (application/json is the JSON import API's: without a write key, 401.)
+            headers: vec![("content-type", "application/xml")],
             body: good().encode_to_vec(),
             status: 415,
             code: "unsupported_media_type",
+        },
+        Case {
+            name: "JSON without a write key",
+            query: "",
+            headers: vec![("content-type", "application/json")],
+            body: good().encode_to_vec(),
+            status: 401,
+            code: "unauthorized",
         },
         Case {
             name: "unknown site in batch",

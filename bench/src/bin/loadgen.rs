@@ -48,6 +48,10 @@ struct Args {
     /// Gzip request bodies (Content-Encoding: gzip).
     #[arg(long)]
     gzip: bool,
+    /// Send the same events as Segment-spec JSON batches to the collector's import API,
+    /// with this write key (HTTP Basic), instead of protobuf batches.
+    #[arg(long)]
+    import_key: Option<String>,
     /// Distinct pre-built bodies to cycle through.
     #[arg(long, default_value_t = 2000)]
     pool: usize,
@@ -112,7 +116,24 @@ fn main() -> anyhow::Result<()> {
         site_key: args.site_key.clone(),
         ..WorkloadConfig::default()
     };
-    let bodies = Arc::new(bodies::build(workload, args.pool, now_ms, args.gzip)?);
+    let format = if args.import_key.is_some() {
+        bodies::BodyFormat::SegmentJson
+    } else {
+        bodies::BodyFormat::Protobuf
+    };
+    let bodies = Arc::new(bodies::build_as(
+        workload, args.pool, now_ms, args.gzip, format,
+    )?);
+    let authorization = match &args.import_key {
+        Some(key) => Some(
+            http::HeaderValue::from_str(&format!(
+                "Basic {}",
+                base64_of(format!("{key}:").as_bytes())
+            ))
+            .context("--import-key is not a valid header value")?,
+        ),
+        None => None,
+    };
     let config = LoadConfig {
         label: args.label.clone(),
         target,
@@ -120,6 +141,7 @@ fn main() -> anyhow::Result<()> {
             gzip: args.gzip,
             origin: args.origin.clone(),
             timeout: Duration::from_millis(args.timeout_ms),
+            authorization,
         },
         pacing: if args.closed {
             Pacing::Closed
@@ -181,4 +203,26 @@ fn print_report(r: &LoadReport) {
     if !r.errors.is_empty() {
         println!("  errors: {:?}", r.errors);
     }
+}
+
+/// Standard base64 with padding (the HTTP Basic credentials of `--import-key`).
+fn base64_of(bytes: &[u8]) -> String {
+    const TABLE: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for chunk in bytes.chunks(3) {
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for i in 0..4 {
+            out.push(if i <= chunk.len() {
+                char::from(TABLE[((n >> (18 - 6 * i)) & 63) as usize])
+            } else {
+                '='
+            });
+        }
+    }
+    out
 }

@@ -56,6 +56,9 @@ pub struct RequestShape {
     /// `Origin` header (the collector checks it against the site's allowed origins).
     pub origin: Option<String>,
     pub timeout: Duration,
+    /// `Authorization` (HTTP Basic write key) for the JSON import API; with it the body
+    /// is sent as `application/json`.
+    pub authorization: Option<HeaderValue>,
 }
 
 pub struct Connection {
@@ -126,8 +129,18 @@ impl Connection {
         sender.ready().await.map_err(SendError::Request)?;
         let mut request = Request::post(self.target.path.as_str())
             .header(header::HOST, self.target.authority.as_str())
-            .header(header::CONTENT_TYPE, "application/x-protobuf")
+            .header(
+                header::CONTENT_TYPE,
+                if self.shape.authorization.is_some() {
+                    "application/json"
+                } else {
+                    "application/x-protobuf"
+                },
+            )
             .header(header::USER_AGENT, "sightline-loadgen/0.1");
+        if let Some(authorization) = &self.shape.authorization {
+            request = request.header(header::AUTHORIZATION, authorization);
+        }
         if self.shape.gzip {
             request = request.header(header::CONTENT_ENCODING, "gzip");
         }

@@ -1,5 +1,7 @@
 //! Request dispatch: `/v1/batch` (POST, OPTIONS), `/v1/unavailable` (POST, the SDK's fallback
-//! beacon), `/healthz`, `/readyz`, `/metrics`.
+//! beacon), `/healthz`, `/readyz`, `/metrics`, and the JSON import API
+//! (`import::IMPORT_PATHS`, and `/v1/batch` with a write key or a JSON body: the libraries
+//! post there). The import paths answer no CORS: servers send there.
 
 use std::{
     convert::Infallible,
@@ -20,7 +22,12 @@ use super::{
     unavailable,
 };
 use crate::{
-    error::ApiError, ingest, limiters::LIMITER_IP_CONCURRENCY, sinks::SinkHealth, state::AppState,
+    error::ApiError,
+    import::{self, Shape},
+    ingest,
+    limiters::LIMITER_IP_CONCURRENCY,
+    sinks::SinkHealth,
+    state::AppState,
 };
 
 pub const ROUTE_BATCH: &str = "/v1/batch";
@@ -39,14 +46,28 @@ where
     B::Error: std::fmt::Display,
 {
     let path = request.uri().path().to_owned();
+    let import_path = import::shape_of(&path).is_some();
     let route = match path.as_str() {
         ROUTE_BATCH | ROUTE_UNAVAILABLE | ROUTE_HEALTHZ | ROUTE_READYZ | ROUTE_METRICS => {
             path.as_str()
         }
+        _ if import_path => path.as_str(),
         _ => "other",
     };
     let method = request.method().clone();
+    let import_shape = match path.as_str() {
+        ROUTE_BATCH if is_json_import(request.headers()) => Some(Shape::Batch),
+        other => import::shape_of(other),
+    };
     let response = match (method, path.as_str()) {
+        (Method::POST, _) if import_shape.is_some() => {
+            let shape = import_shape.unwrap_or(Shape::Batch);
+            import_request(&state, peer, request, shape).await
+        }
+        (method, _) if import_path => response::import_error(
+            &ApiError::MethodNotAllowed(method.to_string()),
+            state.kafka_retry_after(),
+        ),
         (Method::POST, ROUTE_BATCH) => batch(&state, peer, request).await,
         (Method::OPTIONS, ROUTE_BATCH) => preflight(&state, &request),
         (Method::POST, ROUTE_UNAVAILABLE) => {
@@ -90,6 +111,60 @@ where
         .metrics
         .count_request(route, response.status().as_u16());
     Ok(response)
+}
+
+/// A `POST /v1/batch` from a server library, not the browser SDK: it carries a write key
+/// (`Authorization`, which the SDK never sends) or declares JSON.
+fn is_json_import(headers: &http::HeaderMap) -> bool {
+    headers.contains_key(header::AUTHORIZATION)
+        || headers
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(';').next())
+            .is_some_and(|media| media.trim().eq_ignore_ascii_case("application/json"))
+}
+
+async fn import_request<B>(
+    state: &AppState,
+    peer: IpAddr,
+    request: Request<B>,
+    shape: Shape,
+) -> HttpResponse
+where
+    B: Body<Data = Bytes> + Unpin,
+    B::Error: std::fmt::Display,
+{
+    let started = Instant::now();
+    let (parts, body) = request.into_parts();
+    let client = client_ip(peer, &parts.headers, &state.config.server.trusted_proxies);
+    let result = match state.in_flight_per_ip.try_acquire(client) {
+        Some(_slot) => {
+            import::ingest::handle_import(state, client, shape, &parts.headers, body).await
+        }
+        None => Err(ApiError::RateLimited {
+            limiter: LIMITER_IP_CONCURRENCY,
+            retry_after: Duration::from_secs(1),
+        }),
+    };
+    let response = match &result {
+        // `success` is what Segment's API answers; the counts are Sightline's.
+        Ok(summary) => response::json(
+            StatusCode::OK,
+            json!({"success": true, "accepted": summary.accepted, "rejected": summary.rejected}),
+        ),
+        Err(err) => {
+            state.metrics.count_refused(err.code());
+            if let ApiError::RateLimited { limiter, .. } = err {
+                state.metrics.count_rate_limited(limiter);
+            }
+            tracing::debug!(code = err.code(), %err, "import refused");
+            response::import_error(err, state.kafka_retry_after())
+        }
+    };
+    state
+        .metrics
+        .observe_batch_duration(result.is_ok(), started.elapsed().as_secs_f64());
+    response
 }
 
 /// The sink's health as gauges, refreshed whenever someone looks (scrape, `/readyz`).

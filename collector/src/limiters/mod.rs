@@ -15,6 +15,8 @@ use keyed::KeyedLimiter;
 pub const LIMITER_IP: &str = "ip";
 pub const LIMITER_SITE: &str = "site";
 pub const LIMITER_HOT_USER: &str = "hot_user";
+/// `rate_limits.per_source_events_per_s` (JSON import API, per write key).
+pub const LIMITER_SOURCE: &str = "source";
 /// `server.max_in_flight_requests_per_ip`.
 pub const LIMITER_IP_CONCURRENCY: &str = "ip_concurrency";
 
@@ -32,6 +34,7 @@ pub struct Limiters {
     per_ip: Option<KeyedLimiter<IpAddr>>,
     per_site: Option<KeyedLimiter<String>>,
     hot_user: Option<KeyedLimiter<String>>,
+    per_source: Option<KeyedLimiter<String>>,
     hot_user_action: HotUserAction,
 }
 
@@ -41,6 +44,10 @@ impl Limiters {
             per_ip: KeyedLimiter::new(config.per_ip_per_s, config.per_ip_burst),
             per_site: KeyedLimiter::new(config.per_site_events_per_s, config.per_site_events_burst),
             hot_user: KeyedLimiter::new(config.hot_user_events_per_s, config.hot_user_events_burst),
+            per_source: KeyedLimiter::new(
+                config.per_source_events_per_s,
+                config.per_source_events_burst,
+            ),
             hot_user_action: config.hot_user_action,
         }
     }
@@ -54,6 +61,13 @@ impl Limiters {
     pub fn check_site(&self, site: &str, events: usize) -> Result<(), Duration> {
         self.per_site.as_ref().map_or(Ok(()), |l| {
             l.check(&site.to_owned(), saturating_u32(events))
+        })
+    }
+
+    /// `events` imported messages for the source named `source`.
+    pub fn check_source(&self, source: &str, events: usize) -> Result<(), Duration> {
+        self.per_source.as_ref().map_or(Ok(()), |l| {
+            l.check(&source.to_owned(), saturating_u32(events))
         })
     }
 
@@ -73,7 +87,10 @@ impl Limiters {
 
     /// Forgets idle keys of every limiter (called periodically).
     pub fn forget_idle(&self) {
-        for limiter in [&self.per_site, &self.hot_user].into_iter().flatten() {
+        for limiter in [&self.per_site, &self.hot_user, &self.per_source]
+            .into_iter()
+            .flatten()
+        {
             limiter.forget_idle();
         }
         if let Some(limiter) = &self.per_ip {

@@ -18,6 +18,12 @@ pub mod reason {
     pub const TIMESTAMP_OUT_OF_WINDOW: &str = "timestamp_out_of_window";
     pub const STRING_TOO_LONG: &str = "string_too_long";
     pub const TOO_MANY_PROPERTIES: &str = "too_many_properties";
+    /// JSON import API: `type` missing or not one of track, page, screen, identify,
+    /// group, alias.
+    pub const UNKNOWN_TYPE: &str = "unknown_type";
+    /// JSON import API: a known field with the wrong JSON type or an unparsable value
+    /// (e.g. `properties` not an object, `timestamp` not ISO 8601, `event` missing).
+    pub const INVALID_FIELD: &str = "invalid_field";
     pub const ALL: &[&str] = &[
         MISSING_IDENTITY,
         MISSING_EVENT_ID,
@@ -26,6 +32,8 @@ pub mod reason {
         TIMESTAMP_OUT_OF_WINDOW,
         STRING_TOO_LONG,
         TOO_MANY_PROPERTIES,
+        UNKNOWN_TYPE,
+        INVALID_FIELD,
     ];
 }
 
@@ -39,7 +47,7 @@ pub struct Rejection {
 }
 
 impl Rejection {
-    fn new(reason: &'static str, detail: impl Into<String>) -> Self {
+    pub fn new(reason: &'static str, detail: impl Into<String>) -> Self {
         Self {
             reason,
             detail: detail.into(),

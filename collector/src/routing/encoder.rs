@@ -16,7 +16,7 @@ use crate::payload::AcceptedEvent;
 /// The output is byte for byte what `CollectedEvent::encode_to_vec` gives for the full
 /// message (prost writes fields in field-number order and skips defaults; the tests
 /// check the equality): fields 1 `event` and 2 `kind`, then the shared fields 3–9 and
-/// 20 (`head`), then 21 `event_time_ms`, then the shared fields 22–25 (`tail`).
+/// 20 (`head`), then 21 `event_time_ms`, then the shared fields from 22 on (`tail`).
 pub struct CollectedEncoder {
     head: Vec<u8>,
     tail: Vec<u8>,
@@ -42,23 +42,35 @@ impl CollectedEncoder {
     /// `shared` has `event`, `kind` and `event_time_ms` at their defaults (as
     /// `Processed::shared`); they are ignored if not.
     pub fn new(shared: &CollectedEvent) -> Self {
+        // Everything after field 21 (22–25 and every later field, e.g. the import's
+        // 40–44) is the tail; new fields above 21 need no change here.
         let tail = CollectedEvent {
-            client_sent_at_ms: shared.client_sent_at_ms,
-            client_ip: shared.client_ip.clone(),
-            user_agent: shared.user_agent.clone(),
-            collector_id: shared.collector_id.clone(),
-            ..Default::default()
+            event: None,
+            kind: 0,
+            site_key: String::new(),
+            sdk_version: String::new(),
+            context: None,
+            identity: None,
+            experiments: Default::default(),
+            batch_seq: 0,
+            user_key: String::new(),
+            received_at_ms: 0,
+            event_time_ms: 0,
+            ..shared.clone()
         }
         .encode_to_vec();
         let head = CollectedEvent {
-            client_sent_at_ms: 0,
-            client_ip: String::new(),
-            user_agent: String::new(),
-            collector_id: String::new(),
             event: None,
             kind: 0,
-            event_time_ms: 0,
-            ..shared.clone()
+            site_key: shared.site_key.clone(),
+            sdk_version: shared.sdk_version.clone(),
+            context: shared.context.clone(),
+            identity: shared.identity.clone(),
+            experiments: shared.experiments.clone(),
+            batch_seq: shared.batch_seq,
+            user_key: shared.user_key.clone(),
+            received_at_ms: shared.received_at_ms,
+            ..Default::default()
         }
         .encode_to_vec();
         Self { head, tail }
