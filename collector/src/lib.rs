@@ -12,9 +12,11 @@
 pub mod config;
 #[cfg(test)]
 mod docs;
+pub mod enrich;
 pub mod error;
 pub mod http;
 pub mod ingest;
+pub mod ivt;
 pub mod limiters;
 pub mod metrics;
 pub mod payload;
@@ -46,6 +48,8 @@ pub enum RunError {
     Flush(sinks::SinkError),
     #[error(transparent)]
     Spool(#[from] sinks::spool::SpoolOpenError),
+    #[error("enrichment database: {0}")]
+    Enrich(#[from] enrich::geo::GeoError),
 }
 
 /// A bound, not yet serving collector.
@@ -83,7 +87,7 @@ impl Collector {
             .map_err(|source| RunError::Bind { addr, source })?;
         Ok(Self {
             listener,
-            state: Arc::new(AppState::new(config, sink)),
+            state: Arc::new(AppState::new(config, sink)?),
             local_addr,
         })
     }
@@ -116,8 +120,23 @@ impl Collector {
                 loop {
                     tokio::time::sleep(every).await;
                     state.limiters.forget_idle();
+                    state.sivt.forget_idle(ingest::now_ms());
                 }
             }
+        });
+        // Enrichment databases are re-read when their files change (a blocking read of
+        // tens of MiB: off the async workers).
+        let reload = state.enricher.has_databases().then(|| {
+            let state = state.clone();
+            let every = Duration::from_millis(config.enrich.reload_interval_ms);
+            tokio::spawn(async move {
+                loop {
+                    tokio::time::sleep(every).await;
+                    let state = state.clone();
+                    let _ =
+                        tokio::task::spawn_blocking(move || state.enricher.reload_changed()).await;
+                }
+            })
         });
         tracing::info!(addr = %self.local_addr, "collector listening");
 
@@ -140,6 +159,9 @@ impl Collector {
             tracing::warn!(?drain, "in-flight requests did not finish in time");
         }
         cleanup.abort();
+        if let Some(reload) = reload {
+            reload.abort();
+        }
         let flush = Duration::from_millis(config.shutdown.flush_timeout_ms);
         state.sink.flush(flush).await.map_err(RunError::Flush)?;
         tracing::info!("collector stopped cleanly");

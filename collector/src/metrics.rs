@@ -49,6 +49,12 @@ fn batch_duration_histogram() -> Histogram {
 }
 
 #[derive(Clone, Debug, Default, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct IvtLabel {
+    pub class: String,
+    pub reason: String,
+}
+
+#[derive(Clone, Debug, Default, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct SiteLabel {
     pub site: String,
 }
@@ -126,6 +132,7 @@ pub struct Metrics {
     pub buffered_body_bytes: Gauge,
     pub proxy_header_errors: Counter,
     pub client_evicted_batches: Family<SiteLabel, Counter>,
+    pub ivt_events: Family<IvtLabel, Counter>,
 }
 
 impl Metrics {
@@ -248,6 +255,14 @@ impl Metrics {
              bound: a report can be lost with a batch evicted later",
             client_evicted_batches.clone(),
         );
+        let ivt_events = Family::<IvtLabel, Counter>::default();
+        registry.register(
+            "ivt_events",
+            "Accepted events by traffic class (`valid`, `givt`, `sivt`) and invalid-traffic \
+             reason (`crawler`, `automation`, …, see README); an event with several reasons \
+             counts once per reason, a valid event once with reason `none`",
+            ivt_events.clone(),
+        );
         Self {
             registry,
             http_requests,
@@ -267,6 +282,29 @@ impl Metrics {
             buffered_body_bytes,
             proxy_header_errors,
             client_evicted_batches,
+            ivt_events,
+        }
+    }
+
+    /// Counts one accepted event's traffic class, once per reason.
+    pub fn count_ivt(&self, verdict: crate::ivt::Verdict) {
+        let class = crate::ivt::class_name(verdict.class());
+        if verdict.is_valid() {
+            self.ivt_events
+                .get_or_create(&IvtLabel {
+                    class,
+                    reason: "none".to_owned(),
+                })
+                .inc();
+            return;
+        }
+        for reason in verdict.values() {
+            self.ivt_events
+                .get_or_create(&IvtLabel {
+                    class: class.clone(),
+                    reason: crate::ivt::reason_name(reason),
+                })
+                .inc();
         }
     }
 
@@ -382,6 +420,7 @@ impl Metrics {
         let _ = self
             .client_evicted_batches
             .get_or_create(&Default::default());
+        let _ = self.ivt_events.get_or_create(&Default::default());
     }
 }
 
@@ -428,5 +467,24 @@ mod tests {
             "{text}"
         );
         assert!(!text.contains("site=\"other\""), "{text}");
+    }
+
+    #[test]
+    fn ivt_events_by_class_and_reason() {
+        use sightline_proto::v1::IvtReason;
+        let m = Metrics::new();
+        m.count_ivt(crate::ivt::Verdict::classified());
+        let mut v = crate::ivt::Verdict::default();
+        v.add(IvtReason::Automation);
+        v.add(IvtReason::ClickBurst);
+        m.count_ivt(v);
+        let text = m.render();
+        for line in [
+            "sightline_collector_ivt_events_total{class=\"valid\",reason=\"none\"} 1",
+            "sightline_collector_ivt_events_total{class=\"givt\",reason=\"automation\"} 1",
+            "sightline_collector_ivt_events_total{class=\"givt\",reason=\"click_burst\"} 1",
+        ] {
+            assert!(text.contains(line), "{line} missing: {text}");
+        }
     }
 }
