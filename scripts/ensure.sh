@@ -55,6 +55,7 @@ step npm-bench         "test lint bench"                                    npm 
 step npm-lint          "test lint"                                          npm tools/lint
 step venv-lint         "test lint"                                          venv .cache/lint-venv tools/lint/requirements.txt
 step venv-analytics    "test report"                                        venv .cache/venv analytics/requirements.txt
+step venv-mmdb         "test"                                               venv .cache/mmdb-venv tests/mmdb/requirements.txt
 step kafka             "test e2e demo bench test-reliability kafka-up cluster test-cluster" run scripts/kafka.sh fetch
 
 # --- how each kind is installed -------------------------------------------------------------
