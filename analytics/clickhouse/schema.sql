@@ -590,7 +590,8 @@ SELECT
     uniqExactStateIf(event_event_id, kind = 'EVENT_KIND_AD_CLICK') AS clicks
 FROM sightline.events_stream
 ARRAY JOIN ivt_reasons AS reason
-WHERE length(kafka_error) = 0 AND traffic_class IN ('TRAFFIC_CLASS_GIVT', 'TRAFFIC_CLASS_SIVT')
+-- `traffic_class` here is the lower-cased alias above (ClickHouse resolves aliases first).
+WHERE length(kafka_error) = 0 AND traffic_class IN ('givt', 'sivt')
 GROUP BY day, site_key, slot_id, traffic_class, reason;
 
 -- Search → course view → ad click: the three step events of each session, for windowFunnel.
