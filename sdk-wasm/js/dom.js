@@ -145,7 +145,7 @@ export function nums(which) {
     -new Date().getTimezoneOffset(), d.documentElement.scrollHeight, w.scrollX, w.scrollY]
     // STATE layout
     : which == NUMS_PAGE_STATE ? [+(!d.hidden && (!d.hasFocus || d.hasFocus())),
-      +(n.doNotTrack == '1' || n.globalPrivacyControl === true), !!n.webdriver + 2 * !!d.prerendering] : A;
+      +(n.doNotTrack == '1' || n.globalPrivacyControl === true), (n.webdriver ? 1 : 0) + (/** @type {any} */ (d).prerendering ? 2 : 0)] : A;
 }
 
 /** Wall clock (ms since the epoch) or, with `monotonic`, the monotonic clock. */

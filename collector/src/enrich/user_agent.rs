@@ -222,6 +222,22 @@ mod tests {
     }
 
     #[test]
+    fn the_test_suites_agents_are_what_they_play() {
+        let parser = AgentParser::new(0);
+        // tests/e2e: students and the human-like visit are people's browsers, the crawler
+        // visit is a crawler.
+        for agent in [
+            "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/140.0.0.0 Safari/537.36 SightlineE2E/run/asha",
+            "Mozilla/5.0 (X11; Linux x86_64) Chrome/140 SightlineE2E/run/asha",
+            "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/140.0.0.0 Safari/537.36 SightlineIvt/run/human",
+        ] {
+            assert!(!parser.parse(agent).crawler, "{agent}");
+        }
+        let crawler = "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html) SightlineIvt/run/crawler";
+        assert!(parser.parse(crawler).crawler);
+    }
+
+    #[test]
     fn browser_and_os_versions() {
         let parser = AgentParser::new(0);
         let chrome = parser.parse(BROWSERS[0].0).device;
