@@ -60,6 +60,7 @@ step npm-import        "test"                                               npm 
 step venv-import       "test"                                               venv .cache/import-venv tests/import/requirements.txt
 step venv-lint         "test lint"                                          venv .cache/lint-venv tools/lint/requirements.txt
 step venv-analytics    "test report"                                        venv .cache/venv analytics/requirements.txt
+step venv-mmdb         "test"                                               venv .cache/mmdb-venv tests/mmdb/requirements.txt
 step kafka             "test e2e demo bench test-reliability kafka-up cluster test-cluster" run scripts/kafka.sh fetch
 
 # --- how each kind is installed -------------------------------------------------------------

@@ -77,6 +77,16 @@ CREATE TABLE IF NOT EXISTS sightline.events_stream
     source_name String,
     library_name String,
     message_id String,
+    -- Edge enrichment and invalid-traffic verdict (collector/README.md, "Invalid traffic").
+    device_device_class String,
+    device_browser String,
+    device_os String,
+    geo_country String,
+    geo_region String,
+    network_asn UInt32,
+    network_datacenter Bool,
+    traffic_class String,
+    ivt_reasons Array(String),
 
     event_page_view_url String,
     event_page_view_navigation String,
@@ -203,7 +213,15 @@ CREATE TABLE IF NOT EXISTS sightline.events
     sdk_version LowCardinality(String),
     client_ip String,
     user_agent String,
-    collector_id LowCardinality(String)
+    collector_id LowCardinality(String),
+    -- valid, givt, sivt ('' from a collector without classification: counted as valid)
+    traffic_class LowCardinality(String),
+    ivt_reasons Array(LowCardinality(String)),
+    device_class LowCardinality(String),
+    browser LowCardinality(String),
+    os LowCardinality(String),
+    country LowCardinality(String),
+    region LowCardinality(String)
 )
 ENGINE = ReplacingMergeTree
 PARTITION BY day
@@ -260,7 +278,14 @@ SELECT
     sdk_version,
     client_ip,
     user_agent,
-    collector_id
+    collector_id,
+    lower(replaceOne(replaceOne(traffic_class, 'TRAFFIC_CLASS_', ''), 'UNSPECIFIED', '')) AS traffic_class,
+    arrayMap(r -> lower(replaceOne(r, 'IVT_REASON_', '')), ivt_reasons) AS ivt_reasons,
+    lower(replaceOne(replaceOne(device_device_class, 'DEVICE_CLASS_', ''), 'UNSPECIFIED', '')) AS device_class,
+    device_browser AS browser,
+    device_os AS os,
+    geo_country AS country,
+    geo_region AS region
 FROM sightline.events_stream
 WHERE length(kafka_error) = 0;
 
@@ -430,6 +455,9 @@ FROM sightline.events_stream
 GROUP BY minute, topic, partition;
 
 -- ── 3. Dashboard aggregates ───────────────────────────────────────────────────────────────────
+-- CTR, heatmap and A/B aggregates count VALID traffic only: events the collector classified as
+-- general or sophisticated invalid traffic (GIVT/SIVT) are left out, as the MRC's IVT guidelines
+-- require of reported ad metrics; they are counted in ivt_daily instead.
 -- Distinct-id states: exact and idempotent under redelivery (a duplicate adds an id already in
 -- the set). Partitioned by month: a dashboard reads months of days, and fewer parts merge faster.
 
@@ -464,6 +492,7 @@ SELECT
     uniqExactStateIf(event_ad_click_impression_id, kind = 'EVENT_KIND_AD_CLICK') AS clicked_impressions
 FROM sightline.events_stream
 WHERE length(kafka_error) = 0 AND kind IN ('EVENT_KIND_AD_IMPRESSION', 'EVENT_KIND_AD_CLICK')
+  AND traffic_class NOT IN ('TRAFFIC_CLASS_GIVT', 'TRAFFIC_CLASS_SIVT') -- valid traffic only (MRC IVT)
 GROUP BY day, site_key, college, cohort, slot_id;
 
 -- Ad-position heatmap: the page is cut into CELL × CELL px squares (CELL = 100, the constant in
@@ -497,6 +526,7 @@ SELECT
     uniqExactStateIf(event_event_id, NOT is_impression) AS clicks
 FROM sightline.events_stream
 WHERE length(kafka_error) = 0 AND kind IN ('EVENT_KIND_AD_IMPRESSION', 'EVENT_KIND_AD_CLICK')
+  AND traffic_class NOT IN ('TRAFFIC_CLASS_GIVT', 'TRAFFIC_CLASS_SIVT') -- valid traffic only (MRC IVT)
 GROUP BY day, site_key, cell_x, cell_y;
 
 -- CTR per experiment variant, with the counts a two-proportion test needs. An event carries every
@@ -532,7 +562,44 @@ SELECT
 FROM sightline.events_stream
 ARRAY JOIN mapKeys(experiments) AS experiment, mapValues(experiments) AS variant
 WHERE length(kafka_error) = 0 AND kind IN ('EVENT_KIND_AD_IMPRESSION', 'EVENT_KIND_AD_CLICK')
+  AND traffic_class NOT IN ('TRAFFIC_CLASS_GIVT', 'TRAFFIC_CLASS_SIVT') -- valid traffic only (MRC IVT)
 GROUP BY day, site_key, experiment, variant;
+
+-- Invalid traffic per site, slot, class, reason and day: the IVT report (queries/ivt_report.sql).
+-- An event with several reasons counts once under each; `events`/`impressions`/`clicks` are
+-- distinct ids, so the rate is ivt_daily over all traffic of the same key.
+CREATE TABLE IF NOT EXISTS sightline.ivt_daily
+(
+    day Date,
+    site_key LowCardinality(String),
+    slot_id LowCardinality(String),
+    traffic_class LowCardinality(String),
+    reason LowCardinality(String),
+    events AggregateFunction(uniqExact, String),
+    impressions AggregateFunction(uniqExact, String),
+    clicks AggregateFunction(uniqExact, String)
+)
+ENGINE = AggregatingMergeTree
+PARTITION BY toYYYYMM(day)
+ORDER BY (site_key, day, slot_id, traffic_class, reason)
+TTL day + INTERVAL ${SIGHTLINE_AGG_TTL_DAYS} DAY DELETE;
+
+CREATE MATERIALIZED VIEW IF NOT EXISTS sightline.ivt_daily_consume TO sightline.ivt_daily AS
+SELECT
+    toDate(fromUnixTimestamp64Milli(event_time_ms, 'UTC')) AS day,
+    site_key,
+    multiIf(kind = 'EVENT_KIND_AD_IMPRESSION', event_ad_impression_ad_slot_id,
+            kind = 'EVENT_KIND_AD_CLICK', event_ad_click_ad_slot_id, '') AS slot_id,
+    lower(replaceOne(traffic_class, 'TRAFFIC_CLASS_', '')) AS traffic_class,
+    lower(replaceOne(reason, 'IVT_REASON_', '')) AS reason,
+    uniqExactState(event_event_id) AS events,
+    uniqExactStateIf(event_ad_impression_impression_id, kind = 'EVENT_KIND_AD_IMPRESSION') AS impressions,
+    uniqExactStateIf(event_event_id, kind = 'EVENT_KIND_AD_CLICK') AS clicks
+FROM sightline.events_stream
+ARRAY JOIN ivt_reasons AS reason
+-- `traffic_class` here is the lower-cased alias above (ClickHouse resolves aliases first).
+WHERE length(kafka_error) = 0 AND traffic_class IN ('givt', 'sivt')
+GROUP BY day, site_key, slot_id, traffic_class, reason;
 
 -- Search → course view → ad click: the three step events of each session, for windowFunnel.
 -- A course view is a page view whose path starts with /course/ or /courses/ (edit the regex

@@ -63,6 +63,11 @@ hot_user_events_per_s = {self.hot_user_per_s}
 hot_user_events_burst = {self.hot_user_burst}
 hot_user_action = "overflow"
 
+[ivt]
+# One client address (the test) plays every user: the many-ids-per-address rule would flag
+# them all. The other invalid-traffic rules stay on.
+ip_max_anonymous_ids = 0
+
 [kafka]
 brokers = "{self.brokers}"
 linger_ms = 2

@@ -57,6 +57,9 @@ class User:
     cohort: str
     experiments: dict
     clock_skew_ms: int = 0
+    # Invalid traffic this user injects ("" = a person): "givt" is a declared-automation
+    # browser (webdriver), "sivt" a click fraudster (ad clicks with no impression shown).
+    traffic: str = ""
 
     @property
     def key(self) -> str:
@@ -188,11 +191,64 @@ def generate(seed: int = 20260301, today: datetime | None = None) -> Dataset:
     for b in batches:
         b.resend = rng.random() < RESEND_SHARE
     _add_defects(batches)
+    _add_invalid_traffic(seed, days, batches)
     if hot is not None:
         start = int((days[1] + timedelta(hours=9)).timestamp() * 1000)
         _hot_session(rng, hot, start, batches, clicks=Dataset([], batches, 0, []).hot_user_burst() + 20)
     interactions = [i for b in batches for i in b.interactions]
     return Dataset(interactions, batches, garbage=2, days=[d.date() for d in days])
+
+
+# Invalid traffic injected into the demo site, and the reason the collector must give each.
+IVT_USERS = {"anon-demo-bot": ("givt", "automation"), "anon-demo-fraud": ("sivt", "click_without_impression")}
+
+
+def _add_invalid_traffic(seed: int, days: list, batches: list) -> None:
+    """A headless browser that declares automation (a whole ordinary session: page views,
+    impressions, clicks) and a click fraudster (ad clicks on impressions never shown), on the
+    demo site. Their own random stream, so the rest of the dataset does not change."""
+    rng = random.Random(seed + 17)
+    for anonymous_id, (traffic, _) in IVT_USERS.items():
+        user = User("demo", anonymous_id, "", COLLEGES[0], COHORTS[0],
+                    {exp: variants[0] for exp, variants in EXPERIMENTS.items()}, traffic=traffic)
+        start = int((days[0] + timedelta(hours=rng.randint(2, 12))).timestamp() * 1000)
+        if traffic == "givt":
+            for s in range(3):
+                _session(rng, user, f"sess-{anonymous_id}-{s}", start + s * 3_600_000, batches)
+        else:
+            _fraud_session(rng, user, start, batches)
+
+
+def _fraud_session(rng: random.Random, user: User, start_ms: int, batches: list) -> None:
+    """One page view, then clicks on every slot's ad with impression ids nobody was shown."""
+    session_id = f"sess-{user.anonymous_id}"
+    url = f"https://{user.site}.example/search"
+    pv = _id(rng)
+    batch = PlannedBatch(user, session_id, url, 1, [])
+    t = start_ms
+    batch.interactions.append(Interaction("page_view", _id(rng), t, user, session_id, pv, url, 1,
+                                          {"navigation": "NAVIGATION_LOAD", "page_height": 2400}))
+    for n, slot in enumerate(sorted(SLOTS) * 2):
+        t += MIN_STEP_GAP_MS
+        ad = {"slot": slot, "creative": f"cr-{slot}-1", "campaign": "spring", "impression_id": _id(rng)}
+        batch.interactions.append(Interaction("ad_click", _id(rng), t, user, session_id, pv, url, n + 2, ad))
+    batches.append(batch)
+
+
+def ivt_truth(data: Dataset, site: str = "demo") -> dict:
+    """(day, slot, class, reason) → impressions and clicks of the injected invalid traffic:
+    what the IVT report must show (ad events only; the bot's other events count under slot '')."""
+    out = defaultdict(lambda: {"impressions": set(), "clicks": set()})
+    for i in data.interactions:
+        if i.user.site != site or not i.user.traffic or i.kind not in ("ad_impression", "ad_click"):
+            continue
+        traffic, reason = IVT_USERS[i.user.anonymous_id]
+        row = out[(_day(i), i.data["slot"], traffic, reason)]
+        if i.kind == "ad_impression":
+            row["impressions"].add(i.data["impression_id"])
+        else:
+            row["clicks"].add(i.event_id)
+    return {k: {n: len(v) for n, v in row.items()} for k, row in out.items()}
 
 
 def _add_defects(batches: list) -> None:
@@ -315,10 +371,13 @@ def _day(i: Interaction) -> str:
     return datetime.fromtimestamp(i.time_ms / 1000, UTC).date().isoformat()
 
 
-def truth(data: Dataset, site: str = "demo") -> dict:
+def truth(data: Dataset, site: str = "demo", valid_only: bool = True) -> dict:
+    """Event counts cover all traffic; the ad numbers (CTR, heatmap, A/B) valid traffic only,
+    as the dashboards count them (`valid_only=False`: with the injected invalid traffic)."""
     ev = [i for i in data.interactions if i.user.site == site]
-    imps = [i for i in ev if i.kind == "ad_impression"]
-    clicks = [i for i in ev if i.kind == "ad_click"]
+    ads = [i for i in ev if not (valid_only and i.user.traffic)]
+    imps = [i for i in ads if i.kind == "ad_impression"]
+    clicks = [i for i in ads if i.kind == "ad_click"]
 
     counts = defaultdict(int)
     for i in ev:

@@ -43,6 +43,9 @@ def stamp(messages, planned: PlannedBatch, now_ms: int) -> Stamped:
     ident.traits["cohort"] = planned.user.cohort
     for exp, variant in planned.user.experiments.items():
         batch.experiments[exp] = variant
+    if planned.user.traffic == "givt":
+        # A default headless browser: the SDK reports navigator.webdriver.
+        batch.signals.webdriver = True
     client_ts = {}
     for i in planned.interactions:
         event_message(messages, batch.events.add(), i, i.time_ms + skew)

@@ -199,3 +199,36 @@ def test_custom_properties_and_maps(loaded, data):
     assert rows[0]["custom_properties"] == {"plan": "pro", "seats": "3", "trial": "true", "price": "12.5"}
     assert set(rows[0]["traits"]) == {"college", "cohort"}
     assert set(rows[0]["experiments"]) == {"ad_layout", "cta_color"}
+
+
+def test_invalid_traffic_is_left_out_of_the_ad_numbers_and_reported(loaded, window, data, truth):
+    """The injected headless browser (GIVT, automation) and click fraudster (SIVT, clicks with
+    no impression) are in Kafka and in the events table, out of CTR/heatmap/A/B (the tests above
+    compare those with the valid-only truth), and in the IVT report exactly as injected."""
+    with_ivt = dataset.truth(data, "demo", valid_only=False)
+    # The check can fail: counting the injected traffic would move the dashboards' numbers.
+    assert with_ivt["by_college_cohort"] != truth["by_college_cohort"]
+    assert with_ivt["ab"] != truth["ab"]
+    rows = queries.run(loaded, "ivt_report", window)
+    got = {(r["day"], r["slot_id"], r["traffic_class"], r["reason"]):
+           {"impressions": int(r["impressions"]), "clicks": int(r["clicks"])} for r in rows if r["slot_id"]}
+    want = dataset.ivt_truth(data)
+    assert got == want
+    assert {k[2:] for k in want} == set(dataset.IVT_USERS.values())
+    events = {}
+    for r in rows:
+        key = (r["traffic_class"], r["reason"])
+        events[key] = events.get(key, 0) + int(r["events"])
+    injected = {}
+    for i in data.interactions:
+        if i.user.traffic and not (i.user.traffic == "sivt" and i.kind != "ad_click"):
+            key = dataset.IVT_USERS[i.user.anonymous_id]
+            injected[key] = injected.get(key, 0) + 1
+    assert events == injected
+    for r in rows:
+        for rate, count in (("impression_rate", "impressions"), ("click_rate", "clicks")):
+            if r[rate] is not None:
+                assert 0 <= float(r[rate]) <= 1, r
+                assert (float(r[rate]) > 0) == (int(r[count]) > 0), r
+    classes = loaded.rows("SELECT traffic_class, count() AS n FROM sightline.events_unique GROUP BY traffic_class")
+    assert {r["traffic_class"] for r in classes} == {"valid", "givt", "sivt"}

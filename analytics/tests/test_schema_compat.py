@@ -105,6 +105,8 @@ def mismatches(messages, table, message) -> list[str]:
             continue
         want = COMPATIBLE.get(names[field.type], set())
         inner = re.fullmatch(r"Array\((.*)\)", ctype)
+        # A repeated field (or one under a repeated parent) is an Array of its type.
+        repeated = repeated or is_repeated(field)
         base = ctype if not repeated else (inner.group(1) if inner else ctype)
         if base not in want:
             problems.append(f"{name}: proto {names[field.type]} read as {ctype} (want one of {sorted(want)})")

@@ -118,6 +118,7 @@ impl BatchGenerator {
             experiments: self.experiments(),
             events,
             evicted_batches: 0,
+            signals: None,
         }
     }
 
@@ -296,6 +297,9 @@ impl BatchGenerator {
             measurable: true,
             actual_visibility: ActualVisibility::Unknown as i32,
             time_to_viewable_ms: self.rng.random_range(1000..4000),
+            slot_tiny: false,
+            slot_transparent: false,
+            slot_hidden: false,
         }
     }
 
@@ -309,6 +313,7 @@ impl BatchGenerator {
             page_rect: Some(self.rect()),
             since_viewable_ms: self.rng.random_range(0..60_000),
             href: "https://ads.example.test/landing".into(),
+            synthetic: false,
         }
     }
 

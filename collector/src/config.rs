@@ -55,6 +55,8 @@ pub struct Config {
     pub spool: SpoolConfig,
     pub shutdown: ShutdownConfig,
     pub log: LogConfig,
+    pub enrich: EnrichConfig,
+    pub ivt: IvtConfig,
     /// Sites allowed to send data, keyed by their public site key.
     pub sites: Vec<SiteConfig>,
     pub import: ImportConfig,
@@ -498,6 +500,100 @@ impl Default for LogConfig {
     }
 }
 
+/// Device and geo enrichment (see "Invalid traffic and enrichment" in `collector/README.md`).
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct EnrichConfig {
+    /// Distinct user agents whose parse is cached (agents repeat heavily; the cache starts
+    /// over when full, so memory stays bounded under forged agents). 0 disables the cache.
+    pub user_agent_cache: usize,
+    /// MaxMind-format City database (GeoIP2/GeoLite2/DB-IP City layout) for country,
+    /// region and city; empty: no geo. Reloaded when the file changes.
+    pub city_db: PathBuf,
+    /// MaxMind-format ASN database (GeoLite2/DB-IP ASN layout) for the autonomous system;
+    /// empty: no ASN. Reloaded when the file changes.
+    pub asn_db: PathBuf,
+    /// How often the database files are checked for changes.
+    pub reload_interval_ms: u64,
+    /// Autonomous systems of hosting and cloud providers: traffic from them is GIVT
+    /// `datacenter` (needs `asn_db`). The default lists the large clouds (AWS, Google Cloud,
+    /// Azure, DigitalOcean, OVH, Hetzner, Linode, Vultr, Oracle, Alibaba, Tencent, Contabo)
+    /// and deliberately not Cloudflare or Akamai, whose ASNs carry people's relay and VPN
+    /// traffic (iCloud Private Relay, WARP).
+    pub datacenter_asns: Vec<u32>,
+    /// Address ranges treated as data centers whatever the ASN database says.
+    pub datacenter_ranges: Vec<IpNet>,
+}
+
+impl Default for EnrichConfig {
+    fn default() -> Self {
+        Self {
+            user_agent_cache: 10_000,
+            city_db: PathBuf::new(),
+            asn_db: PathBuf::new(),
+            reload_interval_ms: 60_000,
+            datacenter_asns: vec![
+                16509, 14618, 396_982, 8075, 14061, 16276, 24940, 63949, 20473, 31898, 45102,
+                132_203, 51167,
+            ],
+            datacenter_ranges: Vec::new(),
+        }
+    }
+}
+
+/// Invalid-traffic (IVT) classification: thresholds of the sophisticated (SIVT) heuristics
+/// and the bounds of their state. Each threshold's rationale is in `collector/README.md`.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct IvtConfig {
+    /// An ad click sooner than this after the ad was first seen (or, with no impression
+    /// seen, after its page view started) is `click_too_fast`. 0 disables.
+    pub click_min_visible_ms: u64,
+    /// More ad clicks than this by one user within `click_burst_window_ms` are
+    /// `click_burst` (the clicks beyond it). 0 disables.
+    pub click_burst_max: u32,
+    /// The sliding window of `click_burst_max`.
+    pub click_burst_window_ms: u64,
+    /// More distinct anonymous ids than this from one client address (IPv6: /64) within
+    /// `ip_window_ms` are `ip_many_ids` (the events of the ids beyond it). 0 disables.
+    pub ip_max_anonymous_ids: u32,
+    /// The fixed window of `ip_max_anonymous_ids`.
+    pub ip_window_ms: u64,
+    /// An in-ad click position (x, y) repeated by one user more than this many times is
+    /// `repeated_click_position`. 0 disables.
+    pub repeated_click_position_max: u32,
+    /// Per-user state (page views with their impressions, recent clicks) is forgotten
+    /// after this long without events.
+    pub state_ttl_ms: u64,
+    /// Users tracked at once; beyond, new users are not tracked (their clicks skip the
+    /// stateful rules) until idle ones are forgotten.
+    pub max_tracked_users: usize,
+    /// Client addresses tracked at once for `ip_many_ids`; same policy.
+    pub max_tracked_ips: usize,
+    /// Page views per user whose impressions are remembered (a user has a few tabs open).
+    pub max_page_views_per_user: usize,
+    /// Impressions remembered per page view.
+    pub max_impressions_per_page_view: usize,
+}
+
+impl Default for IvtConfig {
+    fn default() -> Self {
+        Self {
+            click_min_visible_ms: 500,
+            click_burst_max: 5,
+            click_burst_window_ms: 10_000,
+            ip_max_anonymous_ids: 200,
+            ip_window_ms: 60_000,
+            repeated_click_position_max: 2,
+            state_ttl_ms: 30 * 60_000,
+            max_tracked_users: 100_000,
+            max_tracked_ips: 20_000,
+            max_page_views_per_user: 8,
+            max_impressions_per_page_view: 32,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct SiteConfig {
@@ -644,6 +740,22 @@ impl Config {
             return invalid("server.max_in_flight_requests must be > 0".into());
         }
         self.validate_abuse_limits()?;
+        if self.enrich.reload_interval_ms == 0 {
+            return invalid("enrich.reload_interval_ms must be > 0".into());
+        }
+        let ivt = &self.ivt;
+        if ivt.click_burst_window_ms == 0 || ivt.ip_window_ms == 0 || ivt.state_ttl_ms == 0 {
+            return invalid(
+                "ivt.click_burst_window_ms, ivt.ip_window_ms and ivt.state_ttl_ms must be > 0"
+                    .into(),
+            );
+        }
+        if ivt.max_page_views_per_user == 0 || ivt.max_impressions_per_page_view == 0 {
+            return invalid(
+                "ivt.max_page_views_per_user and ivt.max_impressions_per_page_view must be > 0"
+                    .into(),
+            );
+        }
         let spool = &self.spool;
         if spool.enabled {
             if spool.dir.as_os_str().is_empty() {

@@ -13,6 +13,7 @@ use hyper::body::Body;
 
 use crate::{
     error::ApiError,
+    ivt,
     limiters::{LIMITER_HOT_USER, LIMITER_IP, LIMITER_SITE, UserVerdict},
     payload::{self, RequestFacts, body::read_limited, decompress, enrich::truncate_ip},
     sinks::SinkError,
@@ -73,7 +74,8 @@ fn check_content_type(headers: &HeaderMap) -> Result<(), ApiError> {
     }
 }
 
-fn now_ms() -> i64 {
+/// The collector's clock (ms since the Unix epoch): the one time source of the request path.
+pub fn now_ms() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
@@ -227,7 +229,24 @@ where
         collector_id: config.server.collector_id.clone(),
     };
     let evicted_batches = batch.evicted_batches;
-    let processed = payload::process(batch, &facts, limits);
+    // Enrichment and the request's GIVT reasons need the full address and agent: here,
+    // before anything leaves the process (the records carry the truncated address).
+    let enrichment = state.enricher.enrich(client, &facts.user_agent);
+    let request_ivt = ivt::classify::request(
+        &enrichment,
+        &facts.user_agent,
+        batch.signals.as_ref(),
+        headers,
+    );
+    let mut processed = payload::process(batch, &facts, limits);
+    enrichment.apply(&mut processed.shared);
+    ivt::classify_batch(
+        &state.sivt,
+        request_ivt,
+        &mut processed,
+        client,
+        received_at_ms,
+    );
     if let Some(skew) = processed.clock_skew_ms {
         state
             .metrics
@@ -256,6 +275,7 @@ where
     for event in &processed.accepted {
         let kind = sightline_proto::v1::EventKind::try_from(event.kind).unwrap_or_default();
         state.metrics.count_accepted(kind.name(), 1);
+        state.metrics.count_ivt(event.ivt);
     }
     if overflow {
         state
@@ -310,7 +330,7 @@ mod tests {
             [],
         )
         .unwrap();
-        AppState::new(config, Arc::new(sink))
+        AppState::new(config, Arc::new(sink)).unwrap()
     }
 
     fn batch(n: usize) -> Batch {

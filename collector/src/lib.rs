@@ -12,10 +12,12 @@
 pub mod config;
 #[cfg(test)]
 mod docs;
+pub mod enrich;
 pub mod error;
 pub mod http;
 pub mod import;
 pub mod ingest;
+pub mod ivt;
 pub mod limiters;
 pub mod metrics;
 pub mod payload;
@@ -47,6 +49,8 @@ pub enum RunError {
     Flush(sinks::SinkError),
     #[error(transparent)]
     Spool(#[from] sinks::spool::SpoolOpenError),
+    #[error("enrichment database: {0}")]
+    Enrich(#[from] enrich::geo::GeoError),
 }
 
 /// A bound, not yet serving collector.
@@ -84,7 +88,7 @@ impl Collector {
             .map_err(|source| RunError::Bind { addr, source })?;
         Ok(Self {
             listener,
-            state: Arc::new(AppState::new(config, sink)),
+            state: Arc::new(AppState::new(config, sink)?),
             local_addr,
         })
     }
@@ -117,8 +121,23 @@ impl Collector {
                 loop {
                     tokio::time::sleep(every).await;
                     state.limiters.forget_idle();
+                    state.sivt.forget_idle(ingest::now_ms());
                 }
             }
+        });
+        // Enrichment databases are re-read when their files change (a blocking read of
+        // tens of MiB: off the async workers).
+        let reload = state.enricher.has_databases().then(|| {
+            let state = state.clone();
+            let every = Duration::from_millis(config.enrich.reload_interval_ms);
+            tokio::spawn(async move {
+                loop {
+                    tokio::time::sleep(every).await;
+                    let state = state.clone();
+                    let _ =
+                        tokio::task::spawn_blocking(move || state.enricher.reload_changed()).await;
+                }
+            })
         });
         tracing::info!(addr = %self.local_addr, "collector listening");
 
@@ -141,6 +160,9 @@ impl Collector {
             tracing::warn!(?drain, "in-flight requests did not finish in time");
         }
         cleanup.abort();
+        if let Some(reload) = reload {
+            reload.abort();
+        }
         let flush = Duration::from_millis(config.shutdown.flush_timeout_ms);
         state.sink.flush(flush).await.map_err(RunError::Flush)?;
         tracing::info!("collector stopped cleanly");

@@ -49,6 +49,12 @@ fn batch_duration_histogram() -> Histogram {
 }
 
 #[derive(Clone, Debug, Default, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct IvtLabel {
+    pub class: String,
+    pub reason: String,
+}
+
+#[derive(Clone, Debug, Default, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct SiteLabel {
     pub site: String,
 }
@@ -143,6 +149,7 @@ pub struct Metrics {
     pub client_evicted_batches: Family<SiteLabel, Counter>,
     pub sdk_unavailable: Family<SiteReasonLabel, Counter>,
     pub import_messages: Family<SourceOutcomeLabels, Counter>,
+    pub ivt_events: Family<IvtLabel, Counter>,
 }
 
 impl Metrics {
@@ -282,6 +289,14 @@ impl Metrics {
              outcome: `accepted` (produced) or `rejected` (dead letter)",
             import_messages.clone(),
         );
+        let ivt_events = Family::<IvtLabel, Counter>::default();
+        registry.register(
+            "ivt_events",
+            "Accepted events by traffic class (`valid`, `givt`, `sivt`) and invalid-traffic \
+             reason (`crawler`, `automation`, …, see README); an event with several reasons \
+             counts once per reason, a valid event once with reason `none`",
+            ivt_events.clone(),
+        );
         Self {
             registry,
             http_requests,
@@ -303,6 +318,29 @@ impl Metrics {
             client_evicted_batches,
             sdk_unavailable,
             import_messages,
+            ivt_events,
+        }
+    }
+
+    /// Counts one accepted event's traffic class, once per reason.
+    pub fn count_ivt(&self, verdict: crate::ivt::Verdict) {
+        let class = crate::ivt::class_name(verdict.class());
+        if verdict.is_valid() {
+            self.ivt_events
+                .get_or_create(&IvtLabel {
+                    class,
+                    reason: "none".to_owned(),
+                })
+                .inc();
+            return;
+        }
+        for reason in verdict.values() {
+            self.ivt_events
+                .get_or_create(&IvtLabel {
+                    class: class.clone(),
+                    reason: crate::ivt::reason_name(reason),
+                })
+                .inc();
         }
     }
 
@@ -441,6 +479,7 @@ impl Metrics {
             .get_or_create(&Default::default());
         let _ = self.sdk_unavailable.get_or_create(&Default::default());
         let _ = self.import_messages.get_or_create(&Default::default());
+        let _ = self.ivt_events.get_or_create(&Default::default());
     }
 }
 
@@ -487,5 +526,24 @@ mod tests {
             "{text}"
         );
         assert!(!text.contains("site=\"other\""), "{text}");
+    }
+
+    #[test]
+    fn ivt_events_by_class_and_reason() {
+        use sightline_proto::v1::IvtReason;
+        let m = Metrics::new();
+        m.count_ivt(crate::ivt::Verdict::classified());
+        let mut v = crate::ivt::Verdict::default();
+        v.add(IvtReason::Automation);
+        v.add(IvtReason::ClickBurst);
+        m.count_ivt(v);
+        let text = m.render();
+        for line in [
+            "sightline_collector_ivt_events_total{class=\"valid\",reason=\"none\"} 1",
+            "sightline_collector_ivt_events_total{class=\"givt\",reason=\"automation\"} 1",
+            "sightline_collector_ivt_events_total{class=\"givt\",reason=\"click_burst\"} 1",
+        ] {
+            assert!(text.contains(line), "{line} missing: {text}");
+        }
     }
 }

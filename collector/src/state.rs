@@ -13,7 +13,9 @@ use tokio::sync::Semaphore;
 
 use crate::{
     config::{Config, OriginPattern},
+    enrich::{Enricher, geo::GeoError},
     http::cors::origin_allowed,
+    ivt::sivt::Sivt,
     limiters::{Limiters, concurrency::PerAddressSlots},
     metrics::Metrics,
     routing::Router,
@@ -38,11 +40,16 @@ pub struct AppState {
     pub body_budget: Arc<Semaphore>,
     /// Open connections per client address (`connections.max_per_ip`).
     pub connections_per_ip: PerAddressSlots,
+    /// Device, geo and network facts per request (`enrich`).
+    pub enricher: Enricher,
+    /// Per-user and per-address state of the SIVT rules (`ivt::sivt`).
+    pub sivt: Sivt,
     draining: AtomicBool,
 }
 
 impl AppState {
-    pub fn new(config: Config, sink: Arc<dyn Sink>) -> Self {
+    /// Fails when a configured enrichment database cannot be loaded.
+    pub fn new(config: Config, sink: Arc<dyn Sink>) -> Result<Self, GeoError> {
         let sites = config
             .sites
             .iter()
@@ -50,7 +57,9 @@ impl AppState {
             .collect();
         let mut metrics = Metrics::new();
         sink.register_metrics(metrics.registry_mut());
-        Self {
+        Ok(Self {
+            enricher: Enricher::new(&config.enrich)?,
+            sivt: Sivt::new(&config.ivt),
             limiters: Limiters::new(&config.rate_limits),
             router: Router::new(&config.routing),
             sites,
@@ -67,7 +76,7 @@ impl AppState {
             connections_per_ip: PerAddressSlots::new(config.connections.max_per_ip),
             draining: AtomicBool::new(false),
             config,
-        }
+        })
     }
 
     /// Whether `origin` may send for `site` (`None`: for any configured site).

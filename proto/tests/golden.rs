@@ -188,6 +188,47 @@ fn import_vectors_carry_the_source_and_the_page_view_name() {
     );
 }
 
+#[test]
+fn ivt_vectors_carry_the_signals_enrichment_and_verdict() {
+    use sightline_proto::v1::{DeviceClass, IvtReason, TrafficClass, event::Kind};
+    let batch = Batch::decode(binpb("batch_ivt_signals").as_slice()).expect("decodes");
+    let signals = batch.signals.expect("signals");
+    assert!(signals.webdriver && signals.prerendering);
+    match batch.events.first().and_then(|e| e.kind.as_ref()) {
+        Some(Kind::AdImpression(imp)) => {
+            assert!(imp.slot_tiny && imp.slot_transparent && imp.slot_hidden);
+        }
+        other => panic!("expected an ad impression, got {other:?}"),
+    }
+
+    let collected =
+        CollectedEvent::decode(binpb("collected_ivt_ad_click").as_slice()).expect("decodes");
+    let device = collected.device.as_ref().expect("device");
+    assert_eq!(device.device_class(), DeviceClass::Desktop);
+    assert_eq!(
+        (device.browser.as_str(), device.browser_major),
+        ("Chrome", 131)
+    );
+    let geo = collected.geo.as_ref().expect("geo");
+    assert_eq!((geo.country.as_str(), geo.region.as_str()), ("IN", "KA"));
+    let network = collected.network.as_ref().expect("network");
+    assert!(network.datacenter && network.asn == 64500);
+    assert_eq!(collected.traffic_class(), TrafficClass::Givt);
+    assert_eq!(
+        collected.ivt_reasons().collect::<Vec<_>>(),
+        vec![
+            IvtReason::Datacenter,
+            IvtReason::ClickWithoutImpression,
+            IvtReason::ClickTooFast,
+            IvtReason::SyntheticClick
+        ]
+    );
+    match collected.event.as_ref().and_then(|e| e.kind.as_ref()) {
+        Some(Kind::AdClick(click)) => assert!(click.synthetic),
+        other => panic!("expected an ad click, got {other:?}"),
+    }
+}
+
 /// Runs protoc with `args`, feeding `input`; returns stdout.
 fn protoc(args: &[&str], input: &[u8]) -> Vec<u8> {
     let root = proto_root();

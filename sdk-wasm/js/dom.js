@@ -33,7 +33,7 @@ var SEP_FIELD = '\u0000', SEP_RECORD = '\u0001', SEP_MISSING = '\u0002';
 //   DELIVERY = [REQUEST_ID, STATUS, RETRY_DATE_MS]
 //   IO = [TIME, RATIO, IS_VISIBLE, X, Y, WIDTH, HEIGHT, ROOT_WIDTH, ROOT_HEIGHT, SCROLL_X, SCROLL_Y, PAGE_HEIGHT]
 //   METRICS = [VIEWPORT_WIDTH, VIEWPORT_HEIGHT, SCREEN_WIDTH, SCREEN_HEIGHT, PIXEL_RATIO, TIMEZONE_OFFSET, PAGE_HEIGHT, SCROLL_X, SCROLL_Y]
-//   STATE = [ACTIVE, DO_NOT_TRACK]
+//   STATE = [ACTIVE, DO_NOT_TRACK, SIGNALS]
 //   EVICTED = [COUNT]
 //   RECT = [X, Y, WIDTH, HEIGHT, SCROLL_X, SCROLL_Y]
 //   CONFIG = [COLLECTOR, SITE_KEY, CONSENT, AD_SELECTOR, DATA_ATTRIBUTES, QUERY_ALLOWLIST]
@@ -145,7 +145,7 @@ export function nums(which) {
     -new Date().getTimezoneOffset(), d.documentElement.scrollHeight, w.scrollX, w.scrollY]
     // STATE layout
     : which == NUMS_PAGE_STATE ? [+(!d.hidden && (!d.hasFocus || d.hasFocus())),
-      +(n.doNotTrack == '1' || n.globalPrivacyControl === true)] : A;
+      +(n.doNotTrack == '1' || n.globalPrivacyControl === true), (n.webdriver ? 1 : 0) + (/** @type {any} */ (d).prerendering ? 2 : 0)] : A;
 }
 
 /** Wall clock (ms since the epoch) or, with `monotonic`, the monotonic clock. */

@@ -286,6 +286,8 @@ table! {
         ACTIVE = 0,
         /// `navigator.doNotTrack` or Global Privacy Control.
         DO_NOT_TRACK = 1,
+        /// Invalid-traffic signals: 1 `navigator.webdriver`, + 2 `document.prerendering`.
+        SIGNALS = 2,
     }
 
     /// `nums(EVICTED)`.

@@ -333,7 +333,7 @@ mod tests {
             ..SpoolConfig::default()
         };
         let spool = SpoolSink::open(&spool_config, Arc::new(kafka)).unwrap();
-        let state = AppState::new(config(), Arc::new(spool));
+        let state = AppState::new(config(), Arc::new(spool)).unwrap();
         let ready = readyz(&state);
         assert_eq!(ready.status(), StatusCode::OK);
         let json = body_json(ready).await;
@@ -374,7 +374,7 @@ mod tests {
 
     #[tokio::test]
     async fn unavailable_reports_are_counted_by_known_site_and_reason_only() {
-        let state = Arc::new(AppState::new(config(), Arc::new(MemorySink::new())));
+        let state = Arc::new(AppState::new(config(), Arc::new(MemorySink::new())).unwrap());
         let post = |query: &str| {
             Request::post(format!("{ROUTE_UNAVAILABLE}?{query}"))
                 .body(Full::new(Bytes::new()))
@@ -427,7 +427,7 @@ mod tests {
 
     #[tokio::test]
     async fn beyond_max_in_flight_requests_is_503_overloaded_once_the_body_is_in() {
-        let state = Arc::new(AppState::new(config(), Arc::new(MemorySink::new())));
+        let state = Arc::new(AppState::new(config(), Arc::new(MemorySink::new())).unwrap());
         let held = state
             .in_flight
             .clone()
@@ -456,7 +456,7 @@ mod tests {
             [],
         )
         .unwrap();
-        let state = Arc::new(AppState::new(config, Arc::new(MemorySink::new())));
+        let state = Arc::new(AppState::new(config, Arc::new(MemorySink::new())).unwrap());
         let attacker: IpAddr = "192.0.2.1".parse().unwrap();
         let held: Vec<_> = (0..2)
             .map(|_| state.in_flight_per_ip.try_acquire(attacker).unwrap())

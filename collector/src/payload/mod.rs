@@ -9,7 +9,7 @@ pub mod validate;
 use prost::Message;
 use sightline_proto::v1::{Batch, CollectedEvent, Event, RejectedEvent};
 
-use crate::{config::LimitsConfig, error::ApiError};
+use crate::{config::LimitsConfig, error::ApiError, ivt::Verdict};
 use validate::{Rejection, reason};
 
 /// Facts about the request known to the server, not to the client.
@@ -47,6 +47,8 @@ pub struct AcceptedEvent {
     pub kind: i32,
     /// Clock-skew-corrected event time (see `enrich`).
     pub event_time_ms: i64,
+    /// Invalid-traffic reasons (`crate::ivt`); VALID until classified.
+    pub ivt: Verdict,
 }
 
 impl Processed {
@@ -58,6 +60,8 @@ impl Processed {
             event: Some(accepted.event.clone()),
             kind: accepted.kind,
             event_time_ms: accepted.event_time_ms,
+            traffic_class: accepted.ivt.class() as i32,
+            ivt_reasons: accepted.ivt.values().collect(),
             ..self.shared.clone()
         })
     }
@@ -120,6 +124,7 @@ pub fn process(mut batch: Batch, facts: &RequestFacts, limits: &LimitsConfig) ->
                 kind: sightline_proto::kind_of(event.kind.as_ref()) as i32,
                 event,
                 event_time_ms,
+                ivt: Verdict::default(),
             }),
             Err(rejection) => out.rejected.push(RejectedEvent {
                 reason: rejection.reason.to_owned(),

@@ -16,10 +16,13 @@ use crate::payload::AcceptedEvent;
 /// The output is byte for byte what `CollectedEvent::encode_to_vec` gives for the full
 /// message (prost writes fields in field-number order and skips defaults; the tests
 /// check the equality): fields 1 `event` and 2 `kind`, then the shared fields 3–9 and
-/// 20 (`head`), then 21 `event_time_ms`, then the shared fields from 22 on (`tail`).
+/// 20 (`head`), then 21 `event_time_ms`, then the shared fields 22–32 (`tail`), then the
+/// event's invalid-traffic verdict, 33 `traffic_class` and 34 `ivt_reasons`, then every
+/// shared field above 34 (`rest`).
 pub struct CollectedEncoder {
     head: Vec<u8>,
     tail: Vec<u8>,
+    rest: Vec<u8>,
 }
 
 /// The sizes of one event's encoding, computed once and used to size and write it.
@@ -42,26 +45,7 @@ impl CollectedEncoder {
     /// `shared` has `event`, `kind` and `event_time_ms` at their defaults (as
     /// `Processed::shared`); they are ignored if not.
     pub fn new(shared: &CollectedEvent) -> Self {
-        // Everything after field 21 (22–25 and every later field, e.g. the import's
-        // 40–44) is the tail; new fields above 21 need no change here.
-        let tail = CollectedEvent {
-            event: None,
-            kind: 0,
-            site_key: String::new(),
-            sdk_version: String::new(),
-            context: None,
-            identity: None,
-            experiments: Default::default(),
-            batch_seq: 0,
-            user_key: String::new(),
-            received_at_ms: 0,
-            event_time_ms: 0,
-            ..shared.clone()
-        }
-        .encode_to_vec();
         let head = CollectedEvent {
-            event: None,
-            kind: 0,
             site_key: shared.site_key.clone(),
             sdk_version: shared.sdk_version.clone(),
             context: shared.context.clone(),
@@ -73,7 +57,67 @@ impl CollectedEncoder {
             ..Default::default()
         }
         .encode_to_vec();
-        Self { head, tail }
+        let tail = CollectedEvent {
+            client_sent_at_ms: shared.client_sent_at_ms,
+            client_ip: shared.client_ip.clone(),
+            user_agent: shared.user_agent.clone(),
+            collector_id: shared.collector_id.clone(),
+            device: shared.device.clone(),
+            geo: shared.geo.clone(),
+            network: shared.network.clone(),
+            ..Default::default()
+        }
+        .encode_to_vec();
+        // Everything numbered above 34: `shared` with every field up to 34 cleared. Empty
+        // while the contract has no field above 34; the update keeps it right when one is
+        // added (it need not be listed here).
+        #[allow(clippy::needless_update)]
+        let rest = CollectedEvent {
+            event: None,
+            kind: 0,
+            site_key: String::new(),
+            sdk_version: String::new(),
+            context: None,
+            identity: None,
+            experiments: Default::default(),
+            batch_seq: 0,
+            user_key: String::new(),
+            received_at_ms: 0,
+            event_time_ms: 0,
+            client_sent_at_ms: 0,
+            client_ip: String::new(),
+            user_agent: String::new(),
+            collector_id: String::new(),
+            device: None,
+            geo: None,
+            network: None,
+            traffic_class: 0,
+            ivt_reasons: Vec::new(),
+            ..shared.clone()
+        }
+        .encode_to_vec();
+        Self { head, tail, rest }
+    }
+
+    /// Bytes of fields 33 and 34 (the verdict) and the packed reasons' length.
+    fn verdict_len(accepted: &AcceptedEvent) -> (usize, usize) {
+        let class = accepted.ivt.class() as i32;
+        let class_len = if class != 0 {
+            int32::encoded_len(33, &class)
+        } else {
+            0
+        };
+        let packed: usize = accepted
+            .ivt
+            .values()
+            .map(|r| encoded_len_varint(r as u64))
+            .sum();
+        let reasons_len = if packed > 0 {
+            2 + encoded_len_varint(packed as u64) + packed
+        } else {
+            0
+        };
+        (class_len + reasons_len, packed)
     }
 
     /// The sizes of `accepted`'s `CollectedEvent` (walks the event once).
@@ -89,6 +133,7 @@ impl CollectedEncoder {
         } else {
             0
         };
+        let (verdict_len, _) = Self::verdict_len(accepted);
         EventSize {
             event_len,
             message_len: 1
@@ -97,7 +142,9 @@ impl CollectedEncoder {
                 + kind_len
                 + self.head.len()
                 + time_len
-                + self.tail.len(),
+                + self.tail.len()
+                + verdict_len
+                + self.rest.len(),
         }
     }
 
@@ -114,6 +161,19 @@ impl CollectedEncoder {
             int64::encode(21, &accepted.event_time_ms, out);
         }
         out.extend_from_slice(&self.tail);
+        let class = accepted.ivt.class() as i32;
+        if class != 0 {
+            int32::encode(33, &class, out);
+        }
+        let (_, packed) = Self::verdict_len(accepted);
+        if packed > 0 {
+            encode_key(34, WireType::LengthDelimited, out);
+            encode_varint(packed as u64, out);
+            for reason in accepted.ivt.values() {
+                encode_varint(reason as u64, out);
+            }
+        }
+        out.extend_from_slice(&self.rest);
     }
 
     /// Appends `accepted` length-delimited (layout v2): its varint length, then the message.
@@ -143,6 +203,7 @@ mod tests {
             event: Event::default(),
             kind: 0,
             event_time_ms: 0,
+            ivt: Default::default(),
         };
         let encoder = CollectedEncoder::new(&CollectedEvent::default());
         let full = CollectedEvent {
@@ -154,5 +215,68 @@ mod tests {
         encoder.write_delimited(&bare, encoder.size(&bare), &mut delimited);
         assert_eq!(delimited, full.encode_length_delimited_to_vec());
         assert_eq!(encoder.size(&bare).delimited_len(), delimited.len());
+    }
+
+    #[test]
+    fn every_shared_field_and_the_verdict_are_where_prost_puts_them() {
+        use sightline_proto::v1::{DeviceInfo, GeoInfo, IvtReason, NetworkInfo};
+        let shared = CollectedEvent {
+            site_key: "s".into(),
+            user_key: "u".into(),
+            received_at_ms: 5,
+            client_sent_at_ms: 4,
+            client_ip: "203.0.113.0".into(),
+            user_agent: "ua".into(),
+            collector_id: "c".into(),
+            device: Some(DeviceInfo {
+                device_class: 1,
+                browser: "Chrome".into(),
+                browser_major: 131,
+                ..Default::default()
+            }),
+            geo: Some(GeoInfo {
+                country: "IN".into(),
+                region: "KA".into(),
+                city: "Bengaluru".into(),
+            }),
+            network: Some(NetworkInfo {
+                asn: 16509,
+                as_org: "Amazon".into(),
+                datacenter: true,
+            }),
+            ..Default::default()
+        };
+        let encoder = CollectedEncoder::new(&shared);
+        let mut ivt = crate::ivt::Verdict::classified();
+        ivt.add(IvtReason::Datacenter);
+        ivt.add(IvtReason::ClickBurst);
+        for ivt in [
+            crate::ivt::Verdict::default(),
+            crate::ivt::Verdict::classified(),
+            ivt,
+        ] {
+            let accepted = AcceptedEvent {
+                event: Event {
+                    event_id: vec![1; 16],
+                    ..Default::default()
+                },
+                kind: 6,
+                event_time_ms: 9,
+                ivt,
+            };
+            let full = CollectedEvent {
+                event: Some(accepted.event.clone()),
+                kind: accepted.kind,
+                event_time_ms: accepted.event_time_ms,
+                traffic_class: ivt.class() as i32,
+                ivt_reasons: ivt.values().collect(),
+                ..shared.clone()
+            };
+            assert_eq!(encoder.encode(&accepted), full.encode_to_vec());
+            assert_eq!(
+                encoder.size(&accepted).delimited_len(),
+                full.encode_length_delimited_to_vec().len()
+            );
+        }
     }
 }

@@ -271,6 +271,7 @@ mod tests {
                 kind: EventKind::AdImpression as i32,
                 event: Default::default(),
                 event_time_ms: 1,
+                ivt: Default::default(),
             }],
             shared: CollectedEvent {
                 user_key: "u1".into(),
@@ -334,6 +335,7 @@ mod tests {
             kind: EventKind::Click as i32,
             event: Default::default(),
             event_time_ms: 2,
+            ivt: Default::default(),
         });
         let records = router.route(&processed, "demo", false);
         assert_eq!(records.len(), 2);
@@ -368,6 +370,7 @@ mod tests {
                 kind: kind as i32,
                 event: Default::default(),
                 event_time_ms: time,
+                ivt: Default::default(),
             });
         }
         let records = router.route(&processed, "demo", false);
@@ -406,6 +409,7 @@ mod tests {
                     ..Default::default()
                 },
                 event_time_ms: i,
+                ivt: Default::default(),
             })
             .collect();
         let records = router.route(&processed, "demo", false);
@@ -490,6 +494,7 @@ mod tests {
                 },
             ],
             evicted_batches: 0,
+            signals: None,
         };
         let facts = RequestFacts {
             received_at_ms: now,

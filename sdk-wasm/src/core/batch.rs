@@ -91,9 +91,9 @@ impl BatchQueue {
     pub fn push(&mut self, event: &[u8]) -> bool {
         let len = wire::len_field_size(batch::EVENTS, event.len());
         let mut sealed = false;
-        // 11 bytes: batch_seq now, sent_at_ms at send time; 6: evicted_batches (uint32) when
-        // the batch leaves the outbox.
-        let shared = self.source.len() + 11 + 11 + self.header.len() + 6;
+        // 11 bytes: batch_seq now, sent_at_ms at send time; 6: evicted_batches (uint32) and
+        // 6: signals when the batch leaves the outbox.
+        let shared = self.source.len() + 11 + 11 + self.header.len() + 12;
         if self.event_count > 0 && shared + self.events.len() + len > self.limits.max_bytes {
             sealed = self.seal();
         }
@@ -153,10 +153,18 @@ impl BatchQueue {
     }
 }
 
-/// Adds `Batch.evicted_batches` (the last field of a batch) to a freshly sealed body, before
-/// it is sent or queued, so a retry carries the same report; omitted when 0.
-pub fn report_evicted(body: &mut Vec<u8>, evicted: u32) {
+/// Adds `Batch.evicted_batches` and `Batch.signals` (the last fields of a batch) to a freshly
+/// sealed body, before it is sent or queued, so a retry carries the same report; each omitted
+/// when 0. `signals`: bit 0 `navigator.webdriver`, bit 1 `document.prerendering`.
+pub fn report_evicted(body: &mut Vec<u8>, evicted: u32, signals: u32) {
     wire::uint32(body, batch::EVICTED_BATCHES, evicted);
+    if signals != 0 {
+        use super::schema::client_signals::*;
+        let mut m = Vec::new();
+        wire::boolean(&mut m, WEBDRIVER, signals & 1 != 0);
+        wire::boolean(&mut m, PRERENDERING, signals & 2 != 0);
+        wire::encoded_message(body, batch::SIGNALS, &m);
+    }
 }
 
 /// The request body for `body` (sealed, or read back from the durable queue: never stamped)
@@ -318,15 +326,15 @@ mod tests {
         queue.push(&event(2, 4));
         let mut outbox = queue.take_outbox();
         let plain = outbox[1].body.clone();
-        report_evicted(&mut outbox[0].body, 3);
-        report_evicted(&mut outbox[1].body, 0);
+        report_evicted(&mut outbox[0].body, 3, 0);
+        report_evicted(&mut outbox[1].body, 0, 0);
         let reported = decode(&outbox[0]);
         assert_eq!((reported.evicted_batches, reported.batch_seq), (3, 1));
         assert_eq!(reported.events.len(), 1);
         assert_eq!(outbox[1].body, plain, "0 is not written");
         assert_eq!(decode(&outbox[1]).evicted_batches, 0);
         let mut huge = plain.clone();
-        report_evicted(&mut huge, u32::MAX);
+        report_evicted(&mut huge, u32::MAX, 0);
         let stamped = stamp(queue.source(), &huge, 1);
         assert_eq!(
             Batch::decode(stamped.as_slice())
@@ -334,6 +342,28 @@ mod tests {
                 .evicted_batches,
             u32::MAX
         );
+    }
+
+    #[test]
+    fn signals_follow_the_evictions_when_any() {
+        let mut queue = BatchQueue::new("site", limits(1, 10_000));
+        queue.push(&event(1, 4));
+        let mut outbox = queue.take_outbox();
+        let plain = outbox[0].body.clone();
+        for (bits, webdriver, prerendering) in [(1, true, false), (2, false, true), (3, true, true)]
+        {
+            let mut body = plain.clone();
+            report_evicted(&mut body, 2, bits);
+            let batch = Batch::decode(stamp(queue.source(), &body, 1).as_slice()).expect("decodes");
+            let signals = batch.signals.expect("signals written");
+            assert_eq!(
+                (signals.webdriver, signals.prerendering),
+                (webdriver, prerendering)
+            );
+            assert_eq!(batch.evicted_batches, 2);
+        }
+        report_evicted(&mut outbox[0].body, 0, 0);
+        assert_eq!(outbox[0].body, plain, "no signals, nothing written");
     }
 
     #[test]

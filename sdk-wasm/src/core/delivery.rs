@@ -56,6 +56,10 @@ pub trait Io {
     fn clear(&mut self);
     /// Batches the queue evicted (over its byte cap) since the last call.
     fn take_evicted(&mut self) -> u32;
+    /// The page's invalid-traffic signals for `Batch.signals` (see `batch::report_evicted`).
+    fn signals(&mut self) -> u32 {
+        0
+    }
     /// Runs `timer` once after `delay_ms`: [`Delivery::on_send_timer`] or
     /// [`Delivery::on_retry_timer`]. Returns a handle for [`Io::clear_timer`].
     fn set_timer(&mut self, delay_ms: u64, timer: Timer) -> Option<i32>;
@@ -160,7 +164,8 @@ impl Delivery {
     /// reports the durable queue's evictions since the previous one (`evicted_batches`).
     fn take_sealed(&mut self, io: &mut impl Io) {
         for mut sealed in self.batches.take_outbox() {
-            batch::report_evicted(&mut sealed.body, io.take_evicted());
+            let signals = io.signals();
+            batch::report_evicted(&mut sealed.body, io.take_evicted(), signals);
             self.ready.push(Pending {
                 body: sealed.body,
                 stored: false,

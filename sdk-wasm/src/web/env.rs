@@ -3,7 +3,7 @@
 use alloc::{string::String, vec::Vec};
 
 use super::js::{self, Numbers};
-use crate::boundary::page_state::{self, ACTIVE, DO_NOT_TRACK};
+use crate::boundary::page_state::{self, ACTIVE, DO_NOT_TRACK, SIGNALS};
 
 /// Wall clock, ms since the Unix epoch (what events carry).
 pub fn now_ms() -> f64 {
@@ -44,6 +44,11 @@ pub fn page_active() -> bool {
 /// navigator.doNotTrack or Global Privacy Control.
 pub fn do_not_track() -> bool {
     Numbers::<page_state::Layout>::read().get(DO_NOT_TRACK) == 1.0
+}
+
+/// Invalid-traffic signals: bit 0 `navigator.webdriver`, bit 1 `document.prerendering`.
+pub fn signals() -> u32 {
+    Numbers::<page_state::Layout>::read().get(SIGNALS) as u32
 }
 
 /// Source of random ids: `crypto.getRandomValues`, drawn in blocks so an event costs one

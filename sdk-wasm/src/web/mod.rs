@@ -98,6 +98,9 @@ impl Io for WebIo {
     fn take_evicted(&mut self) -> u32 {
         storage::queue::take_evicted()
     }
+    fn signals(&mut self) -> u32 {
+        env::signals()
+    }
     fn set_timer(&mut self, delay_ms: u64, timer: Timer) -> Option<i32> {
         let purpose = match timer {
             Timer::Send => timers::SEND,

@@ -170,7 +170,8 @@ async function anonymousCatalogue(r) {
 }
 
 export async function runStudent(browser, site, student, runId) {
-  const userAgent = `Mozilla/5.0 (X11; Linux x86_64) Chrome/140 SightlineE2E/${runId}/${student.key}`;
+  // A complete desktop Chrome agent, as a person's browser sends.
+  const userAgent = `Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/140.0.0.0 Safari/537.36 SightlineE2E/${runId}/${student.key}`;
   const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, userAgent });
   await context.addInitScript({ path: new URL('./ad-truth.js', import.meta.url).pathname });
   const page = await context.newPage();
