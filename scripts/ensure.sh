@@ -35,7 +35,7 @@ names=() ; targets=() ; kinds=() ; args=()
 step() { names+=("$1"); targets+=(" $2 "); kinds+=("$3"); shift 3; args+=("$*"); }
 
 #    name              needed by (make targets; e2e = tests/e2e/run.sh)     kind and arguments
-step protoc            "test report"                                        apt protobuf-compiler:protoc
+step protoc            "test report bench-analytics"                        apt protobuf-compiler:protoc
 step chromium          "test e2e bench test-reliability"                    apt chromium:chromium chromium-driver:chromedriver
 step kcat              "test e2e"                                           apt kcat:kcat
 step shellcheck        "test lint"                                          apt shellcheck:shellcheck
@@ -54,7 +54,7 @@ step npm-demo          "test e2e lint demo"                                 npm 
 step npm-bench         "test lint bench"                                    npm bench/sdk
 step npm-lint          "test lint"                                          npm tools/lint
 step venv-lint         "test lint"                                          venv .cache/lint-venv tools/lint/requirements.txt
-step venv-analytics    "test report"                                        venv .cache/venv analytics/requirements.txt
+step venv-analytics    "test report bench-analytics"                        venv .cache/venv analytics/requirements.txt
 step kafka             "test e2e demo bench test-reliability kafka-up cluster test-cluster" run scripts/kafka.sh fetch
 
 # --- how each kind is installed -------------------------------------------------------------

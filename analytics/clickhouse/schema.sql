@@ -614,3 +614,93 @@ SELECT
     site_key, reason, detail, event_event_id AS event_id, sdk_version, collector_id,
     _error AS decode_error, if(length(_error) > 0, _raw_message, '') AS raw_message
 FROM sightline.kafka_rejected;
+
+-- ── 5. Closed-day rollups (what the dashboards read for finished days) ──────────────────────────
+-- The aggregates above keep uniqExact states: exact and idempotent under redelivery, but a
+-- query merges one 16-byte hash per distinct id, so its cost grows with the events in range
+-- (analytics/BENCH.md). Once a day is closed (past the late-arrival grace; Kafka replay and the
+-- collector's spool deliver late), sightline_analytics/rollup.py finalizes it: the exact counts
+-- of the states, per the same groups, are written here as plain numbers and the day is marked
+-- in rollup_days. A query sums the rollups of marked days and merges the states of the others,
+-- so a dashboard reads a few thousand rows per month whatever the volume. Finalizing again
+-- (a late replay) writes a newer version of every row; ReplacingMergeTree keeps the newest, so
+-- read these tables with FINAL. Counts are per day: an impression whose two phases straddle
+-- midnight UTC counts on both days (as it already does in the per-day slot table).
+CREATE TABLE IF NOT EXISTS sightline.rollup_days
+(
+    day Date,
+    finalized Bool,        -- false re-opens a day (its states are read again)
+    version UInt64         -- finalization time, ms: the newest mark wins
+)
+ENGINE = ReplacingMergeTree(version)
+ORDER BY day;
+
+CREATE TABLE IF NOT EXISTS sightline.ad_ctr_rollup
+(
+    day Date,
+    site_key LowCardinality(String),
+    college LowCardinality(String),
+    cohort LowCardinality(String),
+    slot_id LowCardinality(String),
+    impressions UInt64,
+    viewable_impressions UInt64,
+    clicks UInt64,
+    clicked_impressions UInt64,
+    version UInt64
+)
+ENGINE = ReplacingMergeTree(version)
+PARTITION BY toYYYYMM(day)
+ORDER BY (site_key, day, college, cohort, slot_id)
+TTL day + INTERVAL ${SIGHTLINE_AGG_TTL_DAYS} DAY DELETE;
+
+CREATE TABLE IF NOT EXISTS sightline.ad_heatmap_rollup
+(
+    day Date,
+    site_key LowCardinality(String),
+    cell_x UInt16,
+    cell_y UInt16,
+    impressions UInt64,
+    viewable_impressions UInt64,
+    clicks UInt64,
+    version UInt64
+)
+ENGINE = ReplacingMergeTree(version)
+PARTITION BY toYYYYMM(day)
+ORDER BY (site_key, day, cell_y, cell_x)
+TTL day + INTERVAL ${SIGHTLINE_AGG_TTL_DAYS} DAY DELETE;
+
+-- users stays a uniqExact state: the A/B readout counts a student once over the whole range,
+-- and students return on many days (distinct students are far fewer than impressions).
+CREATE TABLE IF NOT EXISTS sightline.ab_ctr_rollup
+(
+    day Date,
+    site_key LowCardinality(String),
+    experiment LowCardinality(String),
+    variant LowCardinality(String),
+    users AggregateFunction(uniqExact, String),
+    impressions UInt64,
+    viewable_impressions UInt64,
+    clicks UInt64,
+    clicked_impressions UInt64,
+    version UInt64
+)
+ENGINE = ReplacingMergeTree(version)
+PARTITION BY toYYYYMM(day)
+ORDER BY (site_key, experiment, variant, day)
+TTL day + INTERVAL ${SIGHTLINE_AGG_TTL_DAYS} DAY DELETE;
+
+-- Distinct events, users and sessions per day and kind (the pipeline health view).
+CREATE TABLE IF NOT EXISTS sightline.events_kind_rollup
+(
+    day Date,
+    site_key LowCardinality(String),
+    kind LowCardinality(String),
+    events UInt64,
+    users UInt64,
+    sessions UInt64,
+    version UInt64
+)
+ENGINE = ReplacingMergeTree(version)
+PARTITION BY toYYYYMM(day)
+ORDER BY (site_key, day, kind)
+TTL day + INTERVAL ${SIGHTLINE_AGG_TTL_DAYS} DAY DELETE;
