@@ -218,14 +218,24 @@ def main(argv=None) -> int:
     parser.add_argument("--workdir", type=Path, default=CACHE / "bench-analytics")
     parser.add_argument("--out-json", type=Path, default=CACHE / "bench-analytics" / "results.json")
     parser.add_argument("--keep", action="store_true", help="keep each size's database")
+    parser.add_argument("--append", action="store_true",
+                        help="add these sizes to the sizes already in --out-json (a second run; BENCH.md lists each run)")
     args = parser.parse_args(argv)
     args.workdir = args.workdir.resolve()
     args.out_json = args.out_json.resolve()
     args.workdir.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
-    results = {"machine": machine(), "started": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "sizes": []}
+    run = {"machine": machine(), "started": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+           "sizes": args.sizes, "command": " ".join(sys.argv)}
+    results = {"runs": [], "sizes": []}
+    if args.append and args.out_json.exists():
+        results = json.loads(args.out_json.read_text())
+        results.setdefault("runs", [{k: results[k] for k in ("machine", "started") if k in results}])
+    results["runs"].append(run)
+    results.update(machine=run["machine"], started=run["started"])
     for events in (int(float(s)) for s in args.sizes.split(",")):
         results["sizes"].append(run_size(events, args.chunk, args.workdir, args.keep))
+        results["sizes"].sort(key=lambda r: r["events"])
         args.out_json.write_text(json.dumps(results, indent=1, default=str))  # a finished size survives a later failure
     engine = Engine(args.workdir / "db-wire")
     try:
@@ -234,7 +244,8 @@ def main(argv=None) -> int:
     finally:
         engine.close()
         shutil.rmtree(args.workdir / "db-wire", ignore_errors=True)
-    results["total_s"] = round(time.monotonic() - started, 1)
+    run["total_s"] = round(time.monotonic() - started, 1)
+    results["total_s"] = run["total_s"]
     args.out_json.write_text(json.dumps(results, indent=1, default=str))
     print(f"\nbench-analytics: {len(results['sizes'])} sizes in {results['total_s']} s → {args.out_json}")
     return 0
