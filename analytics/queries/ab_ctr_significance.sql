@@ -3,8 +3,10 @@
 -- impressions (an impression clicked at least once: a yes/no outcome per impression) and clicks.
 -- Each non-control variant is compared with the experiment's "control" by a two-proportion
 -- z-test (pooled) on clicked impressions / impressions: z, two-sided p-value, 95 % CI of the
--- difference (variant − control). Finalized days come from ab_ctr_rollup (counts per day, users
--- as states so a student counts once over the range), open days from ab_ctr_daily's states.
+-- difference (variant − control).
+--
+-- Finalized days come from ab_ctr_rollup (counts per day, users as states so a student counts
+-- once over the range), open days from ab_ctr_daily's states (schema.sql section 5).
 WITH per_variant AS
 (
     SELECT

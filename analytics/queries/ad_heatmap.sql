@@ -1,6 +1,7 @@
 -- Business question: where on the page do ads get seen and clicked? The page is a grid of
 -- 100 × 100 px cells (page coordinates, cell of the ad's center); per cell: impressions,
 -- viewable impressions, clicks and CTR. Feeds the ad-position heatmap image.
+--
 -- Finalized days come from ad_heatmap_rollup (plain counts), open days from the uniqExact
 -- states of ad_heatmap_daily; both count per day (schema.sql section 5).
 SELECT

@@ -1,5 +1,6 @@
 -- Business question: how many distinct interactions of each kind did the site collect per day
 -- (after removing redelivered duplicates by event id)? The health view of the pipeline.
+--
 -- Finalized days come from events_kind_rollup, open days from the events table itself
 -- (schema.sql section 5).
 SELECT day, kind, events, users, sessions
