@@ -36,7 +36,7 @@ step() { names+=("$1"); targets+=(" $2 "); kinds+=("$3"); shift 3; args+=("$*");
 
 #    name              needed by (make targets; e2e = tests/e2e/run.sh)     kind and arguments
 step protoc            "test report bench-analytics"                        apt protobuf-compiler:protoc
-step chromium          "test e2e bench test-reliability"                    apt chromium:chromium chromium-driver:chromedriver
+step chromium          "test e2e bench test-reliability test-dashboard"     apt chromium:chromium chromium-driver:chromedriver
 step kcat              "test e2e"                                           apt kcat:kcat
 step shellcheck        "test lint"                                          apt shellcheck:shellcheck
 step valgrind          "bench"                                              apt valgrind:valgrind
@@ -48,13 +48,13 @@ step wasm-bindgen      "test e2e demo sdk bench test-reliability"           carg
 step nightly           "fuzz-smoke"                                         rustup-toolchain nightly
 step cargo-fuzz        "fuzz-smoke"                                         cargo-install cargo-fuzz 0.13.2 cargo-fuzz
 step npm-sdk           "test e2e demo sdk bench test-reliability"           npm sdk-wasm
-step npm-browser-tests "test test-reliability"                              npm tests/browser
+step npm-browser-tests "test test-reliability test-dashboard"               npm tests/browser
 step npm-e2e           "test e2e lint"                                      npm tests/e2e
 step npm-demo          "test e2e lint demo"                                 npm demo-site
 step npm-bench         "test lint bench"                                    npm bench/sdk
 step npm-lint          "test lint"                                          npm tools/lint
 step venv-lint         "test lint"                                          venv .cache/lint-venv tools/lint/requirements.txt
-step venv-analytics    "test report bench-analytics"                        venv .cache/venv analytics/requirements.txt
+step venv-analytics    "test report bench-analytics test-dashboard demo"    venv .cache/venv analytics/requirements.txt
 step kafka             "test e2e demo bench test-reliability kafka-up cluster test-cluster" run scripts/kafka.sh fetch
 
 # --- how each kind is installed -------------------------------------------------------------

@@ -154,15 +154,25 @@ async function refresh() {
   }
 }
 
-async function start() {
-  const opts = await (await fetch('/api/options')).json();
-  const fill = (id, values, keepAll) => {
-    const select = el(id);
-    select.innerHTML = (keepAll ? '<option value="">all</option>' : '') + values.map((v) => `<option>${esc(v)}</option>`).join('');
-  };
-  fill('f-site', opts.sites.includes('demo') ? ['demo', ...opts.sites.filter((s) => s !== 'demo')] : opts.sites, false);
+function fill(id, values, keepAll) {
+  const select = /** @type {HTMLSelectElement} */ (el(id));
+  const kept = select.value;
+  select.innerHTML = (keepAll ? '<option value="">all</option>' : '') + values.map((v) => `<option>${esc(v)}</option>`).join('');
+  if (values.includes(kept)) select.value = kept;
+}
+
+/** The colleges and cohorts of the chosen site. */
+async function loadOptions() {
+  const site = /** @type {HTMLSelectElement} */ (el('f-site')).value || 'demo';
+  const opts = await (await fetch(`/api/options?site=${encodeURIComponent(site)}`)).json();
+  if (!el('f-site').childElementCount) fill('f-site', opts.sites.includes('demo') ? ['demo', ...opts.sites.filter((s) => s !== 'demo')] : opts.sites, false);
   fill('f-college', opts.colleges, true);
   fill('f-cohort', opts.cohorts, true);
+}
+
+async function start() {
+  await loadOptions();
+  el('f-site').addEventListener('change', () => { void loadOptions(); });
   for (const f of FILTERS) el(`f-${f}`).addEventListener('change', () => { void refresh(); });
   await refresh();
   setInterval(() => { void refresh(); }, REFRESH_MS);

@@ -10,7 +10,7 @@ through its HTTP interface (--clickhouse-url http://host:8123, the schema alread
 
 API (JSON): GET /api/panels?site=&from=&to=&college=&cohort= → every query's rows (a query whose
 tables this ClickHouse does not have — e.g. an IVT or video report not deployed yet — is listed
-under "absent" and its panel stays hidden); GET /api/options → the filter choices.
+under "absent" and its panel stays hidden); GET /api/options?site= → the filter choices.
 """
 
 import argparse
@@ -104,12 +104,13 @@ def panels(backend, window: queries.Window) -> dict:
             "query_ms": timings, "generated": datetime.now(UTC).isoformat(timespec="seconds")}
 
 
-def options(backend) -> dict:
-    """Filter choices: the sites, colleges and cohorts that have ad data."""
+def options(backend, site: str) -> dict:
+    """Filter choices: the sites with ad data, and the colleges and cohorts of `site`."""
     rows = backend.rows("SELECT DISTINCT site_key, college, cohort FROM sightline.ad_ctr_daily "
                         "ORDER BY site_key, college, cohort", {})
-    return {"sites": sorted({r["site_key"] for r in rows}) or ["demo"], "colleges": sorted({r["college"] for r in rows}),
-            "cohorts": sorted({r["cohort"] for r in rows})}
+    mine = [r for r in rows if r["site_key"] == site]
+    return {"sites": sorted({r["site_key"] for r in rows}) or ["demo"], "colleges": sorted({r["college"] for r in mine}),
+            "cohorts": sorted({r["cohort"] for r in mine})}
 
 
 def handler_for(backend):
@@ -138,7 +139,7 @@ def handler_for(backend):
                 elif url.path == "/api/panels":
                     self.json(200, panels(backend, window_from(query)))
                 elif url.path == "/api/options":
-                    self.json(200, options(backend))
+                    self.json(200, options(backend, query.get("site", ["demo"])[0]))
                 elif url.path == "/healthz":
                     self.send(200, b"ok\n", "text/plain")
                 else:

@@ -71,7 +71,7 @@ def test_the_page_and_options(server):
     assert status == 200 and content_type.startswith("text/html") and b"/dashboard.js" in body
     status, content_type, _ = get(f"{server}/dashboard.js")
     assert status == 200 and content_type.startswith("text/javascript")
-    _, _, body = get(f"{server}/api/options")
+    _, _, body = get(f"{server}/api/options?site=demo")
     opts = json.loads(body)
     assert "demo" in opts["sites"] and opts["colleges"] and opts["cohorts"]
 
