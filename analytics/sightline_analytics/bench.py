@@ -224,6 +224,7 @@ def main(argv=None) -> int:
     args.workdir = args.workdir.resolve()
     args.out_json = args.out_json.resolve()
     args.workdir.mkdir(parents=True, exist_ok=True)
+    args.out_json.parent.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
     run = {"machine": machine(), "started": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
            "sizes": args.sizes, "command": " ".join(sys.argv)}
