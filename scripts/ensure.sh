@@ -41,7 +41,7 @@ step kcat              "test e2e"                                           apt 
 step shellcheck        "test lint"                                          apt shellcheck:shellcheck
 step valgrind          "bench"                                              apt valgrind:valgrind
 step haproxy           "cluster test-cluster"                               apt haproxy:haproxy
-step java-maven        "test e2e demo bench test-reliability kafka-up cluster test-cluster" apt openjdk-17-jre-headless:java maven:mvn
+step java-maven        "test e2e demo bench test-reliability kafka-up cluster test-cluster bench-analytics" apt openjdk-17-jre-headless:java maven:mvn
 step rust-lint         "test lint"                                          rustup-component rustfmt clippy
 step wasm32            "test e2e lint demo sdk bench test-reliability"      rustup-target wasm32-unknown-unknown
 step wasm-bindgen      "test e2e demo sdk bench test-reliability"           cargo-install wasm-bindgen-cli "$wasm_bindgen" wasm-bindgen
@@ -55,7 +55,7 @@ step npm-bench         "test lint bench"                                    npm 
 step npm-lint          "test lint"                                          npm tools/lint
 step venv-lint         "test lint"                                          venv .cache/lint-venv tools/lint/requirements.txt
 step venv-analytics    "test report bench-analytics test-dashboard demo"    venv .cache/venv analytics/requirements.txt
-step kafka             "test e2e demo bench test-reliability kafka-up cluster test-cluster" run scripts/kafka.sh fetch
+step kafka             "test e2e demo bench test-reliability kafka-up cluster test-cluster bench-analytics" run scripts/kafka.sh fetch
 
 # --- how each kind is installed -------------------------------------------------------------
 log() { printf 'ensure: %s\n' "$*"; }
