@@ -55,11 +55,11 @@ function ctrBars(rows) {
 function heatmap(rows) {
   if (!rows.length) return '<p class="empty">No ad positions for these filters.</p>';
   const maxX = Math.max(...rows.map((r) => Number(r.cell_x))) + 2, maxY = Math.max(...rows.map((r) => Number(r.cell_y))) + 2;
-  const scale = Math.max(8, Math.min(30, Math.floor(420 / Math.max(maxX, maxY))));
+  const scale = Math.max(6, Math.min(30, Math.floor(440 / Math.max(maxX, maxY))));
   const top = Math.max(...rows.map((r) => Number(r.impressions)), 1);
   const color = (heat) => `rgb(${Math.round(255 - 40 * heat)},${Math.round(237 - 190 * heat)},${Math.round(213 - 190 * heat)})`;
   const w = maxX * scale + 160, h = maxY * scale + 30;
-  const parts = [`<svg viewBox="0 0 ${w} ${h}" width="100%" role="img" aria-label="ad position heatmap"><rect x="40" y="16" width="${maxX * scale}" height="${maxY * scale}" fill="#f8fafc" stroke="#cbd5e1"/>`];
+  const parts = [`<svg viewBox="0 0 ${w} ${h}" width="${w}" height="${h}" role="img" aria-label="ad position heatmap"><rect x="40" y="16" width="${maxX * scale}" height="${maxY * scale}" fill="#f8fafc" stroke="#cbd5e1"/>`];
   for (const r of rows) {
     const x = 40 + Number(r.cell_x) * scale, y = 16 + Number(r.cell_y) * scale, heat = Number(r.impressions) / top;
     parts.push(`<rect x="${x}" y="${y}" width="${scale}" height="${scale}" fill="${color(heat)}" stroke="#fff"><title>cell (${r.x_px}, ${r.y_px}) px: ${num(r.impressions)} impressions, ${num(r.viewable_impressions)} viewable, ${num(r.clicks)} clicks, CTR ${pct(r.ctr)}</title></rect>`);
