@@ -171,10 +171,10 @@ async function loadOptions() {
 }
 
 async function start() {
-  await loadOptions();
   el('f-site').addEventListener('change', () => { void loadOptions(); });
   for (const f of FILTERS) el(`f-${f}`).addEventListener('change', () => { void refresh(); });
-  await refresh();
+  // The first panels need no options (the server's defaults are the filters' "all"): both at once.
+  await Promise.all([loadOptions(), refresh()]);
   setInterval(() => { void refresh(); }, REFRESH_MS);
 }
 
