@@ -28,4 +28,18 @@ for _ in $(seq 1 300); do
 done
 [ -n "$url" ] || { echo "test-dashboard: the server did not start (log: $log)" >&2; exit 1; }
 echo "test-dashboard: $url over $events events"
-DASHBOARD_URL=$url node --test --test-concurrency=1 tests/dashboard/
+out=$work/node-$events.log
+DASHBOARD_URL=$url node --test --test-concurrency=1 tests/dashboard/ 2>&1 | tee "$out"
+status=${PIPESTATUS[0]}
+# The load time of this run, for analytics/BENCH.md (bench_report.py includes the newest).
+drawn=$(sed -n 's/^# dashboard: //p' "$out" | head -1)
+if [ "$status" = 0 ] && [ -n "$drawn" ]; then
+  mkdir -p "$repo/.cache/bench-analytics"
+  # shellcheck disable=SC2016 # the backquotes are Markdown
+  printf '## Campaign dashboard load time
+
+`DASHBOARD_TEST_EVENTS=%s make test-dashboard`, %s: headless Chromium, %s events (every day but the last finalized, as in production), %s.
+' \
+    "$events" "$(date -u '+%Y-%m-%d %H:%M UTC')" "$events" "$drawn" >"$repo/.cache/bench-analytics/dashboard.md"
+fi
+exit "$status"

@@ -212,7 +212,7 @@ def run_size(events: int, chunk: int, workdir: Path, keep: bool) -> dict:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--sizes", default="1000000,10000000,100000000", help="events per run, comma-separated")
+    parser.add_argument("--sizes", default="1000000,10000000,50000000", help="events per run, comma-separated")
     parser.add_argument("--chunk", type=int, default=5_000_000, help="events per INSERT")
     parser.add_argument("--sample", type=int, default=100_000, help="events for the protobuf / JSON comparison")
     parser.add_argument("--workdir", type=Path, default=CACHE / "bench-analytics")
