@@ -8,8 +8,8 @@
 --   ${SIGHTLINE_TOPIC_PREFIX}     topic prefix of the collector (default "sightline.")
 --   ${SIGHTLINE_KAFKA_CONSUMERS}  consumers per Kafka table and replica (<= partitions / replicas)
 --   ${SIGHTLINE_KAFKA_FLUSH_MS}   longest wait before a consumed block is written (default 7500)
---   ${SIGHTLINE_KAFKA_MAX_BLOCK_SIZE}  most rows per consumed block (default 1048576, about
---                                 ClickHouse's own default; analytics/BENCH.md, "Ingest")
+--   ${SIGHTLINE_KAFKA_MAX_BLOCK_SIZE}  most rows per consumed block (default 65536, measured in
+--                                 analytics/BENCH.md, "Ingest")
 --   ${SIGHTLINE_RAW_TTL_DAYS}     retention of event-level rows (default 90 days)
 --   ${SIGHTLINE_AGG_TTL_DAYS}     retention of the dashboard aggregates (default 730 days)
 --   ${SIGHTLINE_ERROR_TTL_DAYS}   retention of dead letters and undecodable records (default 14 days)
