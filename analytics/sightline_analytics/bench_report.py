@@ -204,6 +204,7 @@ def main(argv=None) -> int:
     parser.add_argument("--results", type=Path, required=True)
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--command", default="make bench-analytics")
+    parser.add_argument("--note", default="", help="a sentence on how the run was made, after the first paragraph")
     args = parser.parse_args(argv)
     results = json.loads(args.results.read_text())
     # Sections from their own runs: scripts/bench-analytics-ingest.sh, scripts/test-dashboard.sh.
@@ -211,7 +212,11 @@ def main(argv=None) -> int:
         path = args.results.parent / f"{section}.md"
         if path.exists():
             results[section] = path.read_text().splitlines()
-    args.out.write_text(render(results, args.command))
+    text = render(results, args.command)
+    if args.note:
+        head, rest = text.split("\n\n**Machine**", 1)
+        text = f"{head}\n\n{args.note}\n\n**Machine**{rest}"
+    args.out.write_text(text)
     print(f"bench-analytics: wrote {args.out}")
     return 0
 
