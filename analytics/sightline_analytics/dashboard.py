@@ -100,7 +100,8 @@ def panels(backend, window: queries.Window) -> dict:
                 raise
             absent.append(name)
         timings[name] = round((time.monotonic() - t0) * 1000, 1)
-    return {"window": window.params(), "panels": out, "absent": absent, "questions": {n: queries.question(n) for n in out},
+    return {"served": "live", "window": window.params(),
+            "panels": out, "absent": absent, "questions": {n: queries.question(n) for n in out},
             "query_ms": timings, "generated": datetime.now(UTC).isoformat(timespec="seconds")}
 
 
@@ -113,7 +114,38 @@ def options(backend, site: str) -> dict:
             "cohorts": sorted({r["cohort"] for r in mine})}
 
 
-def handler_for(backend):
+class Warmer:
+    """Recomputes the default view (no filters) every `every_s` in the background, so a page
+    load reads a result at most that old instead of waiting for every query: the load time
+    stays flat with the data volume and ClickHouse runs the default view's queries once per
+    interval whatever the number of viewers. Filtered views are queried on demand."""
+
+    def __init__(self, backend, every_s: float) -> None:
+        self.backend, self.every_s = backend, every_s
+        self.latest: tuple[float, dict] | None = None
+        threading.Thread(target=self.loop, daemon=True).start()
+
+    def loop(self) -> None:
+        while True:
+            try:
+                t0 = time.monotonic()
+                result = {**panels(self.backend, window_from({})), "served": "background refresh"}
+                if self.latest is None:
+                    print(f"dashboard: default view warmed in {(time.monotonic() - t0) * 1000:.0f} ms", flush=True)
+                self.latest = (time.monotonic(), result)
+            except QueryFailed as err:
+                print(f"dashboard: background refresh failed: {err}", file=sys.stderr, flush=True)
+            time.sleep(self.every_s)
+
+    def get(self, window: queries.Window) -> dict | None:
+        if self.latest is None:
+            return None
+        at, result = self.latest
+        fresh = time.monotonic() - at <= 2 * self.every_s
+        return result if fresh and result["window"] == window.params() else None
+
+
+def handler_for(backend, warmer: Warmer | None = None):
     class Handler(BaseHTTPRequestHandler):
         def log_message(self, fmt, *args):  # quiet: one line per request is noise at a 5 s refresh
             pass
@@ -137,7 +169,8 @@ def handler_for(backend):
                     name, content_type = STATIC[url.path]
                     self.send(200, (PAGE_DIR / name).read_bytes(), content_type)
                 elif url.path == "/api/panels":
-                    self.json(200, panels(backend, window_from(query)))
+                    window = window_from(query)
+                    self.json(200, (warmer.get(window) if warmer else None) or panels(backend, window))
                 elif url.path == "/api/options":
                     self.json(200, options(backend, query.get("site", ["demo"])[0]))
                 elif url.path == "/healthz":
@@ -152,8 +185,10 @@ def handler_for(backend):
     return Handler
 
 
-def serve(backend, host: str, port: int) -> ThreadingHTTPServer:
-    server = ThreadingHTTPServer((host, port), handler_for(backend))
+def serve(backend, host: str, port: int, warm_every_s: float = 0) -> ThreadingHTTPServer:
+    """warm_every_s > 0: the default view comes from a background refresh (Warmer)."""
+    warmer = Warmer(backend, warm_every_s) if warm_every_s > 0 else None
+    server = ThreadingHTTPServer((host, port), handler_for(backend, warmer))
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return server
 
@@ -169,6 +204,8 @@ def main(argv=None) -> int:
     parser.add_argument("--prefix", default="sightline.", help="topic prefix (with --brokers)")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=3100)
+    parser.add_argument("--warm-every-s", type=float, default=5,
+                        help="recompute the unfiltered view in the background this often (0: every request queries)")
     args = parser.parse_args(argv)
 
     engine = None
@@ -189,7 +226,7 @@ def main(argv=None) -> int:
         else:
             engine = Engine(args.db.resolve())
         backend = ChdbBackend(engine)
-    server = serve(backend, args.host, args.port)
+    server = serve(backend, args.host, args.port, args.warm_every_s)
     print(f"dashboard: http://{args.host}:{server.server_address[1]}/", flush=True)
     try:
         threading.Event().wait()
