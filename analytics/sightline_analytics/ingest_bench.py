@@ -128,8 +128,9 @@ def markdown(results: dict) -> str:
         f"Every run: ClickHouse consumed {'exactly every' if lossless else 'NOT every'} event the collector had "
         f"acknowledged. Fastest here: {best['consumers']} consumer(s), kafka_max_block_size {best['max_block_size']:,}, "
         f"flush {best['flush_ms']:,} ms — {best['clickhouse_events_per_s']:,} events/s, i.e. ClickHouse kept up with the "
-        "collector's saturation on the same 2 cores, trailing by the flush interval plus one block. A second "
-        "consumer on a 2-core replica only adds a thread competing for the same cores (its lag is the largest); "
+        "collector's saturation on the same 2 cores, trailing by the flush interval plus one block. In the run with "
+        "two consumers ClickHouse consumed nothing for its first ~30 s (see the series below), then caught up: "
+        "the largest lag of the three, no gain in rate on a 2-core replica; "
         "the schema's defaults (SIGHTLINE_KAFKA_CONSUMERS=1 per 2 cores, kafka_max_block_size 65 536, flush "
         "7 500 ms) follow from this. The collector rate differs between rows because the machine was shared; "
         "compare each row's ClickHouse rate with its own collector rate.",
