@@ -5,7 +5,7 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
-.PHONY: help demo test test-browsers test-reliability test-cluster cluster capacity fuzz-smoke sdk kafka-up kafka-down bench report lint docs image test-image test-deploy test-alerts
+.PHONY: help demo test test-browsers test-reliability test-cluster cluster capacity fuzz-smoke sdk kafka-up kafka-down bench report bench-analytics test-dashboard lint docs image test-image test-deploy test-alerts
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -54,6 +54,12 @@ bench: ## collector vs its HTTP and Kafka ceilings, SDK cost; writes bench/RESUL
 
 report: ## ClickHouse (chdb) report of the demo's data as HTML
 	@scripts/report.sh
+
+test-dashboard: ## the campaign dashboard in headless Chromium over 1 M generated events: load time, numbers, refresh, filters
+	@scripts/test-dashboard.sh
+
+bench-analytics: ## analytics at volume in chdb: generation, disk per event, query latencies, rollups; writes analytics/BENCH.md (~1 h)
+	@scripts/bench-analytics.sh
 
 image: ## the collector's container image (deploy/Containerfile) built with podman; prints its size
 	@scripts/image.sh build

@@ -3,7 +3,7 @@
 # (collector/sightline.example.toml: site key "demo", localhost origins) and the demo site,
 # print the URLs, and on Ctrl-C stop everything this script started, in reverse order.
 #
-# Environment: KAFKA_PORT (9092), COLLECTOR_PORT (8080), DEMO_PORT (3000).
+# Environment: KAFKA_PORT (9092), COLLECTOR_PORT (8080), DEMO_PORT (3000), DASHBOARD_PORT (3100).
 # Against an edge that is already running (e.g. `make cluster`): DEMO_COLLECTOR_URL (the
 # balancer, e.g. http://localhost:28080) and DEMO_BROKERS (its bootstrap list); then this
 # script starts neither Kafka nor a collector.
@@ -16,6 +16,7 @@ source scripts/lib.sh
 export KAFKA_PORT=${KAFKA_PORT:-9092}
 collector_port=${COLLECTOR_PORT:-8080}
 demo_port=${DEMO_PORT:-3000}
+dashboard_port=${DASHBOARD_PORT:-3100}
 brokers=${DEMO_BROKERS:-127.0.0.1:$KAFKA_PORT}
 external_collector=${DEMO_COLLECTOR_URL:-}
 collector_url=${external_collector:-http://localhost:$collector_port}
@@ -33,9 +34,9 @@ for tool in cargo node npm java curl; do
 done
 if [ -n "$external_collector" ]; then
   [ -n "${DEMO_BROKERS:-}" ] || die "DEMO_COLLECTOR_URL needs DEMO_BROKERS (the Kafka bootstrap list it produces to)"
-  ports=("$demo_port")
+  ports=("$demo_port" "$dashboard_port")
 else
-  ports=("$collector_port" "$demo_port")
+  ports=("$collector_port" "$demo_port" "$dashboard_port")
 fi
 for port in "${ports[@]}"; do
   port_free "$port" || die "port $port is in use; choose others with COLLECTOR_PORT=… DEMO_PORT=…"
@@ -106,6 +107,15 @@ node demo-site/server/server.mjs --port "$demo_port" --collector "$collector_url
 pids+=($!)
 wait_http "http://127.0.0.1:$demo_port/healthz" 15 "demo site"
 
+step "start the campaign dashboard (embedded ClickHouse consuming Kafka) on localhost:$dashboard_port"
+# analytics/README.md, "Campaign dashboard": the production schema in chdb, fed by the Kafka
+# engine from the beginning of the topics, every panel a query of analytics/queries/.
+python=$(scripts/analytics-venv.sh)
+(cd analytics && exec "$python" -m sightline_analytics.dashboard --brokers "$brokers" \
+  --prefix "${SIGHTLINE_TOPIC_PREFIX:-sightline.}" --port "$dashboard_port") >"$logs/dashboard.log" 2>&1 &
+pids+=($!)
+wait_http "http://127.0.0.1:$dashboard_port/healthz" 60 "campaign dashboard"
+
 cat <<URLS
 
 Sightline demo is up (ready after $(( $(date +%s) - started )) s):
@@ -113,6 +123,7 @@ Sightline demo is up (ready after $(( $(date +%s) - started )) s):
   Search page (SDK via script tag)   http://localhost:$demo_port/
   Catalogue (SDK via npm + Vite)     http://localhost:$demo_port/catalogue
   Live view of Kafka                 http://localhost:$demo_port/live
+  Campaign dashboard (ClickHouse)    http://localhost:$dashboard_port/
   Collector                          $collector_url  (POST /v1/batch, GET /readyz)
   Kafka bootstrap                    $brokers
 
@@ -131,4 +142,4 @@ status=0
 wait -n "${pids[@]}" || status=$?
 # A child that ended cleanly (0) on that Ctrl-C counts too: the site server exits 0 on SIGINT.
 if [ "$interrupted" = yes ] || [ "$status" = 0 ] || [ "$status" = 130 ] || [ "$status" = 143 ]; then exit 0; fi
-die "a demo process exited on its own (status $status); see $logs/collector.log and $logs/site.log"
+die "a demo process exited on its own (status $status); see $logs/collector.log, $logs/site.log and $logs/dashboard.log"

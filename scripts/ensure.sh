@@ -35,14 +35,14 @@ names=() ; targets=() ; kinds=() ; args=()
 step() { names+=("$1"); targets+=(" $2 "); kinds+=("$3"); shift 3; args+=("$*"); }
 
 #    name              needed by (make targets; e2e = tests/e2e/run.sh)     kind and arguments
-step protoc            "test report"                                        apt protobuf-compiler:protoc
-step chromium          "test e2e bench test-reliability test-browsers"      apt chromium:chromium chromium-driver:chromedriver
+step protoc            "test report bench-analytics"                        apt protobuf-compiler:protoc
+step chromium          "test e2e bench test-reliability test-browsers test-dashboard" apt chromium:chromium chromium-driver:chromedriver
 step browsers          "test test-browsers"                                 apt firefox-esr:firefox-esr webkit2gtk-driver:WebKitWebDriver xvfb:Xvfb
 step kcat              "test e2e"                                           apt kcat:kcat
 step shellcheck        "test lint"                                          apt shellcheck:shellcheck
 step valgrind          "bench"                                              apt valgrind:valgrind
 step haproxy           "cluster test-cluster"                               apt haproxy:haproxy
-step java-maven        "test e2e demo bench test-reliability kafka-up cluster test-cluster" apt openjdk-17-jre-headless:java maven:mvn
+step java-maven        "test e2e demo bench test-reliability kafka-up cluster test-cluster bench-analytics" apt openjdk-17-jre-headless:java maven:mvn
 step rust-lint         "test lint"                                          rustup-component rustfmt clippy
 step wasm32            "test e2e lint demo sdk bench test-reliability test-browsers" rustup-target wasm32-unknown-unknown
 step wasm-bindgen      "test e2e demo sdk bench test-reliability test-browsers" cargo-install wasm-bindgen-cli "$wasm_bindgen" wasm-bindgen
@@ -50,7 +50,7 @@ step geckodriver       "test test-browsers"                                 carg
 step nightly           "fuzz-smoke"                                         rustup-toolchain nightly
 step cargo-fuzz        "fuzz-smoke"                                         cargo-install cargo-fuzz 0.13.2 cargo-fuzz
 step npm-sdk           "test e2e demo sdk bench test-reliability test-browsers" npm sdk-wasm
-step npm-browser-tests "test test-reliability"                              npm tests/browser
+step npm-browser-tests "test test-reliability test-dashboard"               npm tests/browser
 step npm-harness       "test test-browsers lint"                            npm tests/harness
 step npm-e2e           "test e2e lint"                                      npm tests/e2e
 step npm-demo          "test e2e lint demo"                                 npm demo-site
@@ -59,9 +59,9 @@ step npm-lint          "test lint"                                          npm 
 step npm-import        "test"                                               npm tests/import
 step venv-import       "test"                                               venv .cache/import-venv tests/import/requirements.txt
 step venv-lint         "test lint"                                          venv .cache/lint-venv tools/lint/requirements.txt
-step venv-analytics    "test report"                                        venv .cache/venv analytics/requirements.txt
+step venv-analytics    "test report bench-analytics test-dashboard demo"    venv .cache/venv analytics/requirements.txt
 step venv-mmdb         "test"                                               venv .cache/mmdb-venv tests/mmdb/requirements.txt
-step kafka             "test e2e demo bench test-reliability kafka-up cluster test-cluster" run scripts/kafka.sh fetch
+step kafka             "test e2e demo bench test-reliability kafka-up cluster test-cluster bench-analytics" run scripts/kafka.sh fetch
 
 # --- how each kind is installed -------------------------------------------------------------
 log() { printf 'ensure: %s\n' "$*"; }

@@ -8,6 +8,8 @@
 --   ${SIGHTLINE_TOPIC_PREFIX}     topic prefix of the collector (default "sightline.")
 --   ${SIGHTLINE_KAFKA_CONSUMERS}  consumers per Kafka table and replica (<= partitions / replicas)
 --   ${SIGHTLINE_KAFKA_FLUSH_MS}   longest wait before a consumed block is written (default 7500)
+--   ${SIGHTLINE_KAFKA_MAX_BLOCK_SIZE}  most rows per consumed block (default 65536, measured in
+--                                 analytics/BENCH.md, "Ingest")
 --   ${SIGHTLINE_RAW_TTL_DAYS}     retention of event-level rows (default 90 days)
 --   ${SIGHTLINE_AGG_TTL_DAYS}     retention of the dashboard aggregates (default 730 days)
 --   ${SIGHTLINE_ERROR_TTL_DAYS}   retention of dead letters and undecodable records (default 14 days)
@@ -682,6 +684,7 @@ SETTINGS
     kafka_schema = 'sightline/v1/collected.proto:CollectedEvent',
     kafka_num_consumers = ${SIGHTLINE_KAFKA_CONSUMERS},
     kafka_flush_interval_ms = ${SIGHTLINE_KAFKA_FLUSH_MS},
+    kafka_max_block_size = ${SIGHTLINE_KAFKA_MAX_BLOCK_SIZE},
     -- An undecodable record becomes a row with _error set (kept in kafka_errors) instead of
     -- stopping the consumer.
     kafka_handle_error_mode = 'stream';
@@ -724,3 +727,93 @@ SELECT
     site_key, reason, detail, event_event_id AS event_id, sdk_version, collector_id,
     _error AS decode_error, if(length(_error) > 0, _raw_message, '') AS raw_message
 FROM sightline.kafka_rejected;
+
+-- ── 5. Closed-day rollups (what the dashboards read for finished days) ──────────────────────────
+-- The aggregates above keep uniqExact states: exact and idempotent under redelivery, but a
+-- query merges one 16-byte hash per distinct id, so its cost grows with the events in range
+-- (analytics/BENCH.md). Once a day is closed (past the late-arrival grace; Kafka replay and the
+-- collector's spool deliver late), sightline_analytics/rollup.py finalizes it: the exact counts
+-- of the states, per the same groups, are written here as plain numbers and the day is marked
+-- in rollup_days. A query sums the rollups of marked days and merges the states of the others,
+-- so a dashboard reads a few thousand rows per month whatever the volume. Finalizing again
+-- (a late replay) writes a newer version of every row; ReplacingMergeTree keeps the newest, so
+-- read these tables with FINAL. Counts are per day: an impression whose two phases straddle
+-- midnight UTC counts on both days (as it already does in the per-day slot table).
+CREATE TABLE IF NOT EXISTS sightline.rollup_days
+(
+    day Date,
+    finalized Bool,        -- false re-opens a day (its states are read again)
+    version UInt64         -- finalization time, ms: the newest mark wins
+)
+ENGINE = ReplacingMergeTree(version)
+ORDER BY day;
+
+CREATE TABLE IF NOT EXISTS sightline.ad_ctr_rollup
+(
+    day Date,
+    site_key LowCardinality(String),
+    college LowCardinality(String),
+    cohort LowCardinality(String),
+    slot_id LowCardinality(String),
+    impressions UInt64,
+    viewable_impressions UInt64,
+    clicks UInt64,
+    clicked_impressions UInt64,
+    version UInt64
+)
+ENGINE = ReplacingMergeTree(version)
+PARTITION BY toYYYYMM(day)
+ORDER BY (site_key, day, college, cohort, slot_id)
+TTL day + INTERVAL ${SIGHTLINE_AGG_TTL_DAYS} DAY DELETE;
+
+CREATE TABLE IF NOT EXISTS sightline.ad_heatmap_rollup
+(
+    day Date,
+    site_key LowCardinality(String),
+    cell_x UInt16,
+    cell_y UInt16,
+    impressions UInt64,
+    viewable_impressions UInt64,
+    clicks UInt64,
+    version UInt64
+)
+ENGINE = ReplacingMergeTree(version)
+PARTITION BY toYYYYMM(day)
+ORDER BY (site_key, day, cell_y, cell_x)
+TTL day + INTERVAL ${SIGHTLINE_AGG_TTL_DAYS} DAY DELETE;
+
+-- users stays a uniqExact state: the A/B readout counts a student once over the whole range,
+-- and students return on many days (distinct students are far fewer than impressions).
+CREATE TABLE IF NOT EXISTS sightline.ab_ctr_rollup
+(
+    day Date,
+    site_key LowCardinality(String),
+    experiment LowCardinality(String),
+    variant LowCardinality(String),
+    users AggregateFunction(uniqExact, String),
+    impressions UInt64,
+    viewable_impressions UInt64,
+    clicks UInt64,
+    clicked_impressions UInt64,
+    version UInt64
+)
+ENGINE = ReplacingMergeTree(version)
+PARTITION BY toYYYYMM(day)
+ORDER BY (site_key, experiment, variant, day)
+TTL day + INTERVAL ${SIGHTLINE_AGG_TTL_DAYS} DAY DELETE;
+
+-- Distinct events, users and sessions per day and kind (the pipeline health view).
+CREATE TABLE IF NOT EXISTS sightline.events_kind_rollup
+(
+    day Date,
+    site_key LowCardinality(String),
+    kind LowCardinality(String),
+    events UInt64,
+    users UInt64,
+    sessions UInt64,
+    version UInt64
+)
+ENGINE = ReplacingMergeTree(version)
+PARTITION BY toYYYYMM(day)
+ORDER BY (site_key, day, kind)
+TTL day + INTERVAL ${SIGHTLINE_AGG_TTL_DAYS} DAY DELETE;

@@ -4,17 +4,32 @@
 -- Each non-control variant is compared with the experiment's "control" by a two-proportion
 -- z-test (pooled) on clicked impressions / impressions: z, two-sided p-value, 95 % CI of the
 -- difference (variant − control).
+--
+-- Finalized days come from ab_ctr_rollup (counts per day, users as states so a student counts
+-- once over the range), open days from ab_ctr_daily's states (schema.sql section 5).
 WITH per_variant AS
 (
     SELECT
         experiment,
         variant,
-        uniqExactMerge(users) AS users,
-        uniqExactMerge(impressions) AS impressions,
-        uniqExactMerge(clicked_impressions) AS clicked_impressions,
-        uniqExactMerge(clicks) AS clicks
-    FROM sightline.ab_ctr_daily
-    WHERE site_key = {site_key:String} AND day BETWEEN {date_from:Date} AND {date_to:Date}
+        uniqExactMerge(u) AS users,
+        sum(imp) AS impressions,
+        sum(cim) AS clicked_impressions,
+        sum(clk) AS clicks
+    FROM
+    (
+        SELECT experiment, variant, users AS u, impressions AS imp, clicked_impressions AS cim, clicks AS clk
+        FROM sightline.ab_ctr_rollup FINAL
+        WHERE site_key = {site_key:String} AND day BETWEEN {date_from:Date} AND {date_to:Date}
+          AND day IN (SELECT day FROM sightline.rollup_days FINAL WHERE finalized)
+        UNION ALL
+        SELECT experiment, variant, uniqExactMergeState(users), uniqExactMerge(impressions),
+               uniqExactMerge(clicked_impressions), uniqExactMerge(clicks)
+        FROM sightline.ab_ctr_daily
+        WHERE site_key = {site_key:String} AND day BETWEEN {date_from:Date} AND {date_to:Date}
+          AND day NOT IN (SELECT day FROM sightline.rollup_days FINAL WHERE finalized)
+        GROUP BY day, experiment, variant
+    )
     GROUP BY experiment, variant
 )
 SELECT

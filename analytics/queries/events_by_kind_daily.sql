@@ -1,12 +1,20 @@
 -- Business question: how many distinct interactions of each kind did the site collect per day
 -- (after removing redelivered duplicates by event id)? The health view of the pipeline.
-SELECT
-    day,
-    kind,
-    uniqExact(event_id) AS events,
-    uniqExact(user_key) AS users,
-    uniqExact(session_id) AS sessions
-FROM sightline.events
-WHERE site_key = {site_key:String} AND day BETWEEN {date_from:Date} AND {date_to:Date}
-GROUP BY day, kind
+--
+-- Finalized days come from events_kind_rollup, open days from the events table itself
+-- (schema.sql section 5).
+SELECT day, kind, events, users, sessions
+FROM
+(
+    SELECT day, kind, events, users, sessions
+    FROM sightline.events_kind_rollup FINAL
+    WHERE site_key = {site_key:String} AND day BETWEEN {date_from:Date} AND {date_to:Date}
+      AND day IN (SELECT day FROM sightline.rollup_days FINAL WHERE finalized)
+    UNION ALL
+    SELECT day, kind, uniqExact(event_id), uniqExact(user_key), uniqExact(session_id)
+    FROM sightline.events
+    WHERE site_key = {site_key:String} AND day BETWEEN {date_from:Date} AND {date_to:Date}
+      AND day NOT IN (SELECT day FROM sightline.rollup_days FINAL WHERE finalized)
+    GROUP BY day, kind
+)
 ORDER BY day, kind

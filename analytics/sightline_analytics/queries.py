@@ -11,9 +11,13 @@ class Window:
     site_key: str
     date_from: date
     date_to: date
+    # Optional filters of the queries that have these columns; "" = all.
+    college: str = ""
+    cohort: str = ""
 
     def params(self) -> dict:
-        return {"site_key": self.site_key, "date_from": self.date_from.isoformat(), "date_to": self.date_to.isoformat()}
+        return {"site_key": self.site_key, "date_from": self.date_from.isoformat(), "date_to": self.date_to.isoformat(),
+                "college": self.college, "cohort": self.cohort}
 
 
 def names() -> list[str]:
@@ -21,10 +25,11 @@ def names() -> list[str]:
 
 
 def question(name: str) -> str:
-    """The business question in the file's leading comment."""
+    """The business question in the file's leading comment (up to an empty comment line, after
+    which come notes on how the query reads the tables)."""
     lines = []
     for line in (QUERIES_DIR / f"{name}.sql").read_text().splitlines():
-        if not line.startswith("--"):
+        if not line.startswith("--") or not line.strip("- "):
             break
         lines.append(line.lstrip("- ").strip())
     text = " ".join(lines).replace("Business question: ", "")

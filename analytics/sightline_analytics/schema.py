@@ -12,6 +12,7 @@ DEFAULTS = {
     "SIGHTLINE_TOPIC_PREFIX": "sightline.",
     "SIGHTLINE_KAFKA_CONSUMERS": "1",
     "SIGHTLINE_KAFKA_FLUSH_MS": "7500",
+    "SIGHTLINE_KAFKA_MAX_BLOCK_SIZE": "65536",
     "SIGHTLINE_RAW_TTL_DAYS": "90",
     "SIGHTLINE_AGG_TTL_DAYS": "730",
     "SIGHTLINE_ERROR_TTL_DAYS": "14",
@@ -70,12 +71,17 @@ def topics() -> list[str]:
     return [line.strip() for line in lines if line.strip() and not line.startswith("#")]
 
 
-def load(engine, settings: SchemaSettings) -> list[str]:
+def load(engine, settings: SchemaSettings, kafka: bool = True) -> list[str]:
     """Creates every object; returns their names. Kafka tables are created last-in-line by order
-    of the file, and their materialized views start consuming as soon as they exist."""
-    names = []
+    of the file, and their materialized views start consuming as soon as they exist.
+    kafka=False leaves out the Kafka tables and the views reading them: a backfill or the
+    analytics benchmark inserts into sightline.events_stream itself."""
+    names, skipped = [], set()
     for stmt in statements(render(settings)):
         name = created_name(stmt)
+        if not kafka and ("ENGINE = Kafka" in stmt or any(re.search(rf"FROM\s+{re.escape(s)}\b", stmt) for s in skipped)):
+            skipped.add(name)
+            continue
         if "ENGINE = Kafka" in stmt:
             engine.create_kafka_table(stmt, name)
         else:
