@@ -213,6 +213,7 @@ test('nums: page metrics, page state and the eviction count follow their layouts
     { screen: { width: 1367, height: 769 }, deviceScaleFactor: 1.25, timezoneId: 'Asia/Kolkata' },
     () => {
       Object.defineProperty(Navigator.prototype, 'globalPrivacyControl', { get: () => true, configurable: true });
+      Object.defineProperty(Navigator.prototype, 'webdriver', { get: () => true, configurable: true });
       Document.prototype.hasFocus = () => false;
     });
   await page.evaluate(() => window.scrollTo(30, 40));
@@ -222,15 +223,18 @@ test('nums: page metrics, page state and the eviction count follow their layouts
     VIEWPORT_WIDTH: 801, VIEWPORT_HEIGHT: 602, SCREEN_WIDTH: 1367, SCREEN_HEIGHT: 769, PIXEL_RATIO: 1.25,
     TIMEZONE_OFFSET: 330, PAGE_HEIGHT: 5000, SCROLL_X: 30, SCROLL_Y: 40,
   });
-  // Unfocused with GPC, then focused without: each slot is seen both 0 and 1.
+  // Unfocused with GPC under WebDriver, then focused without GPC, prerendering and not
+  // driven: each slot is seen in both states, and SIGNALS carries each of its two bits.
   const state = await page.evaluate((which) => Array.from(window.dom.nums(which)), codes.NUMS_PAGE_STATE);
-  assert.deepEqual(byLayout(layouts.STATE, state), { ACTIVE: 0, DO_NOT_TRACK: 1 });
+  assert.deepEqual(byLayout(layouts.STATE, state), { ACTIVE: 0, DO_NOT_TRACK: 1, SIGNALS: 1 });
   const flipped = await page.evaluate((which) => {
     Document.prototype.hasFocus = () => true;
     Object.defineProperty(Navigator.prototype, 'globalPrivacyControl', { get: () => false });
+    Object.defineProperty(Navigator.prototype, 'webdriver', { get: () => false });
+    Object.defineProperty(Document.prototype, 'prerendering', { get: () => true, configurable: true });
     return Array.from(window.dom.nums(which));
   }, codes.NUMS_PAGE_STATE);
-  assert.deepEqual(byLayout(layouts.STATE, flipped), { ACTIVE: 1, DO_NOT_TRACK: 0 });
+  assert.deepEqual(byLayout(layouts.STATE, flipped), { ACTIVE: 1, DO_NOT_TRACK: 0, SIGNALS: 2 });
   const evicted = await page.evaluate((which) => {
     localStorage.setItem('sl_qe', '7');
     return [Array.from(window.dom.nums(which)), localStorage.getItem('sl_qe')];
