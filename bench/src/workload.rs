@@ -119,6 +119,8 @@ impl BatchGenerator {
             events,
             evicted_batches: 0,
             signals: None,
+            privacy_mode: 0,
+            consent: None,
         }
     }
 

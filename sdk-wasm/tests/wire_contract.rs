@@ -585,6 +585,8 @@ fn a_whole_request_is_written_as_prost_writes_it() {
             webdriver: true,
             prerendering: true,
         }),
+        privacy_mode: 0,
+        consent: None,
     };
     assert_eq!(sdk_request(), expected.encode_to_vec());
 }

@@ -495,6 +495,8 @@ mod tests {
             ],
             evicted_batches: 0,
             signals: None,
+            privacy_mode: 0,
+            consent: None,
         };
         let facts = RequestFacts {
             received_at_ms: now,
