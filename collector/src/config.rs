@@ -91,6 +91,12 @@ pub struct ServerConfig {
     pub header_read_timeout_ms: u64,
     /// The whole body must arrive within this time, else 408.
     pub body_read_timeout_ms: u64,
+    /// After a refusal (413, 401, 429, …) the unread rest of the body, up to this many
+    /// bytes (within `body_read_timeout_ms`), is read and thrown away while the answer
+    /// goes out, so the client receives the answer instead of a connection reset (and
+    /// libraries that retry resets but not 4xx do not resend it). A body declaring more
+    /// is not read: the connection closes. 0 disables.
+    pub max_discarded_body_bytes: usize,
     /// Accept HTTP/2 (h2c, prior knowledge) besides HTTP/1.1.
     pub http2: bool,
     /// Require a PROXY protocol v2 header on every connection (cloud network load
@@ -121,6 +127,7 @@ impl Default for ServerConfig {
             max_buffered_body_bytes: 128 * 1024 * 1024,
             header_read_timeout_ms: 10_000,
             body_read_timeout_ms: 10_000,
+            max_discarded_body_bytes: 8 * 1024 * 1024,
             http2: true,
             proxy_protocol: false,
             proxy_protocol_timeout_ms: 5_000,

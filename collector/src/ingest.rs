@@ -10,12 +10,18 @@ use std::{
 use bytes::Bytes;
 use http::{HeaderMap, header};
 use hyper::body::Body;
+use tokio::sync::SemaphorePermit;
 
 use crate::{
     error::ApiError,
     ivt,
     limiters::{LIMITER_HOT_USER, LIMITER_IP, LIMITER_SITE, UserVerdict},
-    payload::{self, RequestFacts, body::read_limited, decompress, enrich::truncate_ip},
+    payload::{
+        self, RequestFacts,
+        body::{Buffered, read_limited},
+        decompress,
+        enrich::truncate_ip,
+    },
     sinks::SinkError,
     state::AppState,
 };
@@ -40,7 +46,7 @@ const ACCEPTED_CONTENT_TYPES: &[&str] = &[
     "text/plain",
 ];
 
-fn header_str(headers: &HeaderMap, name: header::HeaderName) -> Option<&str> {
+pub fn header_str(headers: &HeaderMap, name: header::HeaderName) -> Option<&str> {
     headers.get(name).and_then(|v| v.to_str().ok())
 }
 
@@ -81,6 +87,64 @@ pub fn now_ms() -> i64 {
         .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
 }
 
+/// A request body read under every limit and inflated, with what it holds until dropped:
+/// its bytes of the shared body budget and a processing slot.
+pub struct RequestBody<'a> {
+    pub bytes: Bytes,
+    _buffered: Buffered,
+    _processing: SemaphorePermit<'a>,
+}
+
+/// The body steps both ingestion paths share, in order: the encoding, the declared length
+/// (refused before a byte is read), the read (bounded in size, time and shared budget),
+/// only then a processing slot (slow senders never hold one), the empty check and the
+/// bounded gunzip.
+pub async fn read_body<'a, B>(
+    state: &'a AppState,
+    headers: &HeaderMap,
+    body: &mut B,
+) -> Result<RequestBody<'a>, ApiError>
+where
+    B: Body<Data = Bytes> + Unpin,
+    B::Error: std::fmt::Display,
+{
+    let config = &state.config;
+    let limits = &config.limits;
+    let encoding = decompress::parse_encoding(header_str(headers, header::CONTENT_ENCODING))?;
+    let declared_len =
+        header_str(headers, header::CONTENT_LENGTH).and_then(|v| v.trim().parse::<u64>().ok());
+    if declared_len.is_some_and(|len| len > limits.max_body_bytes as u64) {
+        return Err(ApiError::BodyTooLarge {
+            limit: limits.max_body_bytes,
+        });
+    }
+    let (raw, buffered) = read_limited(
+        body,
+        limits.max_body_bytes,
+        config.body_read_timeout(),
+        &state.body_budget,
+    )
+    .await?;
+    let Ok(processing) = state.in_flight.try_acquire() else {
+        return Err(ApiError::Overloaded);
+    };
+    if raw.is_empty() {
+        return Err(ApiError::EmptyBody);
+    }
+    let bytes = match encoding {
+        decompress::Encoding::Identity => raw,
+        decompress::Encoding::Gzip => Bytes::from(decompress::inflate_gzip(
+            &raw,
+            limits.max_decompressed_bytes,
+        )?),
+    };
+    Ok(RequestBody {
+        bytes,
+        _buffered: buffered,
+        _processing: processing,
+    })
+}
+
 /// `client` is the resolved client address (the route's job, `http::client_ip`: socket or
 /// PROXY peer, or a trusted proxy's forwarded hop), in full: it keys the per-IP limiter and
 /// is truncated here before anything leaves the process.
@@ -89,7 +153,7 @@ pub async fn handle_batch<B>(
     client: IpAddr,
     query: Option<&str>,
     headers: &HeaderMap,
-    body: B,
+    body: &mut B,
 ) -> Outcome
 where
     B: Body<Data = Bytes> + Unpin,
@@ -117,7 +181,7 @@ async fn ingest<B>(
     client: IpAddr,
     query_site: Option<&str>,
     headers: &HeaderMap,
-    body: B,
+    body: &mut B,
     site_out: &mut Option<String>,
 ) -> Result<Summary, ApiError>
 where
@@ -144,37 +208,8 @@ where
         check_site(state, site, origin)?;
     }
     check_content_type(headers)?;
-    let encoding = decompress::parse_encoding(header_str(headers, header::CONTENT_ENCODING))?;
-    let declared_len =
-        header_str(headers, header::CONTENT_LENGTH).and_then(|v| v.trim().parse::<u64>().ok());
-    if declared_len.is_some_and(|len| len > limits.max_body_bytes as u64) {
-        return Err(ApiError::BodyTooLarge {
-            limit: limits.max_body_bytes,
-        });
-    }
-
-    let (raw, _buffered) = read_limited(
-        body,
-        limits.max_body_bytes,
-        config.body_read_timeout(),
-        &state.body_budget,
-    )
-    .await?;
-    // Only now, with the body in, a processing slot: slow senders never hold one.
-    let Ok(_processing) = state.in_flight.try_acquire() else {
-        return Err(ApiError::Overloaded);
-    };
-    if raw.is_empty() {
-        return Err(ApiError::EmptyBody);
-    }
-    let bytes = match encoding {
-        decompress::Encoding::Identity => raw,
-        decompress::Encoding::Gzip => Bytes::from(decompress::inflate_gzip(
-            &raw,
-            limits.max_decompressed_bytes,
-        )?),
-    };
-    let mut batch = payload::decode(&bytes)?;
+    let body = read_body(state, headers, body).await?;
+    let mut batch = payload::decode(&body.bytes)?;
 
     let site = match (query_site, batch.site_key.as_str()) {
         (Some(q), b) if !b.is_empty() && q != b => {
@@ -379,7 +414,7 @@ mod tests {
             "192.0.2.10".parse().unwrap(),
             query,
             headers,
-            Full::new(Bytes::from(body)),
+            &mut Full::new(Bytes::from(body)),
         )
         .await
     }

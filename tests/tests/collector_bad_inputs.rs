@@ -422,3 +422,38 @@ async fn a_client_sending_its_body_too_slowly_gets_408() -> anyhow::Result<()> {
     );
     collector.stop().await
 }
+
+/// A client that sends a whole too-large body receives its 413 and keeps its connection:
+/// the collector reads and throws away the rest (`server.max_discarded_body_bytes`)
+/// instead of closing on unread input, whose reset could destroy the answer in flight.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_too_large_body_is_answered_413_on_a_connection_that_stays_usable() -> anyhow::Result<()>
+{
+    use http_body_util::{BodyExt, Full};
+    let collector = TestCollector::start(test_config()).await?;
+    let over_limit = vec![0x0a; 2 * 1024 * 1024];
+    let exchange = async {
+        let stream = TcpStream::connect(collector.addr).await?;
+        let (mut sender, connection) =
+            hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream)).await?;
+        tokio::spawn(connection);
+        let too_large = http::Request::post("/v1/batch?site=demo")
+            .header("host", "localhost")
+            .header("content-type", "application/x-protobuf")
+            .body(Full::new(bytes::Bytes::from(over_limit)))?;
+        let refused = sender.send_request(too_large).await?;
+        let status = refused.status().as_u16();
+        let body = refused.into_body().collect().await?.to_bytes();
+        sender.ready().await?;
+        let health = http::Request::get("/healthz")
+            .header("host", "localhost")
+            .body(Full::new(bytes::Bytes::new()))?;
+        let next = sender.send_request(health).await?.status().as_u16();
+        anyhow::Ok((status, String::from_utf8_lossy(&body).into_owned(), next))
+    };
+    let (status, body, next) = tokio::time::timeout(Duration::from_secs(10), exchange).await??;
+    assert_eq!(status, 413, "{body}");
+    assert!(body.contains("body_too_large"), "{body}");
+    assert_eq!(next, 200, "the same connection answers the next request");
+    collector.stop().await
+}

@@ -26,6 +26,7 @@ use crate::{
     import::{self, Shape},
     ingest,
     limiters::LIMITER_IP_CONCURRENCY,
+    payload,
     sinks::SinkHealth,
     state::AppState,
 };
@@ -42,8 +43,8 @@ pub async fn handle<B>(
     request: Request<B>,
 ) -> Result<HttpResponse, Infallible>
 where
-    B: Body<Data = Bytes> + Unpin,
-    B::Error: std::fmt::Display,
+    B: Body<Data = Bytes> + Send + Unpin + 'static,
+    B::Error: std::fmt::Display + Send,
 {
     let path = request.uri().path().to_owned();
     let import_path = import::shape_of(&path).is_some();
@@ -131,21 +132,24 @@ async fn import_request<B>(
     shape: Shape,
 ) -> HttpResponse
 where
-    B: Body<Data = Bytes> + Unpin,
-    B::Error: std::fmt::Display,
+    B: Body<Data = Bytes> + Send + Unpin + 'static,
+    B::Error: std::fmt::Display + Send,
 {
     let started = Instant::now();
-    let (parts, body) = request.into_parts();
+    let (parts, mut body) = request.into_parts();
     let client = client_ip(peer, &parts.headers, &state.config.server.trusted_proxies);
     let result = match state.in_flight_per_ip.try_acquire(client) {
         Some(_slot) => {
-            import::ingest::handle_import(state, client, shape, &parts.headers, body).await
+            import::ingest::handle_import(state, client, shape, &parts.headers, &mut body).await
         }
         None => Err(ApiError::RateLimited {
             limiter: LIMITER_IP_CONCURRENCY,
             retry_after: Duration::from_secs(1),
         }),
     };
+    if result.is_err() {
+        discard_rest(state, body);
+    }
     let response = match &result {
         // `success` is what Segment's API answers; the counts are Sightline's.
         Ok(summary) => response::json(
@@ -165,6 +169,20 @@ where
         .metrics
         .observe_batch_duration(result.is_ok(), started.elapsed().as_secs_f64());
     response
+}
+
+/// A refused request's unread body is read and thrown away after the answer
+/// (`server.max_discarded_body_bytes`; see `payload::body::discard_in_background`).
+fn discard_rest<B>(state: &AppState, body: B)
+where
+    B: Body<Data = Bytes> + Send + Unpin + 'static,
+    B::Error: Send,
+{
+    payload::body::discard_in_background(
+        body,
+        state.config.server.max_discarded_body_bytes,
+        state.config.body_read_timeout(),
+    );
 }
 
 /// The sink's health as gauges, refreshed whenever someone looks (scrape, `/readyz`).
@@ -187,19 +205,19 @@ fn origin_of<B>(request: &Request<B>) -> Option<String> {
 
 async fn batch<B>(state: &AppState, peer: IpAddr, request: Request<B>) -> HttpResponse
 where
-    B: Body<Data = Bytes> + Unpin,
-    B::Error: std::fmt::Display,
+    B: Body<Data = Bytes> + Send + Unpin + 'static,
+    B::Error: std::fmt::Display + Send,
 {
     let started = Instant::now();
     let origin = origin_of(&request);
-    let (parts, body) = request.into_parts();
+    let (parts, mut body) = request.into_parts();
     let client = client_ip(peer, &parts.headers, &state.config.server.trusted_proxies);
     // One address may have only so many batches in progress (body reading included),
     // whatever the rate it stays under: slow bodies from one client cannot take every
     // slot. The slot is held until the answer.
     let outcome = match state.in_flight_per_ip.try_acquire(client) {
         Some(_slot) => {
-            ingest::handle_batch(state, client, parts.uri.query(), &parts.headers, body).await
+            ingest::handle_batch(state, client, parts.uri.query(), &parts.headers, &mut body).await
         }
         None => ingest::Outcome {
             site: ingest::site_from_query(parts.uri.query()).map(str::to_owned),
@@ -209,6 +227,9 @@ where
             }),
         },
     };
+    if outcome.result.is_err() {
+        discard_rest(state, body);
+    }
     let mut response = match &outcome.result {
         Ok(summary) => response::json(
             StatusCode::OK,

@@ -4,10 +4,7 @@
 //! validated, enriched and routed like a browser event (one record per message), and
 //! the answer only once the sink made every record durable.
 
-use std::{
-    net::IpAddr,
-    time::{Instant, SystemTime, UNIX_EPOCH},
-};
+use std::{net::IpAddr, time::Instant};
 
 use bytes::Bytes;
 use http::{HeaderMap, header};
@@ -22,9 +19,9 @@ use super::{
 use crate::{
     config::{SourceConfig, SourceKind},
     error::ApiError,
-    ingest::Summary,
+    ingest::{Summary, header_str, now_ms, read_body},
     limiters::{LIMITER_HOT_USER, LIMITER_IP, LIMITER_SITE, LIMITER_SOURCE, UserVerdict},
-    payload::{self, Processed, RequestFacts, body::read_limited, decompress, enrich::truncate_ip},
+    payload::{self, Processed, RequestFacts, enrich::truncate_ip},
     sinks::SinkError,
     state::AppState,
 };
@@ -33,16 +30,6 @@ use crate::{
 pub const OUTCOME_ACCEPTED: &str = "accepted";
 pub const OUTCOME_REJECTED: &str = "rejected";
 
-fn header_str(headers: &HeaderMap, name: header::HeaderName) -> Option<&str> {
-    headers.get(name).and_then(|v| v.to_str().ok())
-}
-
-fn now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
-}
-
 /// `POST` of an import path (or `/v1/batch` with a write key). `client` is the full
 /// resolved address: it keys the per-IP limiter and is truncated before use.
 pub async fn handle_import<B>(
@@ -50,7 +37,7 @@ pub async fn handle_import<B>(
     client: IpAddr,
     shape: Shape,
     headers: &HeaderMap,
-    body: B,
+    body: &mut B,
 ) -> Result<Summary, ApiError>
 where
     B: Body<Data = Bytes> + Unpin,
@@ -69,35 +56,8 @@ where
     let source = auth::write_key(headers.get(header::AUTHORIZATION))
         .and_then(|key| auth::find(&config.sources, &key))
         .ok_or(ApiError::Unauthorized)?;
-    let encoding = decompress::parse_encoding(header_str(headers, header::CONTENT_ENCODING))?;
-    let declared_len =
-        header_str(headers, header::CONTENT_LENGTH).and_then(|v| v.trim().parse::<u64>().ok());
-    if declared_len.is_some_and(|len| len > limits.max_body_bytes as u64) {
-        return Err(ApiError::BodyTooLarge {
-            limit: limits.max_body_bytes,
-        });
-    }
-    let (raw, _buffered) = read_limited(
-        body,
-        limits.max_body_bytes,
-        config.body_read_timeout(),
-        &state.body_budget,
-    )
-    .await?;
-    let Ok(_processing) = state.in_flight.try_acquire() else {
-        return Err(ApiError::Overloaded);
-    };
-    if raw.is_empty() {
-        return Err(ApiError::EmptyBody);
-    }
-    let bytes = match encoding {
-        decompress::Encoding::Identity => raw,
-        decompress::Encoding::Gzip => Bytes::from(decompress::inflate_gzip(
-            &raw,
-            limits.max_decompressed_bytes,
-        )?),
-    };
-    let request = json::decode(&bytes, shape, config.import.max_depth)?;
+    let body = read_body(state, headers, body).await?;
+    let request = json::decode(&body.bytes, shape, config.import.max_depth)?;
     let count = request.messages.len();
     if count > limits.max_events_per_batch {
         return Err(ApiError::TooManyEvents {

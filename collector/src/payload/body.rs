@@ -27,7 +27,7 @@ impl Buffered {
 /// (one permit per byte, charged as bytes arrive: a sender pays for what it sent, not
 /// for what it declared and never sends).
 pub async fn read_limited<B>(
-    body: B,
+    body: &mut B,
     limit: usize,
     timeout: Duration,
     budget: &Arc<Semaphore>,
@@ -43,7 +43,7 @@ where
 }
 
 async fn collect<B>(
-    mut body: B,
+    body: &mut B,
     limit: usize,
     budget: &Arc<Semaphore>,
 ) -> Result<(Bytes, Buffered), ApiError>
@@ -81,6 +81,39 @@ fn charge(held: &mut Buffered, budget: &Arc<Semaphore>, bytes: usize) -> Result<
     Ok(())
 }
 
+/// Reads and throws away what is left of a refused request's body, in the background, once
+/// the answer is on its way (a "lingering close", as nginx does it). Closing a socket with
+/// unread input makes the kernel answer with a reset, which can destroy the 413 or 401
+/// still in flight: the client then sees a broken connection instead of the refusal, and
+/// the server libraries of the import API retry connection errors (they give up on 4xx).
+/// Bounded: nothing is read when more than `max_bytes` are declared, reading stops past
+/// `max_bytes` or after `timeout`, and 0 turns it off; then the connection just closes.
+pub fn discard_in_background<B>(body: B, max_bytes: usize, timeout: Duration)
+where
+    B: Body<Data = Bytes> + Send + Unpin + 'static,
+    B::Error: Send,
+{
+    if max_bytes == 0 || body.is_end_stream() || body.size_hint().lower() > max_bytes as u64 {
+        return;
+    }
+    tokio::spawn(tokio::time::timeout(timeout, discard(body, max_bytes)));
+}
+
+/// Bytes read and thrown away before the body ended or passed `max_bytes`.
+async fn discard<B>(mut body: B, max_bytes: usize) -> usize
+where
+    B: Body<Data = Bytes> + Unpin,
+{
+    let mut seen = 0;
+    while seen <= max_bytes {
+        match body.frame().await {
+            Some(Ok(frame)) => seen += frame.data_ref().map_or(0, Bytes::len),
+            Some(Err(_)) | None => break,
+        }
+    }
+    seen
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -95,8 +128,8 @@ mod tests {
     #[tokio::test]
     async fn within_limit_is_returned_whole_and_holds_its_bytes_until_dropped() {
         let budget = budget(100);
-        let body = Full::new(Bytes::from_static(b"hello"));
-        let (got, held) = read_limited(body, 5, Duration::from_secs(1), &budget)
+        let mut body = Full::new(Bytes::from_static(b"hello"));
+        let (got, held) = read_limited(&mut body, 5, Duration::from_secs(1), &budget)
             .await
             .unwrap();
         assert_eq!(&got[..], b"hello");
@@ -108,8 +141,8 @@ mod tests {
 
     #[tokio::test]
     async fn over_limit_is_413() {
-        let body = Full::new(Bytes::from_static(b"hello!"));
-        let err = read_limited(body, 5, Duration::from_secs(1), &budget(100))
+        let mut body = Full::new(Bytes::from_static(b"hello!"));
+        let err = read_limited(&mut body, 5, Duration::from_secs(1), &budget(100))
             .await
             .unwrap_err();
         assert_eq!(err, ApiError::BodyTooLarge { limit: 5 });
@@ -123,7 +156,7 @@ mod tests {
                 .map(|c| Ok::<_, std::io::Error>(Frame::data(Bytes::from_static(c)))),
         );
         let err = read_limited(
-            StreamBody::new(chunks),
+            &mut StreamBody::new(chunks),
             100,
             Duration::from_secs(1),
             &budget,
@@ -141,12 +174,28 @@ mod tests {
             Bytes::from_static(b"ab"),
         ))])
         .chain(futures::stream::pending());
-        let reading = read_limited(StreamBody::new(stream), 5, Duration::from_secs(3), &budget);
+        let mut body = StreamBody::new(stream);
+        let reading = read_limited(&mut body, 5, Duration::from_secs(3), &budget);
         let mut reading = std::pin::pin!(reading);
         assert!(futures::poll!(reading.as_mut()).is_pending());
         assert_eq!(budget.available_permits(), 98, "charged as bytes arrive");
         let err = reading.await.unwrap_err();
         assert_eq!(err.code(), "request_timeout");
         assert_eq!(budget.available_permits(), 100);
+    }
+
+    #[tokio::test]
+    async fn what_is_left_is_read_up_to_its_bound() {
+        let chunks = |n: usize| {
+            StreamBody::new(futures::stream::iter((0..n).map(|_| {
+                Ok::<_, std::io::Error>(Frame::data(Bytes::from_static(b"12345")))
+            })))
+        };
+        assert_eq!(discard(chunks(3), 100).await, 15, "to the end");
+        assert_eq!(
+            discard(chunks(100), 12).await,
+            15,
+            "stops once past the bound"
+        );
     }
 }
