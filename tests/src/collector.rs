@@ -298,3 +298,11 @@ pub fn batch(anonymous_id: &str, user_id: &str, kinds: Vec<Kind>) -> Batch {
         ..Default::default()
     }
 }
+
+/// `data` gzipped (fast level), as clients send `Content-Encoding: gzip` bodies.
+pub fn gzip(data: &[u8]) -> Vec<u8> {
+    use std::io::Write;
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    let _ = encoder.write_all(data);
+    encoder.finish().unwrap_or_default()
+}

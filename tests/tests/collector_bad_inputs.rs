@@ -1,15 +1,15 @@
 //! Every bad input from the issue: its status, error code and metric, and nothing
 //! wrong in Kafka (no record of it on any topic, or exactly the dead-letter record).
 
-use std::{collections::BTreeMap, io::Write, time::Duration};
+use std::{collections::BTreeMap, time::Duration};
 
-use flate2::{Compression, write::GzEncoder};
 use prost::Message as _;
 use rdkafka::Message;
 use sightline_proto::v1::{Click, RejectedEvent, Search, event::Kind};
 use sightline_tests::{
     collector::{
-        ALLOWED_ORIGIN, TestCollector, batch, metric, metrics, now_ms, post_batch, test_config,
+        ALLOWED_ORIGIN, TestCollector, batch, gzip, metric, metrics, now_ms, post_batch,
+        test_config,
     },
     kafka::{end_offsets, events_topic, read_events_from, read_from, topic},
 };
@@ -20,12 +20,6 @@ use tokio::{
 
 fn all_topics() -> Vec<String> {
     sightline_proto::all_topic_suffixes().map(topic).collect()
-}
-
-fn gzip(data: &[u8]) -> Vec<u8> {
-    let mut enc = GzEncoder::new(Vec::new(), Compression::fast());
-    let _ = enc.write_all(data);
-    enc.finish().unwrap_or_default()
 }
 
 struct Case {

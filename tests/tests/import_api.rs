@@ -3,16 +3,16 @@
 //! source fields, dedup id stable across a retry); wrong or missing write keys are 401
 //! with nothing produced; CORS stays off; the browser's protobuf path is unaffected.
 
-use std::{io::Write, time::Duration};
+use std::time::Duration;
 
-use flate2::{Compression, write::GzEncoder};
 use prost::Message as _;
 use serde_json::json;
+use sightline_bench::json_baseline::iso8601;
 use sightline_proto::v1::{
     EventKind, EventSource, Navigation, event::Kind, property::Value as PropertyValue,
 };
 use sightline_tests::{
-    collector::{TestCollector, batch, metric, metrics, now_ms, post_batch},
+    collector::{TestCollector, batch, gzip, metric, metrics, now_ms, post_batch},
     import::{APP_KEY, SERVER_KEY, import_config, post_import},
     kafka::{end_offsets, events_topic, read_events_from, read_from, topic},
 };
@@ -20,35 +20,6 @@ use sightline_tests::{
 /// The tests of this file run one at a time: the second counts every record produced
 /// while it runs.
 static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
-
-fn iso(ms: i64) -> String {
-    // Seconds and milliseconds, UTC, as JavaScript's toISOString writes them.
-    let secs = ms.div_euclid(1000);
-    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
-    // Civil date from days since the epoch (Howard Hinnant's algorithm).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{:03}Z",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60,
-        ms.rem_euclid(1000)
-    )
-}
-
-fn gzip(data: &[u8]) -> Vec<u8> {
-    let mut enc = GzEncoder::new(Vec::new(), Compression::fast());
-    let _ = enc.write_all(data);
-    enc.finish().unwrap_or_default()
-}
 
 fn uuid_bytes(uuid: &str) -> Vec<u8> {
     let hex: String = uuid.chars().filter(|c| *c != '-').collect();
@@ -88,13 +59,13 @@ async fn every_message_type_reaches_kafka_as_documented_with_a_stable_event_id()
     let body = json!({
         "batch": [
             {"type": "track", "event": "Course Enrolled", "userId": user, "anonymousId": anon,
-             "messageId": uuid(1), "timestamp": iso(now - 1000), "context": context,
+             "messageId": uuid(1), "timestamp": iso8601(now - 1000), "context": context,
              "properties": {"course_id": "c-42", "revenue": 49.5, "seats": 2, "paid": true,
                             "plan": {"tier": "pro"}, "tags": ["a", "b"], "coupon": null}},
             {"type": "page", "name": "Course", "userId": user, "messageId": uuid(2),
-             "timestamp": iso(now - 900), "context": context, "properties": {"title": "ignored"}},
+             "timestamp": iso8601(now - 900), "context": context, "properties": {"title": "ignored"}},
             {"type": "screen", "name": "Home", "userId": user, "messageId": uuid(3),
-             "timestamp": iso(now - 800), "context": context},
+             "timestamp": iso8601(now - 800), "context": context},
             {"type": "identify", "userId": user, "anonymousId": anon, "messageId": uuid(4),
              "traits": {"college": "IIT Delhi", "cohort": "2027"}, "context": context},
             {"type": "group", "userId": user, "groupId": "iit-delhi", "messageId": uuid(5),
@@ -102,7 +73,7 @@ async fn every_message_type_reaches_kafka_as_documented_with_a_stable_event_id()
             {"type": "alias", "userId": user, "previousId": anon, "messageId": format!("m-{run}-6"),
              "context": context},
         ],
-        "sentAt": iso(now),
+        "sentAt": iso8601(now),
     });
     let before = end_offsets(&events_topic())?;
     let reply = post_import(

@@ -3,44 +3,17 @@
 //! reason (found by its messageId in the detail) and nothing on the events topic, while
 //! the good message of the same batch is delivered.
 
-use std::{collections::BTreeMap, io::Write, time::Duration};
+use std::{collections::BTreeMap, time::Duration};
 
-use flate2::{Compression, write::GzEncoder};
 use prost::Message as _;
 use serde_json::{Value, json};
+use sightline_bench::json_baseline::iso8601;
 use sightline_proto::v1::RejectedEvent;
 use sightline_tests::{
-    collector::{TestCollector, metric, metrics, now_ms},
+    collector::{TestCollector, gzip, metric, metrics, now_ms},
     import::{SERVER_KEY, import_config, post_import},
     kafka::{end_offsets, events_topic, read_events_from, read_from, topic},
 };
-
-fn gzip(data: &[u8]) -> Vec<u8> {
-    let mut enc = GzEncoder::new(Vec::new(), Compression::fast());
-    let _ = enc.write_all(data);
-    enc.finish().unwrap_or_default()
-}
-
-fn iso_seconds(ms: i64) -> String {
-    // UTC civil date of a Unix time (Howard Hinnant's algorithm), as RFC 3339.
-    let secs = ms.div_euclid(1000);
-    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
-    )
-}
 
 /// (name, path, extra headers, body, status, code) of a refused request.
 type Refused<'a> = (
@@ -182,12 +155,12 @@ async fn bad_requests_are_refused_and_bad_messages_dead_lettered_with_reasons() 
         (
             "timestamp_out_of_window",
             json!({"type": "track", "event": "e", "userId": user,
-            "timestamp": iso_seconds(now - 30 * 24 * hour), "sentAt": iso_seconds(now), "messageId": id("month-old")}),
+            "timestamp": iso8601(now - 30 * 24 * hour), "sentAt": iso8601(now), "messageId": id("month-old")}),
         ),
         (
             "timestamp_out_of_window",
             json!({"type": "track", "event": "e", "userId": user,
-            "timestamp": iso_seconds(now + 24 * hour), "sentAt": iso_seconds(now), "messageId": id("tomorrow")}),
+            "timestamp": iso8601(now + 24 * hour), "sentAt": iso8601(now), "messageId": id("tomorrow")}),
         ),
         (
             "string_too_long",
