@@ -3,12 +3,12 @@
 -- Every statement is idempotent: a newer {version:UInt64} replaces the day's rows.
 -- The day is marked last, so no query reads a half-written day's rollups.
 INSERT INTO sightline.ad_ctr_rollup
-SELECT day, site_key, college, cohort, slot_id,
+SELECT day, site_key, college, cohort, slot_id, campaign_id,
        uniqExactMerge(impressions), uniqExactMerge(viewable_impressions),
        uniqExactMerge(clicks), uniqExactMerge(clicked_impressions), {version:UInt64}
 FROM sightline.ad_ctr_daily
 WHERE day = {day:Date}
-GROUP BY day, site_key, college, cohort, slot_id;
+GROUP BY day, site_key, college, cohort, slot_id, campaign_id;
 
 INSERT INTO sightline.ad_heatmap_rollup
 SELECT day, site_key, cell_x, cell_y,

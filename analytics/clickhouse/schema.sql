@@ -463,7 +463,7 @@ GROUP BY minute, topic, partition;
 -- Distinct-id states: exact and idempotent under redelivery (a duplicate adds an id already in
 -- the set). Partitioned by month: a dashboard reads months of days, and fewer parts merge faster.
 
--- Impressions / viewable impressions / clicks per site, college, cohort, slot and day.
+-- Impressions / viewable impressions / clicks per site, college, cohort, slot, campaign and day.
 CREATE TABLE IF NOT EXISTS sightline.ad_ctr_daily
 (
     day Date,
@@ -471,6 +471,7 @@ CREATE TABLE IF NOT EXISTS sightline.ad_ctr_daily
     college LowCardinality(String),
     cohort LowCardinality(String),
     slot_id LowCardinality(String),
+    campaign_id LowCardinality(String), -- the dashboard's campaign filter
     impressions AggregateFunction(uniqExact, String),
     viewable_impressions AggregateFunction(uniqExact, String),
     clicks AggregateFunction(uniqExact, String),
@@ -478,7 +479,7 @@ CREATE TABLE IF NOT EXISTS sightline.ad_ctr_daily
 )
 ENGINE = AggregatingMergeTree
 PARTITION BY toYYYYMM(day)
-ORDER BY (site_key, day, college, cohort, slot_id)
+ORDER BY (site_key, day, college, cohort, slot_id, campaign_id)
 TTL day + INTERVAL ${SIGHTLINE_AGG_TTL_DAYS} DAY DELETE;
 
 CREATE MATERIALIZED VIEW IF NOT EXISTS sightline.ad_ctr_daily_consume TO sightline.ad_ctr_daily AS
@@ -488,6 +489,7 @@ SELECT
     identity_traits['college'] AS college,
     identity_traits['cohort'] AS cohort,
     if(kind = 'EVENT_KIND_AD_IMPRESSION', event_ad_impression_ad_slot_id, event_ad_click_ad_slot_id) AS slot_id,
+    if(kind = 'EVENT_KIND_AD_IMPRESSION', event_ad_impression_ad_campaign_id, event_ad_click_ad_campaign_id) AS campaign_id,
     uniqExactStateIf(event_ad_impression_impression_id, kind = 'EVENT_KIND_AD_IMPRESSION') AS impressions,
     uniqExactStateIf(event_ad_impression_impression_id, kind = 'EVENT_KIND_AD_IMPRESSION' AND event_ad_impression_viewable) AS viewable_impressions,
     uniqExactStateIf(event_event_id, kind = 'EVENT_KIND_AD_CLICK') AS clicks,
@@ -495,7 +497,7 @@ SELECT
 FROM sightline.events_stream
 WHERE length(kafka_error) = 0 AND kind IN ('EVENT_KIND_AD_IMPRESSION', 'EVENT_KIND_AD_CLICK')
   AND traffic_class NOT IN ('TRAFFIC_CLASS_GIVT', 'TRAFFIC_CLASS_SIVT') -- valid traffic only (MRC IVT)
-GROUP BY day, site_key, college, cohort, slot_id;
+GROUP BY day, site_key, college, cohort, slot_id, campaign_id;
 
 -- Ad-position heatmap: the page is cut into CELL × CELL px squares (CELL = 100, the constant in
 -- intDiv below and in queries/ad_heatmap.sql); an ad lands in the cell of its rectangle's center.
@@ -755,6 +757,7 @@ CREATE TABLE IF NOT EXISTS sightline.ad_ctr_rollup
     college LowCardinality(String),
     cohort LowCardinality(String),
     slot_id LowCardinality(String),
+    campaign_id LowCardinality(String),
     impressions UInt64,
     viewable_impressions UInt64,
     clicks UInt64,
@@ -763,7 +766,7 @@ CREATE TABLE IF NOT EXISTS sightline.ad_ctr_rollup
 )
 ENGINE = ReplacingMergeTree(version)
 PARTITION BY toYYYYMM(day)
-ORDER BY (site_key, day, college, cohort, slot_id)
+ORDER BY (site_key, day, college, cohort, slot_id, campaign_id)
 TTL day + INTERVAL ${SIGHTLINE_AGG_TTL_DAYS} DAY DELETE;
 
 CREATE TABLE IF NOT EXISTS sightline.ad_heatmap_rollup

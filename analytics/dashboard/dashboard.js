@@ -5,7 +5,7 @@
 
 const REFRESH_MS = 5000;
 const PALETTE = ['#2563eb', '#f59e0b', '#10b981', '#ef4444', '#8b5cf6', '#14b8a6', '#64748b', '#db2777'];
-const FILTERS = ['site', 'from', 'to', 'college', 'cohort'];
+const FILTERS = ['site', 'from', 'to', 'college', 'cohort', 'campaign'];
 
 /** @param {unknown} v */
 const esc = (v) => String(v ?? '').replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
@@ -161,13 +161,14 @@ function fill(id, values, keepAll) {
   if (values.includes(kept)) select.value = kept;
 }
 
-/** The colleges and cohorts of the chosen site. */
+/** The colleges, cohorts and campaigns of the chosen site. */
 async function loadOptions() {
   const site = /** @type {HTMLSelectElement} */ (el('f-site')).value || 'demo';
   const opts = await (await fetch(`/api/options?site=${encodeURIComponent(site)}`)).json();
   if (!el('f-site').childElementCount) fill('f-site', opts.sites.includes('demo') ? ['demo', ...opts.sites.filter((s) => s !== 'demo')] : opts.sites, false);
   fill('f-college', opts.colleges, true);
   fill('f-cohort', opts.cohorts, true);
+  fill('f-campaign', opts.campaigns, true);
 }
 
 async function start() {

@@ -2,8 +2,8 @@
 -- and clicked (CTR)? One row per (day, slot) of the site.
 --
 -- Finalized days come from ad_ctr_rollup (plain counts), open days from the uniqExact states
--- of ad_ctr_daily (schema.sql section 5). The college and cohort parameters filter (the
--- dashboard's filters); '' means all.
+-- of ad_ctr_daily (schema.sql section 5). The college, cohort and campaign parameters filter
+-- (the dashboard's filters); '' means all.
 SELECT
     day,
     slot_id,
@@ -19,6 +19,7 @@ FROM
     FROM sightline.ad_ctr_rollup FINAL
     WHERE site_key = {site_key:String} AND day BETWEEN {date_from:Date} AND {date_to:Date}
       AND ({college:String} = '' OR college = {college:String}) AND ({cohort:String} = '' OR cohort = {cohort:String})
+      AND ({campaign:String} = '' OR campaign_id = {campaign:String})
       AND day IN (SELECT day FROM sightline.rollup_days FINAL WHERE finalized)
     UNION ALL
     SELECT day, slot_id, uniqExactMerge(impressions), uniqExactMerge(viewable_impressions), uniqExactMerge(clicks),
@@ -26,6 +27,7 @@ FROM
     FROM sightline.ad_ctr_daily
     WHERE site_key = {site_key:String} AND day BETWEEN {date_from:Date} AND {date_to:Date}
       AND ({college:String} = '' OR college = {college:String}) AND ({cohort:String} = '' OR cohort = {cohort:String})
+      AND ({campaign:String} = '' OR campaign_id = {campaign:String})
       AND day NOT IN (SELECT day FROM sightline.rollup_days FINAL WHERE finalized)
     GROUP BY day, slot_id
 )

@@ -8,7 +8,7 @@ through its HTTP interface (--clickhouse-url http://host:8123, the schema alread
     python -m sightline_analytics.dashboard --brokers 127.0.0.1:9092 --port 3100
     python -m sightline_analytics.dashboard --clickhouse-url http://clickhouse:8123 --port 3100
 
-API (JSON): GET /api/panels?site=&from=&to=&college=&cohort= → every query's rows (a query whose
+API (JSON): GET /api/panels?site=&from=&to=&college=&cohort=&campaign= → every query's rows (a query whose
 tables this ClickHouse does not have — e.g. an IVT or video report not deployed yet — is listed
 under "absent" and its panel stays hidden); GET /api/options?site= → the filter choices.
 """
@@ -85,7 +85,8 @@ def window_from(query: dict) -> queries.Window:
     today = datetime.now(UTC).date()
     date_from = date.fromisoformat(one("from") or (today - timedelta(days=DEFAULT_DAYS)).isoformat())
     date_to = date.fromisoformat(one("to") or (today + timedelta(days=1)).isoformat())
-    return queries.Window(one("site", "demo") or "demo", date_from, date_to, college=one("college"), cohort=one("cohort"))
+    return queries.Window(one("site", "demo") or "demo", date_from, date_to, college=one("college"), cohort=one("cohort"),
+                          campaign=one("campaign"))
 
 
 def panels(backend, window: queries.Window) -> dict:
@@ -106,12 +107,12 @@ def panels(backend, window: queries.Window) -> dict:
 
 
 def options(backend, site: str) -> dict:
-    """Filter choices: the sites with ad data, and the colleges and cohorts of `site`."""
-    rows = backend.rows("SELECT DISTINCT site_key, college, cohort FROM sightline.ad_ctr_daily "
-                        "ORDER BY site_key, college, cohort", {})
+    """Filter choices: the sites with ad data, and the colleges, cohorts and campaigns of `site`."""
+    rows = backend.rows("SELECT DISTINCT site_key, college, cohort, campaign_id FROM sightline.ad_ctr_daily "
+                        "ORDER BY site_key, college, cohort, campaign_id", {})
     mine = [r for r in rows if r["site_key"] == site]
     return {"sites": sorted({r["site_key"] for r in rows}) or ["demo"], "colleges": sorted({r["college"] for r in mine}),
-            "cohorts": sorted({r["cohort"] for r in mine})}
+            "cohorts": sorted({r["cohort"] for r in mine}), "campaigns": sorted({r["campaign_id"] for r in mine})}
 
 
 class Warmer:

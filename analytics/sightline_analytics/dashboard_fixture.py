@@ -1,12 +1,14 @@
 """A database for the dashboard's browser test and for trying the dashboard at volume: the
 synthetic history of `make bench-analytics` (clickhouse/bench_generate.sql, through the
 production fan-out), every day but the last finalized into the rollups — as in production,
-where today is still open. Reused when it already holds the requested number of events.
+where today is still open. Reused when it already holds the requested number of events built
+by the same schema, generator and rollup SQL (a changed file rebuilds it).
 
     python -m sightline_analytics.dashboard_fixture --events 1000000 --db .cache/dashboard-test/db
 """
 
 import argparse
+import hashlib
 import sys
 import time
 from datetime import timedelta
@@ -14,11 +16,21 @@ from pathlib import Path
 
 from . import bench, rollup, schema
 from .engine import Engine
+from .paths import SCHEMA_SQL
+
+
+def _identity(events: int) -> str:
+    """What the database is built from: the event count and a digest of the SQL that shapes it."""
+    digest = hashlib.sha256()
+    for path in (SCHEMA_SQL, bench.GENERATE_SQL, rollup.FINALIZE_SQL):
+        digest.update(path.read_bytes())
+    return f"{events} {digest.hexdigest()[:16]}"
 
 
 def build(db: Path, events: int, chunk: int) -> dict:
     marker = db / "sightline-events.txt"
-    if marker.exists() and marker.read_text().strip() == str(events):
+    identity = _identity(events)
+    if marker.exists() and marker.read_text().strip() == identity:
         return {"events": events, "reused": True}
     import shutil
 
@@ -33,7 +45,7 @@ def build(db: Path, events: int, chunk: int) -> dict:
         seconds = round(time.monotonic() - t0, 1)
     finally:
         engine.close()
-    marker.write_text(f"{events}\n")
+    marker.write_text(f"{identity}\n")
     return {"events": events, "reused": False, "seconds": seconds}
 
 

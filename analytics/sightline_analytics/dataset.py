@@ -28,6 +28,7 @@ COLLEGES = ["IIT Bombay", "NIT Trichy", "BITS Pilani"]
 COHORTS = ["2025", "2026"]
 EXPERIMENTS = {"ad_layout": ["control", "sidebar_first"], "cta_color": ["control", "orange"]}
 # slot → page rectangle (x, y, width, height) in CSS px
+CAMPAIGNS = ("spring", "autumn")
 SLOTS = {
     "top_banner": (0, 0, 970, 90),
     "sidebar": (1000, 300, 300, 250),
@@ -311,7 +312,9 @@ def _session(rng: random.Random, user: User, session_id: str, start_ms: int, bat
                 continue
             imp = _id(rng)
             viewable = rng.random() < 0.7
-            ad = {"slot": slot, "creative": f"cr-{slot}-{rng.randint(1, 2)}", "campaign": "spring", "impression_id": imp}
+            creative = rng.randint(1, 2)
+            # Two campaigns (the dashboard's campaign filter), one per creative of a slot.
+            ad = {"slot": slot, "creative": f"cr-{slot}-{creative}", "campaign": CAMPAIGNS[creative - 1], "impression_id": imp}
             if viewable:
                 add("ad_impression", pv, url, phase="IMPRESSION_PHASE_VIEWABLE", viewable=True, **ad)
             clicks = 0
@@ -414,6 +417,7 @@ def truth(data: Dataset, site: str = "demo", valid_only: bool = True) -> dict:
     return {
         "counts": dict(counts),
         "by_college_cohort": ad_groups(lambda i: (i.user.college, i.user.cohort)),
+        "by_campaign_college_cohort": ad_groups(lambda i: (i.data["campaign"], i.user.college, i.user.cohort)),
         "by_slot_day": ad_groups(lambda i: (_day(i), i.data["slot"])),
         "heatmap": ad_groups(cell),
         "funnel": _funnel(ev),

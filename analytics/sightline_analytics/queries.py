@@ -14,10 +14,11 @@ class Window:
     # Optional filters of the queries that have these columns; "" = all.
     college: str = ""
     cohort: str = ""
+    campaign: str = ""
 
     def params(self) -> dict:
         return {"site_key": self.site_key, "date_from": self.date_from.isoformat(), "date_to": self.date_to.isoformat(),
-                "college": self.college, "cohort": self.cohort}
+                "college": self.college, "cohort": self.cohort, "campaign": self.campaign}
 
 
 def names() -> list[str]:

@@ -31,8 +31,9 @@ def reopen(engine, day: date) -> None:
 
 
 def days_with_data(engine) -> list[date]:
-    rows = engine.rows("SELECT DISTINCT day FROM sightline.ad_ctr_daily UNION DISTINCT "
-                       "SELECT DISTINCT day FROM sightline.events ORDER BY day")
+    # The ORDER BY must wrap the union: inside it, it would sort the second SELECT only.
+    rows = engine.rows("SELECT day FROM (SELECT DISTINCT day FROM sightline.ad_ctr_daily UNION DISTINCT "
+                       "SELECT DISTINCT day FROM sightline.events) ORDER BY day")
     return [date.fromisoformat(r["day"]) for r in rows]
 
 

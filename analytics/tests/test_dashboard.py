@@ -66,6 +66,21 @@ def test_college_and_cohort_filters_narrow_the_ctr_panels(server, window):
     assert len(everything) > 1
 
 
+def test_the_campaign_filter_narrows_the_ctr_panels_to_the_ground_truth(server, window, data):
+    from sightline_analytics import dataset
+
+    truth = dataset.truth(data, "demo")["by_campaign_college_cohort"]
+    campaigns = sorted({campaign for campaign, _, _ in truth})
+    assert campaigns == sorted(dataset.CAMPAIGNS)
+    for campaign in campaigns:
+        got = panels(server, window, campaign=campaign)["panels"]["ctr_by_college_cohort"]
+        want = {(c, h): row["clicks"] for (m, c, h), row in truth.items() if m == campaign}
+        assert {(r["college"], r["cohort"]): int(r["clicks"]) for r in got} == want, campaign
+    status, _, body = get(f"{server}/api/options?site=demo")
+    assert status == 200
+    assert json.loads(body)["campaigns"] == campaigns
+
+
 def test_the_page_and_options(server):
     status, content_type, body = get(f"{server}/")
     assert status == 200 and content_type.startswith("text/html") and b"/dashboard.js" in body

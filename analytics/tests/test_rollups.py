@@ -45,13 +45,14 @@ def test_queries_read_the_rollups_of_finalized_days(loaded, window, open_days):
     """A newer rollup row with a changed count shows in the dashboard; finalizing again restores it."""
     before, days = open_days
     rollup.finalize_through(loaded, days[-1])
-    row = loaded.rows("SELECT day, college, cohort, slot_id, impressions, version FROM sightline.ad_ctr_rollup FINAL "
-                      "WHERE site_key = 'demo' ORDER BY impressions DESC LIMIT 1")[0]
+    row = loaded.rows("SELECT day, college, cohort, slot_id, campaign_id, impressions, version "
+                      "FROM sightline.ad_ctr_rollup FINAL WHERE site_key = 'demo' ORDER BY impressions DESC LIMIT 1")[0]
     loaded.execute(
-        "INSERT INTO sightline.ad_ctr_rollup SELECT day, site_key, college, cohort, slot_id, impressions + 1000, "
+        "INSERT INTO sightline.ad_ctr_rollup SELECT day, site_key, college, cohort, slot_id, campaign_id, impressions + 1000, "
         "viewable_impressions, clicks, clicked_impressions, version + 1 FROM sightline.ad_ctr_rollup FINAL "
-        "WHERE site_key = 'demo' AND day = {d:Date} AND college = {c:String} AND cohort = {h:String} AND slot_id = {s:String}",
-        {"d": row["day"], "c": row["college"], "h": row["cohort"], "s": row["slot_id"]})
+        "WHERE site_key = 'demo' AND day = {d:Date} AND college = {c:String} AND cohort = {h:String} AND slot_id = {s:String} "
+        "AND campaign_id = {m:String}",
+        {"d": row["day"], "c": row["college"], "h": row["cohort"], "s": row["slot_id"], "m": row["campaign_id"]})
     tampered = {(r["college"], r["cohort"]): int(r["impressions"]) for r in queries.run(loaded, "ctr_by_college_cohort", window)}
     want = {(r["college"], r["cohort"]): int(r["impressions"]) for r in before["ctr_by_college_cohort"]}
     want[(row["college"], row["cohort"])] += 1000
