@@ -151,7 +151,13 @@ pub fn scrub(text: &str, detectors: &Detectors, found: &mut Redactions) -> Optio
     while i < bytes.len() {
         let hit = match bytes[i] {
             b'@' if detectors.email => email_at(bytes, i, copied),
-            b'0'..=b'9' | b'+' => number_at(bytes, i, detectors),
+            b'0'..=b'9' | b'+' => match number_at(bytes, i, detectors) {
+                Ok(hit) => Some(hit),
+                Err(end) => {
+                    i = end;
+                    continue;
+                }
+            },
             b'A'..=b'Z' | b'a'..=b'z' if detectors.pan => pan_at(bytes, i),
             _ => None,
         };
@@ -246,22 +252,42 @@ impl Digits {
     fn first(&self) -> u8 {
         self.digits[0]
     }
+
+    /// The first `groups` groups only.
+    fn prefix(&self, groups: usize) -> Digits {
+        let len = self.groups[..groups].iter().map(|g| usize::from(*g)).sum();
+        Digits {
+            digits: self.digits,
+            len,
+            groups: self.groups,
+            group_count: groups,
+        }
+    }
 }
 
 /// A number at `i`: a run of digits, possibly in groups separated by one space or dash,
 /// optionally after a `+`. It must stand alone: no letter, digit, `.`, `,` or `_` right
 /// before it, and no letter or digit (nor a decimal `.5` / thousands `,999`) right after.
-fn number_at(bytes: &[u8], i: usize, detectors: &Detectors) -> Option<(usize, usize, PiiKind)> {
+/// Numbers written next to each other (`4111 1111 1111 1111 9876543210`) are one token:
+/// the longest run of whole groups that is PII wins. `Err(end)`: nothing here, resume
+/// scanning at `end` (after the whole token, so the tail of an ISBN or a date is never
+/// read as a number of its own).
+fn number_at(
+    bytes: &[u8],
+    i: usize,
+    detectors: &Detectors,
+) -> Result<(usize, usize, PiiKind), usize> {
+    let next = i + 1;
     if i > 0 {
         let prev = bytes[i - 1];
         if prev.is_ascii_alphanumeric() || matches!(prev, b'.' | b',' | b'_' | b'+') {
-            return None;
+            return Err(next);
         }
     }
     let plus = bytes[i] == b'+';
     let mut j = if plus { i + 1 } else { i };
     if !bytes.get(j).is_some_and(u8::is_ascii_digit) {
-        return None;
+        return Err(next);
     }
     let mut d = Digits {
         digits: [0; 19],
@@ -269,21 +295,35 @@ fn number_at(bytes: &[u8], i: usize, detectors: &Detectors) -> Option<(usize, us
         groups: [0; 8],
         group_count: 1,
     };
+    // Byte offset after each group.
+    let mut ends = [0usize; 8];
     loop {
         match bytes.get(j) {
             Some(b) if b.is_ascii_digit() => {
                 if d.len == d.digits.len() {
-                    return None;
+                    if d.group_count == 1 {
+                        // One run longer than any PII: a number of another kind.
+                        let rest = bytes[j..].iter().take_while(|b| b.is_ascii_alphanumeric());
+                        return Err(j + rest.count());
+                    }
+                    // Whole groups only: the next number starts with the cut group.
+                    d.len -= usize::from(d.groups[d.group_count - 1]);
+                    d.groups[d.group_count - 1] = 0;
+                    d.group_count -= 1;
+                    j = ends[d.group_count - 1];
+                    break;
                 }
                 d.digits[d.len] = b - b'0';
                 d.len += 1;
                 d.groups[d.group_count - 1] += 1;
                 j += 1;
+                ends[d.group_count - 1] = j;
             }
-            Some(b' ' | b'-') if bytes.get(j + 1).is_some_and(u8::is_ascii_digit) => {
-                if d.group_count == d.groups.len() {
-                    return None;
-                }
+            Some(b' ' | b'-')
+                if bytes.get(j + 1).is_some_and(u8::is_ascii_digit)
+                    && d.group_count < d.groups.len()
+                    && d.len < d.digits.len() =>
+            {
                 d.group_count += 1;
                 j += 1;
             }
@@ -291,12 +331,18 @@ fn number_at(bytes: &[u8], i: usize, detectors: &Detectors) -> Option<(usize, us
         }
     }
     match bytes.get(j) {
-        Some(b) if b.is_ascii_alphanumeric() => return None,
-        Some(b'.' | b',') if bytes.get(j + 1).is_some_and(u8::is_ascii_digit) => return None,
+        Some(b) if b.is_ascii_alphanumeric() => return Err(j),
+        Some(b'.' | b',') if bytes.get(j + 1).is_some_and(u8::is_ascii_digit) => return Err(j),
         _ => {}
     }
-    let kind = classify(&d, plus)?;
-    detectors.on(kind).then_some((i, j, kind))
+    for groups in (1..=d.group_count).rev() {
+        if let Some(kind) = classify(&d.prefix(groups), plus)
+            && detectors.on(kind)
+        {
+            return Ok((i, ends[groups - 1], kind));
+        }
+    }
+    Err(j)
 }
 
 fn classify(d: &Digits, plus: bool) -> Option<PiiKind> {
@@ -423,3 +469,7 @@ pub fn luhn_digit(digits: &[u8]) -> u8 {
         })
         .unwrap_or(0)
 }
+
+#[cfg(test)]
+#[path = "scrub_tests.rs"]
+mod tests;
