@@ -214,10 +214,9 @@ where
         .collect();
     // Privacy (issue 18): the mode is enforced on the decoded batch, before anything is
     // keyed by user; the visitor id needs the full address, which is truncated below.
-    let enforcement =
-        state
-            .privacy
-            .enforce(&mut batch, &site, client, &user_agent, received_at_ms);
+    let enforcement = state
+        .privacy
+        .enforce(&mut batch, &site, client, &user_agent, received_at_ms);
     let verdict = state
         .limiters
         .check_user(enforcement.user_key(&batch), batch.events.len());

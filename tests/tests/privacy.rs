@@ -51,8 +51,7 @@ fn events_of(
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn cookieless_ids_agree_across_collectors_and_minors_are_restricted() -> anyhow::Result<()>
-{
+async fn cookieless_ids_agree_across_collectors_and_minors_are_restricted() -> anyhow::Result<()> {
     let start = end_offsets(&events_topic())?;
     let rejected_topic = topic(sightline_proto::TOPIC_SUFFIXES.rejected);
     let rejected_start = end_offsets(&rejected_topic)?;
@@ -85,12 +84,25 @@ async fn cookieless_ids_agree_across_collectors_and_minors_are_restricted() -> a
     let visitor = cookieless[0].1.visitor_id.clone();
     assert_eq!(visitor.len(), 32);
     for (key, event) in &cookieless {
-        assert_eq!(key.as_deref(), Some(visitor.as_bytes()), "keyed by the visitor id");
-        assert_eq!(event.visitor_id, visitor, "both collectors derive the same id");
+        assert_eq!(
+            key.as_deref(),
+            Some(visitor.as_bytes()),
+            "keyed by the visitor id"
+        );
+        assert_eq!(
+            event.visitor_id, visitor,
+            "both collectors derive the same id"
+        );
         assert_eq!(event.privacy_mode(), PrivacyMode::Cookieless);
         assert!(event.identity_stripped);
-        assert_eq!(event.identity.as_ref().context("identity")?.anonymous_id, "");
-        assert_eq!(event.client_ip, "127.0.0.0", "only the truncated address is stored");
+        assert_eq!(
+            event.identity.as_ref().context("identity")?.anonymous_id,
+            ""
+        );
+        assert_eq!(
+            event.client_ip, "127.0.0.0",
+            "only the truncated address is stored"
+        );
     }
     let search = cookieless
         .iter()
@@ -134,17 +146,21 @@ async fn cookieless_ids_agree_across_collectors_and_minors_are_restricted() -> a
     assert_eq!(event.visitor_id, "");
     assert!(event.experiments.is_empty());
     let identity = event.identity.as_ref().context("identity")?;
-    assert_eq!((identity.user_id.as_str(), identity.anonymous_id.as_str()), ("", ""));
+    assert_eq!(
+        (identity.user_id.as_str(), identity.anonymous_id.as_str()),
+        ("", "")
+    );
     let deadline = Instant::now() + Duration::from_secs(20);
     let dead = loop {
-        let found = read_from(&rejected_topic, &rejected_start, usize::MAX, Duration::from_secs(2))?
-            .into_iter()
-            .filter_map(|m| RejectedEvent::decode(rdkafka::Message::payload(&m)?).ok())
-            .find(|r| {
-                r.identity
-                    .as_ref()
-                    .is_some_and(|i| i.session_id == session)
-            });
+        let found = read_from(
+            &rejected_topic,
+            &rejected_start,
+            usize::MAX,
+            Duration::from_secs(2),
+        )?
+        .into_iter()
+        .filter_map(|m| RejectedEvent::decode(rdkafka::Message::payload(&m)?).ok())
+        .find(|r| r.identity.as_ref().is_some_and(|i| i.session_id == session));
         match found {
             Some(dead) => break dead,
             None if Instant::now() > deadline => anyhow::bail!("no dead letter for the hover"),
@@ -152,19 +168,31 @@ async fn cookieless_ids_agree_across_collectors_and_minors_are_restricted() -> a
         }
     };
     assert_eq!(dead.reason, "privacy_restricted");
-    assert_eq!(dead.event.and_then(|e| e.kind), Some(Kind::Hover(Hover::default())));
+    assert_eq!(
+        dead.event.and_then(|e| e.kind),
+        Some(Kind::Hover(Hover::default()))
+    );
 
     let text = metrics(a.addr).await?;
     assert_eq!(
-        metric(&text, "sightline_collector_identity_stripped_total{mode=\"restricted\"}"),
+        metric(
+            &text,
+            "sightline_collector_identity_stripped_total{mode=\"restricted\"}"
+        ),
         1.0
     );
     assert_eq!(
-        metric(&text, "sightline_collector_privacy_events_total{mode=\"restricted\"}"),
+        metric(
+            &text,
+            "sightline_collector_privacy_events_total{mode=\"restricted\"}"
+        ),
         2.0
     );
     assert_eq!(
-        metric(&text, "sightline_collector_pii_redactions_total{kind=\"phone\"}"),
+        metric(
+            &text,
+            "sightline_collector_pii_redactions_total{kind=\"phone\"}"
+        ),
         1.0
     );
     a.stop().await?;

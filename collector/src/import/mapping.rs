@@ -18,8 +18,7 @@ use std::net::IpAddr;
 use serde_json::{Map, Value};
 use sightline_proto::v1::{
     Batch, ConsentPurposes, Custom, Event, Identity, Navigation, PageContext, PageView,
-    PrivacyMode, Property, event::Kind,
-    property::Value as PropertyValue,
+    PrivacyMode, Property, event::Kind, property::Value as PropertyValue,
 };
 
 use super::{MessageType, event_id::event_id, properties, timestamp};

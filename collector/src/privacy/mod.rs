@@ -17,9 +17,7 @@ pub mod visitor_id;
 
 use std::net::IpAddr;
 
-use sightline_proto::v1::{
-    Batch, Event, PrivacyMode, RejectedEvent, event::Kind, property::Value,
-};
+use sightline_proto::v1::{Batch, Event, PrivacyMode, RejectedEvent, event::Kind, property::Value};
 
 use crate::{
     config::PrivacyConfig,
@@ -84,8 +82,9 @@ impl Privacy {
         };
         let mut refused = Vec::new();
         if mode == PrivacyMode::Restricted {
-            let (kept, out): (Vec<Event>, Vec<Event>) =
-                std::mem::take(&mut batch.events).into_iter().partition(|e| {
+            let (kept, out): (Vec<Event>, Vec<Event>) = std::mem::take(&mut batch.events)
+                .into_iter()
+                .partition(|e| {
                     mode::allowed_when_restricted(sightline_proto::kind_of(e.kind.as_ref()))
                 });
             batch.events = kept;
@@ -206,8 +205,8 @@ impl Enforcement {
                 scrub_event(event, detectors, &mut redactions);
             }
         }
-        let events = (processed.accepted.len() + processed.rejected.len() + self.refused.len())
-            as u64;
+        let events =
+            (processed.accepted.len() + processed.rejected.len() + self.refused.len()) as u64;
         for event in self.refused {
             let kind = sightline_proto::kind_of(event.kind.as_ref());
             processed.rejected.push(RejectedEvent {

@@ -110,7 +110,10 @@ mod tests {
         ] {
             assert_eq!(effective(mode as i32, consent, true), expected, "{mode:?}");
         }
-        assert_eq!(effective(Unspecified as i32, Some(&denied), false), Persistent);
+        assert_eq!(
+            effective(Unspecified as i32, Some(&denied), false),
+            Persistent
+        );
         // An unknown value is unspecified.
         assert_eq!(effective(99, None, true), Persistent);
     }
@@ -133,10 +136,17 @@ mod tests {
         assert_eq!(b, batch());
         assert_eq!(strip_identity(&mut b, PrivacyMode::Cookieless), 3);
         let identity = b.identity.clone().unwrap();
-        assert_eq!((identity.anonymous_id.as_str(), identity.user_id.as_str()), ("", ""));
+        assert_eq!(
+            (identity.anonymous_id.as_str(), identity.user_id.as_str()),
+            ("", "")
+        );
         assert!(identity.traits.is_empty());
         assert_eq!(identity.session_id, "s");
-        assert_eq!(b.experiments.len(), 1, "cookieless keeps the page's assignment");
+        assert_eq!(
+            b.experiments.len(),
+            1,
+            "cookieless keeps the page's assignment"
+        );
         let mut b = batch();
         assert_eq!(strip_identity(&mut b, PrivacyMode::Restricted), 4);
         assert!(b.experiments.is_empty());
@@ -151,7 +161,11 @@ mod tests {
             .collect();
         assert_eq!(
             kept,
-            [EventKind::PageView, EventKind::AdImpression, EventKind::AdClick]
+            [
+                EventKind::PageView,
+                EventKind::AdImpression,
+                EventKind::AdClick
+            ]
         );
     }
 }

@@ -355,10 +355,7 @@ fn classify(d: &Digits, plus: bool) -> Option<PiiKind> {
     if (13..=19).contains(&d.len) && matches!(d.first(), 2..=6 | 8) && luhn(digits) {
         return Some(PiiKind::Card);
     }
-    if d.len == 12
-        && (groups == [12] || groups == [4, 4, 4])
-        && d.first() >= 2
-        && verhoeff(digits)
+    if d.len == 12 && (groups == [12] || groups == [4, 4, 4]) && d.first() >= 2 && verhoeff(digits)
     {
         return Some(PiiKind::Aadhaar);
     }

@@ -46,11 +46,17 @@ fn examples() {
         ("pan abcpe1234f ok", "pan [pan] ok"),
         ("/u/ABCPE1234F/x", "/u/[pan]/x"),
         ("card 4111-1111-1111-1111", "card [card]"),
-        ("/search?q=9876543210&utm_source=x", "/search?q=[phone]&utm_source=x"),
+        (
+            "/search?q=9876543210&utm_source=x",
+            "/search?q=[phone]&utm_source=x",
+        ),
         ("a@b.c", "a@b.c"),
         ("user@localhost", "user@localhost"),
         ("₹4,999.00 for CS101", "₹4,999.00 for CS101"),
-        ("MATH-2024 on 2026-12-03 or 03/12/2026", "MATH-2024 on 2026-12-03 or 03/12/2026"),
+        (
+            "MATH-2024 on 2026-12-03 or 03/12/2026",
+            "MATH-2024 on 2026-12-03 or 03/12/2026",
+        ),
         ("ISBN 978-0-306-40615-7", "ISBN 978-0-306-40615-7"),
         ("version 9876543210.5", "version 9876543210.5"),
         ("ABCDE1234F", "ABCDE1234F"), // D is not a holder type
@@ -119,17 +125,21 @@ fn surrounding() -> impl Strategy<Value = (&'static str, &'static str)> {
 }
 
 fn aadhaar() -> impl Strategy<Value = String> {
-    (2u8..=9, proptest::collection::vec(0u8..=9, 10))
-        .prop_map(|(first, rest)| {
-            let mut body = vec![first];
-            body.extend(rest);
-            text(&with_check(body, verhoeff_digit))
-        })
+    (2u8..=9, proptest::collection::vec(0u8..=9, 10)).prop_map(|(first, rest)| {
+        let mut body = vec![first];
+        body.extend(rest);
+        text(&with_check(body, verhoeff_digit))
+    })
 }
 
 fn card() -> impl Strategy<Value = String> {
     (
-        prop_oneof![Just(vec![4u8]), Just(vec![5, 3]), Just(vec![6, 0]), Just(vec![3, 7])],
+        prop_oneof![
+            Just(vec![4u8]),
+            Just(vec![5, 3]),
+            Just(vec![6, 0]),
+            Just(vec![3, 7])
+        ],
         13usize..=19,
     )
         .prop_flat_map(|(prefix, len)| {

@@ -8,9 +8,8 @@ use http::HeaderMap;
 use http_body_util::Full;
 use prost::Message;
 use sightline_proto::v1::{
-    Batch, CollectedEvent, ConsentPurposes, Custom, Event, EventKind, Hover, Identity,
-    PageContext, PageView, PrivacyMode, Property, RejectedEvent, Search, event::Kind,
-    property::Value,
+    Batch, CollectedEvent, ConsentPurposes, Custom, Event, EventKind, Hover, Identity, PageContext,
+    PageView, PrivacyMode, Property, RejectedEvent, Search, event::Kind, property::Value,
 };
 
 use super::*;
@@ -94,7 +93,10 @@ fn batch(mode: PrivacyMode, minor: bool) -> Batch {
 
 async fn post(state: &AppState, ip: &str, b: &Batch) -> crate::ingest::Summary {
     let mut headers = HeaderMap::new();
-    headers.insert(http::header::USER_AGENT, "Mozilla/5.0 test".parse().unwrap());
+    headers.insert(
+        http::header::USER_AGENT,
+        "Mozilla/5.0 test".parse().unwrap(),
+    );
     handle_batch(
         state,
         ip.parse().unwrap(),
@@ -127,7 +129,12 @@ fn metric(state: &AppState, line: &str) -> Option<u64> {
 async fn persistent_keeps_identity_and_still_scrubs() {
     let sink = MemorySink::new();
     let state = state(sink.clone());
-    let summary = post(&state, "203.0.113.9", &batch(PrivacyMode::Unspecified, false)).await;
+    let summary = post(
+        &state,
+        "203.0.113.9",
+        &batch(PrivacyMode::Unspecified, false),
+    )
+    .await;
     assert_eq!((summary.accepted, summary.rejected), (4, 0));
     let records = sink.records();
     assert_eq!(records[0].key.as_deref(), Some("student-42"));
@@ -149,15 +156,24 @@ async fn persistent_keeps_identity_and_still_scrubs() {
     };
     assert_eq!(search.query, "refund to [phone] or PAN [pan]");
     assert_eq!(
-        metric(&state, "sightline_collector_privacy_events_total{mode=\"persistent\"}"),
+        metric(
+            &state,
+            "sightline_collector_privacy_events_total{mode=\"persistent\"}"
+        ),
         Some(4)
     );
     assert_eq!(
-        metric(&state, "sightline_collector_pii_redactions_total{kind=\"card\"}"),
+        metric(
+            &state,
+            "sightline_collector_pii_redactions_total{kind=\"card\"}"
+        ),
         Some(1)
     );
     assert_eq!(
-        metric(&state, "sightline_collector_pii_redactions_total{kind=\"email\"}"),
+        metric(
+            &state,
+            "sightline_collector_pii_redactions_total{kind=\"email\"}"
+        ),
         Some(1)
     );
 }
@@ -166,12 +182,27 @@ async fn persistent_keeps_identity_and_still_scrubs() {
 async fn cookieless_strips_ids_and_keys_by_a_visitor_id_per_site() {
     let sink = MemorySink::new();
     let state = state(sink.clone());
-    post(&state, "203.0.113.9", &batch(PrivacyMode::Cookieless, false)).await;
-    post(&state, "203.0.113.9", &batch(PrivacyMode::Cookieless, false)).await;
+    post(
+        &state,
+        "203.0.113.9",
+        &batch(PrivacyMode::Cookieless, false),
+    )
+    .await;
+    post(
+        &state,
+        "203.0.113.9",
+        &batch(PrivacyMode::Cookieless, false),
+    )
+    .await;
     let mut other_site = batch(PrivacyMode::Cookieless, false);
     other_site.site_key = "other".into();
     post(&state, "203.0.113.9", &other_site).await;
-    post(&state, "203.0.113.10", &batch(PrivacyMode::Cookieless, false)).await;
+    post(
+        &state,
+        "203.0.113.10",
+        &batch(PrivacyMode::Cookieless, false),
+    )
+    .await;
     let records = sink.records();
     let events: Vec<CollectedEvent> = records.iter().map(|r| collected(r).remove(0)).collect();
     let id = events[0].visitor_id.clone();
@@ -185,13 +216,19 @@ async fn cookieless_strips_ids_and_keys_by_a_visitor_id_per_site() {
     assert_eq!(first.privacy_mode, PrivacyMode::Cookieless as i32);
     assert!(first.identity_stripped);
     let identity = first.identity.as_ref().unwrap();
-    assert_eq!((identity.anonymous_id.as_str(), identity.user_id.as_str()), ("", ""));
+    assert_eq!(
+        (identity.anonymous_id.as_str(), identity.user_id.as_str()),
+        ("", "")
+    );
     assert!(identity.traits.is_empty());
     assert_eq!(identity.session_id, "sess-1");
     // The address in the record is the truncated one, never the full one.
     assert_eq!(first.client_ip, "203.0.113.0");
     assert_eq!(
-        metric(&state, "sightline_collector_identity_stripped_total{mode=\"cookieless\"}"),
+        metric(
+            &state,
+            "sightline_collector_identity_stripped_total{mode=\"cookieless\"}"
+        ),
         Some(4)
     );
 }
@@ -219,7 +256,10 @@ async fn a_minor_is_restricted_whatever_the_page_claims() {
     assert_eq!(page_view.visitor_id, "", "no visitor id for a minor");
     assert!(page_view.experiments.is_empty());
     let identity = page_view.identity.as_ref().unwrap();
-    assert_eq!((identity.anonymous_id.as_str(), identity.user_id.as_str()), ("", ""));
+    assert_eq!(
+        (identity.anonymous_id.as_str(), identity.user_id.as_str()),
+        ("", "")
+    );
     assert!(page_view.consent.as_ref().unwrap().minor);
     // Search, hover and custom: dead letters with the reason and without their content.
     let rejected: Vec<RejectedEvent> = records
@@ -236,17 +276,30 @@ async fn a_minor_is_restricted_whatever_the_page_claims() {
         rejected[0].event.as_ref().unwrap().kind,
         Some(Kind::Search(Search::default()))
     );
-    assert!(records.iter().all(|r| r.key.as_deref() != Some("student-42")));
+    assert!(
+        records
+            .iter()
+            .all(|r| r.key.as_deref() != Some("student-42"))
+    );
     assert_eq!(
-        metric(&state, "sightline_collector_events_rejected_total{reason=\"privacy_restricted\"}"),
+        metric(
+            &state,
+            "sightline_collector_events_rejected_total{reason=\"privacy_restricted\"}"
+        ),
         Some(3)
     );
     assert_eq!(
-        metric(&state, "sightline_collector_identity_stripped_total{mode=\"restricted\"}"),
+        metric(
+            &state,
+            "sightline_collector_identity_stripped_total{mode=\"restricted\"}"
+        ),
         Some(1)
     );
     assert_eq!(
-        metric(&state, "sightline_collector_privacy_events_total{mode=\"restricted\"}"),
+        metric(
+            &state,
+            "sightline_collector_privacy_events_total{mode=\"restricted\"}"
+        ),
         Some(4)
     );
 }
@@ -279,8 +332,8 @@ fn the_visitor_id_changes_with_the_day_and_two_collectors_agree() {
 
 #[test]
 fn short_secrets_are_refused() {
-    let err = Config::from_toml_with_env("[privacy]\nvisitor_id_secret = \"short\"\n", [])
-        .unwrap_err();
+    let err =
+        Config::from_toml_with_env("[privacy]\nvisitor_id_secret = \"short\"\n", []).unwrap_err();
     assert!(err.to_string().contains("at least 16 bytes"), "{err}");
 }
 
@@ -290,10 +343,16 @@ fn the_secret_can_come_from_a_file() {
     let path = dir.path().join("secret");
     std::fs::write(&path, format!("{SECRET}\n")).unwrap();
     let config = Config::from_toml_with_env(
-        &format!("[privacy]\nvisitor_id_secret_file = {:?}\n", path.display().to_string()),
+        &format!(
+            "[privacy]\nvisitor_id_secret_file = {:?}\n",
+            path.display().to_string()
+        ),
         [],
     )
     .unwrap();
     assert_eq!(config.privacy.visitor_id_secret(), Some(SECRET.as_bytes()));
-    assert!(!format!("{config:?}").contains(SECRET), "Debug never shows it");
+    assert!(
+        !format!("{config:?}").contains(SECRET),
+        "Debug never shows it"
+    );
 }
