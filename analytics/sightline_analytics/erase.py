@@ -59,6 +59,12 @@ class Request:
         return cls(site=str(value.get("site", "")), id_kind=str(value.get("id_kind", "")), id=str(value.get("id", "")))
 
 
+def array_param(values: list[str]) -> str:
+    """An Array(String) query parameter as chdb takes it: the ClickHouse literal."""
+    quoted = ("'" + v.replace("\\", "\\\\").replace("'", "\\'") + "'" for v in values)
+    return "[" + ",".join(quoted) + "]"
+
+
 def _ids(engine, request: Request) -> list[str]:
     """The ids to erase: the one asked for, plus the anonymous ids seen with a user id."""
     ids = [request.id]
@@ -92,7 +98,7 @@ def remaining(engine, request: Request, ids: list[str] | None = None) -> dict[st
     for table in EVENT_TABLES:
         counts[table] = int(engine.scalar(
             f"SELECT count() FROM sightline.{table} WHERE {_where(table, request)}",
-            {"site": request.site, "ids": ids},
+            {"site": request.site, "ids": array_param(ids)},
         ))
     return counts
 
@@ -105,7 +111,7 @@ def apply(engine, request: Request) -> dict:
         engine.execute(
             f"DELETE FROM sightline.{table} WHERE {_where(table, request)} "
             "SETTINGS lightweight_deletes_sync = 2",
-            {"site": request.site, "ids": ids},
+            {"site": request.site, "ids": array_param(ids)},
         )
     after = remaining(engine, request, ids)
     return {"site": request.site, "id_kind": request.id_kind, "id": request.id, "ids": ids,

@@ -17,7 +17,7 @@ def aggregate_tables(engine) -> list[str]:
     rows = engine.rows(
         "SELECT name, engine FROM system.tables WHERE database = 'sightline' "
         "AND (engine IN {engines:Array(String)} OR name LIKE '%rollup%') ORDER BY name",
-        {"engines": list(AGGREGATE_ENGINES)},
+        {"engines": erase.array_param(list(AGGREGATE_ENGINES))},
     )
     return [r["name"] for r in rows]
 
@@ -70,6 +70,10 @@ def test_erasing_a_student_removes_their_rows_and_changes_no_aggregate(loaded):
     # Applying it again finds nothing and still verifies.
     again = erase.apply(loaded, request)
     assert again["ok"] and again["deleted"] == dict.fromkeys(erase.EVENT_TABLES, 0)
+
+
+def test_ids_are_quoted_as_literals():
+    assert erase.array_param(["a", "o'b", "c\\d"]) == "['a','o\\'b','c\\\\d']"
 
 
 def test_requests_parse_from_the_admin_tools_records():
