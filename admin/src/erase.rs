@@ -133,10 +133,9 @@ fn ensure_compacted_topic(args: &EraseArgs, config: &ClientConfig) -> Result<(),
             Err((name, code)) => return Err(kafka(args, format!("creating {name}: {code}"))),
         }
     }
-    let described = block_on(
-        admin.describe_configs([&ResourceSpecifier::Topic(&args.topic)], &options),
-    )
-    .map_err(|e| kafka(args, e))?;
+    let described =
+        block_on(admin.describe_configs([&ResourceSpecifier::Topic(&args.topic)], &options))
+            .map_err(|e| kafka(args, e))?;
     let policy = described
         .into_iter()
         .flatten()

@@ -35,7 +35,14 @@ fn erase_writes_the_request_to_a_compacted_topic() {
     let topic = format!("sightline.erasures-test-{run}");
     let user = format!("stu-{run}");
     let output = admin(&[
-        "erase", "--topic", &topic, "--site", "demo", "--user-id", &user, "--reason",
+        "erase",
+        "--topic",
+        &topic,
+        "--site",
+        "demo",
+        "--user-id",
+        &user,
+        "--reason",
         "DPDP s.12 request #42",
     ]);
     assert!(
@@ -43,8 +50,7 @@ fn erase_writes_the_request_to_a_compacted_topic() {
         "{}",
         String::from_utf8_lossy(&output.stderr)
     );
-    let printed: serde_json::Value =
-        serde_json::from_slice(&output.stdout).expect("one JSON line");
+    let printed: serde_json::Value = serde_json::from_slice(&output.stdout).expect("one JSON line");
     assert_eq!(printed["erasure_request"]["id_kind"], "user_id");
     assert_eq!(printed["erasure_request"]["id"], user.as_str());
     let partition = i32::try_from(printed["partition"].as_i64().unwrap()).unwrap();
@@ -67,7 +73,10 @@ fn erase_writes_the_request_to_a_compacted_topic() {
         if let Some(message) = consumer.poll(Duration::from_millis(200)) {
             break message.unwrap().detach();
         }
-        assert!(std::time::Instant::now() < deadline, "the request is not in {topic}");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the request is not in {topic}"
+        );
     };
     assert_eq!(
         message.key(),
@@ -84,10 +93,9 @@ fn erase_writes_the_request_to_a_compacted_topic() {
         .set("bootstrap.servers", bootstrap())
         .create()
         .unwrap();
-    let configs = block_on(admin_client.describe_configs(
-        [&ResourceSpecifier::Topic(&topic)],
-        &AdminOptions::new(),
-    ))
+    let configs = block_on(
+        admin_client.describe_configs([&ResourceSpecifier::Topic(&topic)], &AdminOptions::new()),
+    )
     .unwrap();
     let policy = configs[0]
         .as_ref()
@@ -97,7 +105,15 @@ fn erase_writes_the_request_to_a_compacted_topic() {
     assert_eq!(policy.as_deref(), Some("compact"));
 
     // A second request for the same person: same key, so compaction keeps only the latest.
-    let again = admin(&["erase", "--topic", &topic, "--site", "demo", "--user-id", &user]);
+    let again = admin(&[
+        "erase",
+        "--topic",
+        &topic,
+        "--site",
+        "demo",
+        "--user-id",
+        &user,
+    ]);
     assert!(again.status.success());
     let printed: serde_json::Value = serde_json::from_slice(&again.stdout).unwrap();
     assert_eq!(printed["key"], format!("demo\tuser_id\t{user}"));
@@ -109,10 +125,21 @@ fn bad_arguments_fail_clearly() {
     for (args, expected) in [
         (vec!["erase", "--site", "demo"], "--user-id"),
         (
-            vec!["erase", "--site", "demo", "--user-id", "u", "--visitor-id", "v"],
+            vec![
+                "erase",
+                "--site",
+                "demo",
+                "--user-id",
+                "u",
+                "--visitor-id",
+                "v",
+            ],
             "cannot be used with",
         ),
-        (vec!["erase", "--site", "", "--user-id", "u"], "--site is empty"),
+        (
+            vec!["erase", "--site", "", "--user-id", "u"],
+            "--site is empty",
+        ),
         (
             vec!["erase", "--site", "demo", "--anonymous-id", "a\tb"],
             "control character",

@@ -8,11 +8,26 @@ use sightline_collector::privacy::scrub::{Detectors, Redactions, scrub};
 
 /// (what, text): what the collector scrubs in an event (url, search query, custom string).
 const TEXTS: &[(&str, &str)] = &[
-    ("url_clean", "https://campus.example/courses/cs101-data-structures?utm_source=newsletter&utm_campaign=dec"),
-    ("search_clean", "gate 2027 previous year papers with solutions ₹4,999.00"),
-    ("custom_clean", "MATH-2024 enrolment confirmed for batch 2026-12-03, order 482910375615"),
-    ("search_pii", "refund for asha.k@example.in call +91 98765 43210 pan ABCPE1234F"),
-    ("custom_pii", "paid with 4111 1111 1111 1111, aadhaar 4991 1866 5246"),
+    (
+        "url_clean",
+        "https://campus.example/courses/cs101-data-structures?utm_source=newsletter&utm_campaign=dec",
+    ),
+    (
+        "search_clean",
+        "gate 2027 previous year papers with solutions ₹4,999.00",
+    ),
+    (
+        "custom_clean",
+        "MATH-2024 enrolment confirmed for batch 2026-12-03, order 482910375615",
+    ),
+    (
+        "search_pii",
+        "refund for asha.k@example.in call +91 98765 43210 pan ABCPE1234F",
+    ),
+    (
+        "custom_pii",
+        "paid with 4111 1111 1111 1111, aadhaar 4991 1866 5246",
+    ),
 ];
 
 fn main() {

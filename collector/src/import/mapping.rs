@@ -444,6 +444,33 @@ mod tests {
     }
 
     #[test]
+    fn context_privacy_sets_the_mode_and_the_minor_flag() {
+        let mapped = map_text(r#"{"type":"page","userId":"u-1"}"#, &request()).unwrap();
+        assert_eq!(mapped.batch.privacy_mode, PrivacyMode::Unspecified as i32);
+        assert_eq!(mapped.batch.consent, None);
+        let mapped = map_text(
+            r#"{"type":"page","userId":"u-1","context":{"privacy":{"mode":"cookieless"}}}"#,
+            &request(),
+        )
+        .unwrap();
+        assert_eq!(mapped.batch.privacy_mode, PrivacyMode::Cookieless as i32);
+        let mapped = map_text(
+            r#"{"type":"page","userId":"u-1","context":{"privacy":{"minor":true}}}"#,
+            &request(),
+        )
+        .unwrap();
+        assert!(mapped.batch.consent.is_some_and(|c| c.minor));
+        for bad in [
+            r#"{"type":"page","userId":"u-1","context":{"privacy":{"mode":"stealth"}}}"#,
+            r#"{"type":"page","userId":"u-1","context":{"privacy":{"minor":"yes"}}}"#,
+            r#"{"type":"page","userId":"u-1","context":{"privacy":"restricted"}}"#,
+        ] {
+            let unmapped = map_text(bad, &request()).err().unwrap();
+            assert_eq!(unmapped.rejection.reason, reason::INVALID_FIELD, "{bad}");
+        }
+    }
+
+    #[test]
     fn track_becomes_custom_with_typed_properties_and_context() {
         let mapped = map_text(
             r#"{"type":"track","event":"Course Enrolled","userId":"u-1","anonymousId":"a-1",
