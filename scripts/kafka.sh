@@ -114,6 +114,8 @@ case "${1:-}" in
       fetch; format; start_broker
       # shellcheck disable=SC2046
       admin create "$bootstrap" "$partitions" $(topics)
+      # Erasure requests (sightline-admin erase, issue 18): compacted, one record per person.
+      admin create-compacted "$bootstrap" 1 "${prefix}erasures"
       log "$cold start took $(elapsed "$t0") s (KAFKA_PORT=$port)"
     fi ;;
   down) stop_broker; rm -rf "$run" ;;

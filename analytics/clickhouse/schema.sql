@@ -13,6 +13,8 @@
 --   ${SIGHTLINE_RAW_TTL_DAYS}     retention of event-level rows (default 90 days)
 --   ${SIGHTLINE_AGG_TTL_DAYS}     retention of the dashboard aggregates (default 730 days)
 --   ${SIGHTLINE_ERROR_TTL_DAYS}   retention of dead letters and undecodable records (default 14 days)
+--   ${SIGHTLINE_SEARCH_TTL_DAYS}  retention of search query text in event-level rows (default 30
+--                                 days; the rows stay, the column is cleared: docs/privacy.md)
 --   ${SIGHTLINE_KAFKA_FORMAT}     record layout of the collector's routing.records (proto/README.md,
 --                                 "Kafka record contract"): Protobuf (default) reads layout v2,
 --                                 several length-delimited CollectedEvents per record (per_batch,
@@ -89,6 +91,18 @@ CREATE TABLE IF NOT EXISTS sightline.events_stream
     network_datacenter Bool,
     traffic_class String,
     ivt_reasons Array(String),
+    -- Privacy (issue 18, docs/privacy.md): the mode the collector enforced, the consent sent,
+    -- the cookieless visitor id, PII replaced, identity the collector removed.
+    privacy_mode String,
+    consent_measurement String,
+    consent_personalization String,
+    consent_storage String,
+    consent_source String,
+    consent_gpc Bool,
+    consent_minor Bool,
+    visitor_id String,
+    pii_redactions UInt32,
+    identity_stripped Bool,
 
     event_page_view_url String,
     event_page_view_navigation String,
@@ -208,7 +222,10 @@ CREATE TABLE IF NOT EXISTS sightline.events
     creative_id String,
     campaign_id String,
     impression_id String CODEC(ZSTD(1)),
-    search_query String,
+    -- Search text is kept shorter than the events (storage limitation, docs/privacy.md): after
+    -- SIGHTLINE_SEARCH_TTL_DAYS merges clear it; the search events (and every aggregate)
+    -- stay for SIGHTLINE_RAW_TTL_DAYS. The collector scrubbed PII from it before Kafka.
+    search_query String TTL day + INTERVAL ${SIGHTLINE_SEARCH_TTL_DAYS} DAY,
     search_results_count UInt32,
     custom_name LowCardinality(String),
     custom_properties Map(String, String),
@@ -223,7 +240,15 @@ CREATE TABLE IF NOT EXISTS sightline.events
     browser LowCardinality(String),
     os LowCardinality(String),
     country LowCardinality(String),
-    region LowCardinality(String)
+    region LowCardinality(String),
+    -- persistent, cookieless, restricted ('' from a collector before issue 18: persistent)
+    privacy_mode LowCardinality(String),
+    consent_source LowCardinality(String),
+    consent_gpc Bool,
+    consent_minor Bool,
+    visitor_id String,
+    pii_redactions UInt32,
+    identity_stripped Bool
 )
 ENGINE = ReplacingMergeTree
 PARTITION BY day
@@ -287,7 +312,14 @@ SELECT
     device_browser AS browser,
     device_os AS os,
     geo_country AS country,
-    geo_region AS region
+    geo_region AS region,
+    lower(replaceOne(replaceOne(privacy_mode, 'PRIVACY_MODE_', ''), 'UNSPECIFIED', '')) AS privacy_mode,
+    lower(replaceOne(replaceOne(consent_source, 'CONSENT_SOURCE_', ''), 'UNSPECIFIED', '')) AS consent_source,
+    consent_gpc,
+    consent_minor,
+    visitor_id,
+    pii_redactions,
+    identity_stripped
 FROM sightline.events_stream
 WHERE length(kafka_error) = 0;
 
@@ -634,6 +666,8 @@ SELECT
     event_event_id AS event_id
 FROM sightline.events_stream
 WHERE length(kafka_error) = 0
+  -- A journey follows one person: none for cookieless or restricted visitors (docs/privacy.md).
+  AND privacy_mode NOT IN ('PRIVACY_MODE_COOKIELESS', 'PRIVACY_MODE_RESTRICTED')
   AND (kind IN ('EVENT_KIND_SEARCH', 'EVENT_KIND_AD_CLICK')
        OR (kind = 'EVENT_KIND_PAGE_VIEW' AND match(path(if(event_page_view_url != '', event_page_view_url, context_url)), '^/courses?/')));
 
@@ -671,7 +705,9 @@ SELECT
     source,
     source_name
 FROM sightline.events_stream
-WHERE length(kafka_error) = 0 AND kind = 'EVENT_KIND_CUSTOM' AND event_custom_name = 'Course Enrolled';
+WHERE length(kafka_error) = 0 AND kind = 'EVENT_KIND_CUSTOM' AND event_custom_name = 'Course Enrolled'
+  -- Per person (joined to the browser's events by user): never a cookieless or restricted one.
+  AND privacy_mode NOT IN ('PRIVACY_MODE_COOKIELESS', 'PRIVACY_MODE_RESTRICTED');
 
 -- ── 4. Kafka sources (last: consumption starts once every view above exists) ──────────────────
 CREATE TABLE IF NOT EXISTS sightline.kafka_events AS sightline.events_stream

@@ -8,6 +8,7 @@ Records travel over a file of length-prefixed frames: topic, key, value.
 import struct
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 
@@ -66,6 +67,8 @@ def _main(argv: list[str]) -> int:
             return 1
         print(count)
         return 0
+    if command == "read-all":
+        return _read_all(brokers, argv[2])
     admin = AdminClient({"bootstrap.servers": brokers})
     names = argv[2].split(",")
     if command == "create-topics":
@@ -77,6 +80,41 @@ def _main(argv: list[str]) -> int:
         return 2
     for future in futures.values():
         future.result(timeout=60)
+    return 0
+
+
+def _read_all(brokers: str, topic: str) -> int:
+    """Every record of `topic` from the beginning to its end offsets at the start, one JSON
+    line each: {"key": ..., "value": ...} (keys and values UTF-8; the erasures topic)."""
+    import json
+
+    from confluent_kafka import Consumer, TopicPartition
+
+    consumer = Consumer({"bootstrap.servers": brokers, "group.id": f"sightline-read-{time.time_ns()}",
+                         "enable.auto.commit": False, "auto.offset.reset": "earliest"})
+    metadata = consumer.list_topics(topic, timeout=30)
+    if topic not in metadata.topics or metadata.topics[topic].error is not None:
+        print(f"topic {topic} not found", file=sys.stderr)
+        return 1
+    wanted = {}
+    for partition in metadata.topics[topic].partitions:
+        low, high = consumer.get_watermark_offsets(TopicPartition(topic, partition), timeout=30)
+        if high > low:
+            wanted[partition] = high
+    consumer.assign([TopicPartition(topic, p, 0) for p in wanted])
+    deadline = time.monotonic() + 60
+    while wanted and time.monotonic() < deadline:
+        message = consumer.poll(0.5)
+        if message is None or message.error():
+            continue
+        key = (message.key() or b"").decode("utf-8", "replace")
+        print(json.dumps({"key": key, "value": (message.value() or b"").decode("utf-8", "replace")}))
+        if message.offset() + 1 >= wanted.get(message.partition(), 0):
+            wanted.pop(message.partition(), None)
+    consumer.close()
+    if wanted:
+        print(f"timed out reading {topic}", file=sys.stderr)
+        return 1
     return 0
 
 

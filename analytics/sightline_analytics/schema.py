@@ -16,6 +16,7 @@ DEFAULTS = {
     "SIGHTLINE_RAW_TTL_DAYS": "90",
     "SIGHTLINE_AGG_TTL_DAYS": "730",
     "SIGHTLINE_ERROR_TTL_DAYS": "14",
+    "SIGHTLINE_SEARCH_TTL_DAYS": "30",
     # Record layout v2 (collector routing.records = per_batch or per_kind); ProtobufSingle for
     # per_event (layout v1). proto/README.md, "Kafka record contract".
     "SIGHTLINE_KAFKA_FORMAT": "Protobuf",

@@ -57,6 +57,7 @@ pub struct Config {
     pub log: LogConfig,
     pub enrich: EnrichConfig,
     pub ivt: IvtConfig,
+    pub privacy: PrivacyConfig,
     /// Sites allowed to send data, keyed by their public site key.
     pub sites: Vec<SiteConfig>,
     pub import: ImportConfig,
@@ -601,6 +602,99 @@ impl Default for IvtConfig {
     }
 }
 
+/// Privacy enforcement (issue 18, `collector/src/privacy/`, docs/privacy.md): the identity
+/// mode of each batch, the cookieless visitor id and PII scrubbing.
+#[derive(Clone, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PrivacyConfig {
+    /// Secret from which the cookieless visitor id's daily key is derived
+    /// (HMAC-SHA256(secret, day)); at least 16 bytes. Every collector of a deployment must
+    /// share it, so the id does not depend on which collector the balancer picked. Empty:
+    /// `visitor_id_secret_file`; both empty: a random secret per process (ids then differ
+    /// between collectors and across restarts: development only). Never logged.
+    pub visitor_id_secret: String,
+    /// File holding the secret (e.g. a mounted Kubernetes Secret), read at start; its
+    /// surrounding whitespace is ignored. Used when `visitor_id_secret` is empty.
+    pub visitor_id_secret_file: String,
+    /// A batch without a mode (`PRIVACY_MODE_UNSPECIFIED`, SDKs before issue 18 and other
+    /// producers) whose consent denies `storage` or `personalization` is enforced as
+    /// COOKIELESS; off: such batches are PERSISTENT, as they always were.
+    pub denied_storage_is_cookieless: bool,
+    /// Replace e-mail addresses with `[email]` in search queries, custom-event string
+    /// properties, URLs, referrers and element text.
+    pub scrub_email: bool,
+    /// Replace phone numbers (Indian mobile: 10 digits from 6–9, with `+91`, `91 ` or `0`
+    /// prefixes, spaces or dashes; E.164 `+` and 8–15 digits) with `[phone]`.
+    pub scrub_phone: bool,
+    /// Replace Aadhaar numbers (12 digits, alone or 4-4-4, first 2–9, Verhoeff-valid) with
+    /// `[aadhaar]`.
+    pub scrub_aadhaar: bool,
+    /// Replace PAN (`AAAAA9999A`, fourth letter a holder type) with `[pan]`.
+    pub scrub_pan: bool,
+    /// Replace payment card numbers (13–19 digits, Luhn-valid, card-like first digit) with
+    /// `[card]`.
+    pub scrub_card: bool,
+    /// The secret read from `visitor_id_secret_file` (not an option).
+    #[serde(skip)]
+    secret_from_file: Option<String>,
+}
+
+impl Default for PrivacyConfig {
+    fn default() -> Self {
+        Self {
+            visitor_id_secret: String::new(),
+            visitor_id_secret_file: String::new(),
+            denied_storage_is_cookieless: true,
+            scrub_email: true,
+            scrub_phone: true,
+            scrub_aadhaar: true,
+            scrub_pan: true,
+            scrub_card: true,
+            secret_from_file: None,
+        }
+    }
+}
+
+/// Never prints the secret.
+impl std::fmt::Debug for PrivacyConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PrivacyConfig")
+            .field("visitor_id_secret", &"<redacted>")
+            .field("visitor_id_secret_file", &self.visitor_id_secret_file)
+            .field(
+                "denied_storage_is_cookieless",
+                &self.denied_storage_is_cookieless,
+            )
+            .finish_non_exhaustive()
+    }
+}
+
+/// The shortest secret accepted: 128 bits.
+pub const MIN_VISITOR_ID_SECRET_BYTES: usize = 16;
+
+impl PrivacyConfig {
+    /// The configured secret (the option, else the file's content), if any.
+    pub fn visitor_id_secret(&self) -> Option<&[u8]> {
+        if !self.visitor_id_secret.is_empty() {
+            return Some(self.visitor_id_secret.as_bytes());
+        }
+        self.secret_from_file.as_deref().map(str::as_bytes)
+    }
+
+    fn load_secret_file(&mut self) -> Result<(), ConfigError> {
+        if self.visitor_id_secret.is_empty() && !self.visitor_id_secret_file.is_empty() {
+            let text = std::fs::read_to_string(&self.visitor_id_secret_file).map_err(|source| {
+                ConfigError::Read {
+                    path: self.visitor_id_secret_file.clone(),
+                    source,
+                }
+            })?;
+            self.secret_from_file = Some(text.trim().to_owned());
+        }
+        Ok(())
+    }
+}
+
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct SiteConfig {
@@ -714,6 +808,7 @@ impl Config {
         if config.server.collector_id.is_empty() {
             config.server.collector_id = hostname.unwrap_or_else(|| "collector".to_owned());
         }
+        config.privacy.load_secret_file()?;
         config.validate()?;
         Ok(config)
     }
@@ -721,6 +816,16 @@ impl Config {
     /// Checks relations between options that serde cannot.
     pub fn validate(&self) -> Result<(), ConfigError> {
         let invalid = |msg: String| Err(ConfigError::Invalid(msg));
+        if self
+            .privacy
+            .visitor_id_secret()
+            .is_some_and(|s| s.len() < MIN_VISITOR_ID_SECRET_BYTES)
+        {
+            return invalid(format!(
+                "privacy.visitor_id_secret (or its file) must be at least \
+                 {MIN_VISITOR_ID_SECRET_BYTES} bytes"
+            ));
+        }
         let l = &self.limits;
         if l.max_body_bytes == 0 || l.max_decompressed_bytes < l.max_body_bytes {
             return invalid(format!(

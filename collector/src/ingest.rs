@@ -242,9 +242,19 @@ where
             limiter: LIMITER_SITE,
             retry_after,
         })?;
+    let user_agent: String = header_str(headers, header::USER_AGENT)
+        .unwrap_or("")
+        .chars()
+        .take(limits.max_user_agent_len)
+        .collect();
+    // Privacy (issue 18): the mode is enforced on the decoded batch, before anything is
+    // keyed by user; the visitor id needs the full address, which is truncated below.
+    let enforcement = state
+        .privacy
+        .enforce(&mut batch, &site, client, &user_agent, received_at_ms);
     let verdict = state
         .limiters
-        .check_user(payload::user_key(&batch), batch.events.len());
+        .check_user(enforcement.user_key(&batch), batch.events.len());
     if let UserVerdict::Refuse(retry_after) = verdict {
         return Err(ApiError::RateLimited {
             limiter: LIMITER_HOT_USER,
@@ -252,11 +262,6 @@ where
         });
     }
 
-    let user_agent: String = header_str(headers, header::USER_AGENT)
-        .unwrap_or("")
-        .chars()
-        .take(limits.max_user_agent_len)
-        .collect();
     let facts = RequestFacts {
         received_at_ms,
         client_ip: truncate_ip(client, limits.ipv4_prefix, limits.ipv6_prefix).to_string(),
@@ -274,6 +279,7 @@ where
         headers,
     );
     let mut processed = payload::process(batch, &facts, limits);
+    let privacy = enforcement.finish(&state.privacy, &mut processed);
     enrichment.apply(&mut processed.shared);
     ivt::classify_batch(
         &state.sivt,
@@ -307,6 +313,7 @@ where
         Err(SinkError::Delivery(detail)) => return Err(ApiError::KafkaUnavailable(detail)),
     }
 
+    state.metrics.count_privacy(&privacy);
     for event in &processed.accepted {
         let kind = sightline_proto::v1::EventKind::try_from(event.kind).unwrap_or_default();
         state.metrics.count_accepted(kind.name(), 1);

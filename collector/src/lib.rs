@@ -21,6 +21,7 @@ pub mod ivt;
 pub mod limiters;
 pub mod metrics;
 pub mod payload;
+pub mod privacy;
 pub mod routing;
 pub mod sinks;
 pub mod state;

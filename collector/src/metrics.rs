@@ -121,6 +121,18 @@ pub struct CloseLabel {
     pub reason: &'static str,
 }
 
+/// A privacy mode (`persistent`, `cookieless`, `restricted`).
+#[derive(Clone, Debug, Default, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct ModeLabel {
+    pub mode: &'static str,
+}
+
+/// A kind of PII (`email`, `phone`, `aadhaar`, `pan`, `card`).
+#[derive(Clone, Debug, Default, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct PiiLabel {
+    pub kind: &'static str,
+}
+
 /// Imported messages by source and outcome (`accepted`, `rejected`).
 #[derive(Clone, Debug, Default, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct SourceOutcomeLabels {
@@ -150,6 +162,9 @@ pub struct Metrics {
     pub sdk_unavailable: Family<SiteReasonLabel, Counter>,
     pub import_messages: Family<SourceOutcomeLabels, Counter>,
     pub ivt_events: Family<IvtLabel, Counter>,
+    pub privacy_events: Family<ModeLabel, Counter>,
+    pub identity_stripped: Family<ModeLabel, Counter>,
+    pub pii_redactions: Family<PiiLabel, Counter>,
 }
 
 impl Metrics {
@@ -297,6 +312,27 @@ impl Metrics {
              counts once per reason, a valid event once with reason `none`",
             ivt_events.clone(),
         );
+        let privacy_events = Family::<ModeLabel, Counter>::default();
+        registry.register(
+            "privacy_events",
+            "Events of delivered batches by the identity mode the collector enforced \
+             (`persistent`, `cookieless`, `restricted`; docs/privacy.md), accepted or not",
+            privacy_events.clone(),
+        );
+        let identity_stripped = Family::<ModeLabel, Counter>::default();
+        registry.register(
+            "identity_stripped",
+            "Delivered batches from which the collector removed identity their mode forbids \
+             (anonymous or user id, traits, experiments) that the page sent anyway, by mode",
+            identity_stripped.clone(),
+        );
+        let pii_redactions = Family::<PiiLabel, Counter>::default();
+        registry.register(
+            "pii_redactions",
+            "PII the collector replaced with a placeholder in delivered batches, by kind \
+             (`email`, `phone`, `aadhaar`, `pan`, `card`)",
+            pii_redactions.clone(),
+        );
         Self {
             registry,
             http_requests,
@@ -319,6 +355,33 @@ impl Metrics {
             sdk_unavailable,
             import_messages,
             ivt_events,
+            privacy_events,
+            identity_stripped,
+            pii_redactions,
+        }
+    }
+
+    /// Counts a delivered batch's privacy enforcement.
+    pub fn count_privacy(&self, report: &crate::privacy::Report) {
+        let Some(mode) = report.mode else {
+            return;
+        };
+        let mode = crate::privacy::mode::label(mode);
+        self.privacy_events
+            .get_or_create(&ModeLabel { mode })
+            .inc_by(report.events);
+        if report.identity_stripped {
+            self.identity_stripped
+                .get_or_create(&ModeLabel { mode })
+                .inc();
+        }
+        for kind in crate::privacy::scrub::PiiKind::ALL {
+            let n = report.redactions.get(kind);
+            if n > 0 {
+                self.pii_redactions
+                    .get_or_create(&PiiLabel { kind: kind.name() })
+                    .inc_by(u64::from(n));
+            }
         }
     }
 
@@ -480,6 +543,9 @@ impl Metrics {
         let _ = self.sdk_unavailable.get_or_create(&Default::default());
         let _ = self.import_messages.get_or_create(&Default::default());
         let _ = self.ivt_events.get_or_create(&Default::default());
+        let _ = self.privacy_events.get_or_create(&Default::default());
+        let _ = self.identity_stripped.get_or_create(&Default::default());
+        let _ = self.pii_redactions.get_or_create(&Default::default());
     }
 }
 

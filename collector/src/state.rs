@@ -18,6 +18,7 @@ use crate::{
     ivt::sivt::Sivt,
     limiters::{Limiters, concurrency::PerAddressSlots},
     metrics::Metrics,
+    privacy::Privacy,
     routing::Router,
     sinks::Sink,
 };
@@ -44,6 +45,8 @@ pub struct AppState {
     pub enricher: Enricher,
     /// Per-user and per-address state of the SIVT rules (`ivt::sivt`).
     pub sivt: Sivt,
+    /// Identity modes, visitor ids and PII scrubbing (`privacy`).
+    pub privacy: Privacy,
     draining: AtomicBool,
 }
 
@@ -60,6 +63,7 @@ impl AppState {
         Ok(Self {
             enricher: Enricher::new(&config.enrich)?,
             sivt: Sivt::new(&config.ivt),
+            privacy: Privacy::new(&config.privacy),
             limiters: Limiters::new(&config.rate_limits),
             router: Router::new(&config.routing),
             sites,

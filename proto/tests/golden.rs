@@ -333,3 +333,28 @@ fn v2_record_vector_reads_back_every_event_of_the_batch_in_order() {
         "the value is exactly the delimited messages, nothing else"
     );
 }
+
+#[test]
+fn privacy_vectors_carry_the_mode_consent_and_enforcement() {
+    use sightline_proto::v1::{ConsentSource, ConsentState, PrivacyMode};
+    let batch = Batch::decode(binpb("batch_privacy_minor").as_slice()).expect("decodes");
+    assert_eq!(batch.privacy_mode(), PrivacyMode::Persistent);
+    let consent = batch.consent.expect("consent");
+    assert_eq!(consent.measurement(), ConsentState::Granted);
+    assert_eq!(consent.personalization(), ConsentState::Denied);
+    assert_eq!(consent.storage(), ConsentState::Granted);
+    assert_eq!(consent.source(), ConsentSource::Api);
+    assert!(consent.gpc && consent.minor);
+
+    let collected =
+        CollectedEvent::decode(binpb("collected_privacy_cookieless").as_slice()).expect("decodes");
+    assert_eq!(collected.privacy_mode(), PrivacyMode::Cookieless);
+    assert_eq!(collected.visitor_id, "5d41402abc4b2a76b9719d911017c592");
+    assert_eq!(collected.user_key, collected.visitor_id);
+    assert_eq!(collected.pii_redactions, 2);
+    assert!(collected.identity_stripped);
+    let consent = collected.consent.expect("consent");
+    assert_eq!(consent.source(), ConsentSource::Gpc);
+    assert_eq!(consent.storage(), ConsentState::Denied);
+    assert!(consent.gpc && !consent.minor);
+}

@@ -5,6 +5,9 @@
 //   KafkaAdmin create BOOTSTRAP PARTITIONS TOPIC...     - idempotent: existing topics are kept;
 //                                                         returns once every partition has a leader
 //   KafkaAdmin leaders BOOTSTRAP TIMEOUT_S TOPIC...     - until every partition of TOPIC... has a leader
+//   KafkaAdmin create-compacted BOOTSTRAP PARTITIONS TOPIC...
+//                                                       - like create, with cleanup.policy=compact
+//                                                         (sightline.erasures: latest request per key)
 //
 // For a replicated cluster (scripts/kafka-cluster.sh):
 //   KafkaAdmin wait-nodes BOOTSTRAP NODES TIMEOUT_S     - until NODES brokers are registered
@@ -34,6 +37,11 @@ public class KafkaAdmin {
                 case "create" -> {
                     String[] topics = Arrays.copyOfRange(args, 3, args.length);
                     create(admin, Integer.parseInt(args[2]), topics);
+                    waitForLeaders(admin, 60, topics);
+                }
+                case "create-compacted" -> {
+                    String[] topics = Arrays.copyOfRange(args, 3, args.length);
+                    createCompacted(admin, Integer.parseInt(args[2]), topics);
                     waitForLeaders(admin, 60, topics);
                 }
                 case "leaders" -> waitForLeaders(admin, Integer.parseInt(args[2]), Arrays.copyOfRange(args, 3, args.length));
@@ -76,6 +84,21 @@ public class KafkaAdmin {
             try {
                 entry.getValue().get();
                 System.out.println("kafka: created topic " + entry.getKey() + " (" + partitions + " partitions)");
+            } catch (ExecutionException e) {
+                if (!(e.getCause() instanceof TopicExistsException)) { throw e; }
+            }
+        }
+    }
+
+    static void createCompacted(Admin admin, int partitions, String[] topics) throws Exception {
+        List<NewTopic> wanted = new ArrayList<>();
+        for (String t : topics) {
+            wanted.add(new NewTopic(t, partitions, (short) 1).configs(Map.of("cleanup.policy", "compact")));
+        }
+        for (var entry : admin.createTopics(wanted).values().entrySet()) {
+            try {
+                entry.getValue().get();
+                System.out.println("kafka: created compacted topic " + entry.getKey() + " (" + partitions + " partitions)");
             } catch (ExecutionException e) {
                 if (!(e.getCause() instanceof TopicExistsException)) { throw e; }
             }
@@ -190,6 +213,7 @@ public class KafkaAdmin {
 
     static void usage() {
         System.err.println("usage: KafkaAdmin wait BOOTSTRAP TIMEOUT_S | create BOOTSTRAP PARTITIONS TOPIC... | leaders BOOTSTRAP TIMEOUT_S TOPIC..."
+            + " | create-compacted BOOTSTRAP PARTITIONS TOPIC..."
             + " | wait-nodes BOOTSTRAP NODES TIMEOUT_S | create-replicated BOOTSTRAP PARTITIONS RF MIN_ISR TOPIC..."
             + " | isr BOOTSTRAP TIMEOUT_S TOPIC... | describe BOOTSTRAP TOPIC...");
         System.exit(2);

@@ -67,6 +67,7 @@ mod tests {
             key: key.map(str::to_owned),
             timestamp_ms: None,
             kind,
+            privacy_mode: None,
             body: Body::Undecodable {
                 error: String::new(),
             },

@@ -11,7 +11,7 @@ use serde::Serialize;
 use sightline_proto::{
     TOPIC_SUFFIXES,
     record::Layout,
-    v1::{CollectedEvent, RejectedEvent},
+    v1::{CollectedEvent, PrivacyMode, RejectedEvent},
 };
 
 #[derive(Debug, Serialize)]
@@ -29,8 +29,24 @@ pub struct Line {
     /// Event kind by name (`EventKind::name`, or `rejected`; see `filter::kind_names`),
     /// "unknown" when undecodable.
     pub kind: &'static str,
+    /// The identity mode the collector enforced, by name (`persistent`, `cookieless`,
+    /// `restricted`; `unspecified` for records from before issue 18); the event's own
+    /// `privacy_mode` is the enum's number. With it, `visitor_id`, `pii_redactions` and
+    /// `identity_stripped` are in the event (docs/privacy.md).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub privacy_mode: Option<&'static str>,
     #[serde(flatten)]
     pub body: Body,
+}
+
+/// The name of a `PrivacyMode` value, as in docs/privacy.md.
+pub fn privacy_mode_name(value: i32) -> &'static str {
+    match PrivacyMode::try_from(value).unwrap_or(PrivacyMode::Unspecified) {
+        PrivacyMode::Unspecified => "unspecified",
+        PrivacyMode::Persistent => "persistent",
+        PrivacyMode::Cookieless => "cookieless",
+        PrivacyMode::Restricted => "restricted",
+    }
 }
 
 #[derive(Debug, Serialize)]
@@ -67,6 +83,10 @@ impl Line {
                 Timestamp::CreateTime(ms) | Timestamp::LogAppendTime(ms) => Some(ms),
             },
             kind,
+            privacy_mode: match &body {
+                Body::Collected(c) => Some(privacy_mode_name(c.privacy_mode)),
+                _ => None,
+            },
             body,
         };
         decode(&headers, payload, is_rejected)
@@ -136,6 +156,28 @@ mod tests {
         let json = serde_json::to_value(&body).unwrap();
         assert_eq!(json["collected"]["event"]["event_id"], "ab".repeat(16));
         assert_eq!(json["collected"]["user_key"], "asha");
+    }
+
+    #[test]
+    fn privacy_fields_are_printed() {
+        let collected = CollectedEvent {
+            privacy_mode: PrivacyMode::Cookieless as i32,
+            visitor_id: "5d41402abc4b2a76b9719d911017c592".into(),
+            pii_redactions: 2,
+            identity_stripped: true,
+            ..Default::default()
+        };
+        let (_, body) = decode(&[], &collected.encode_to_vec(), false).remove(0);
+        let json = serde_json::to_value(&body).unwrap();
+        assert_eq!(
+            json["collected"]["visitor_id"],
+            "5d41402abc4b2a76b9719d911017c592"
+        );
+        assert_eq!(json["collected"]["pii_redactions"], 2);
+        assert_eq!(json["collected"]["identity_stripped"], true);
+        assert_eq!(privacy_mode_name(collected.privacy_mode), "cookieless");
+        assert_eq!(privacy_mode_name(0), "unspecified");
+        assert_eq!(privacy_mode_name(99), "unspecified");
     }
 
     #[test]

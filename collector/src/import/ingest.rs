@@ -101,9 +101,20 @@ where
     let mut rejected_reasons = Vec::new();
     let mut overflowed = 0u64;
     let mut hot_refusal = None;
+    let mut privacy_reports = Vec::with_capacity(count);
     for message in &request.messages {
         let processed = match mapping::map(message, &context, limits) {
-            Ok(mapped) => {
+            Ok(mut mapped) => {
+                // Privacy (issue 18) on the mapped message, as for a browser batch.
+                let address = mapped.client_ip.unwrap_or(client);
+                let agent = mapped.user_agent.as_deref().unwrap_or(&header_agent);
+                let enforcement = state.privacy.enforce(
+                    &mut mapped.batch,
+                    &source.site,
+                    address,
+                    agent,
+                    received_at_ms,
+                );
                 let facts = RequestFacts {
                     received_at_ms,
                     client_ip: truncate_ip(
@@ -119,6 +130,7 @@ where
                     collector_id: config.server.collector_id.clone(),
                 };
                 let mut processed = payload::process(mapped.batch, &facts, limits);
+                privacy_reports.push(enforcement.finish(&state.privacy, &mut processed));
                 if let Some(skew) = processed.clock_skew_ms {
                     state
                         .metrics
@@ -193,6 +205,9 @@ where
         Err(SinkError::QueueFull) => return Err(ApiError::QueueFull),
         Err(SinkError::SpoolFull) => return Err(ApiError::SpoolFull),
         Err(SinkError::Delivery(detail)) => return Err(ApiError::KafkaUnavailable(detail)),
+    }
+    for report in &privacy_reports {
+        state.metrics.count_privacy(report);
     }
     for kind in &accepted_kinds {
         state

@@ -17,8 +17,8 @@ use std::net::IpAddr;
 
 use serde_json::{Map, Value};
 use sightline_proto::v1::{
-    Batch, Custom, Event, Identity, Navigation, PageContext, PageView, Property, event::Kind,
-    property::Value as PropertyValue,
+    Batch, ConsentPurposes, Custom, Event, Identity, Navigation, PageContext, PageView,
+    PrivacyMode, Property, event::Kind, property::Value as PropertyValue,
 };
 
 use super::{MessageType, event_id::event_id, properties, timestamp};
@@ -222,6 +222,7 @@ pub fn map(
         } else {
             None
         };
+        let (privacy_mode, consent) = privacy(context)?;
         let mut identity = identity.clone();
         if let Some(traits) = context
             .and_then(|c| c.get("traits"))
@@ -243,6 +244,8 @@ pub fn map(
                 context: (page_context != PageContext::default()).then_some(page_context),
                 identity: Some(identity),
                 events: vec![event.clone()],
+                privacy_mode: privacy_mode as i32,
+                consent,
                 ..Default::default()
             },
             library_name: cut(string(library, "name")?, limits.max_name_len),
@@ -254,6 +257,40 @@ pub fn map(
         })
     })();
     body.map_err(|rejection| reject(rejection, Some(event.clone())))
+}
+
+/// `context.privacy` (Sightline's extension, docs/privacy.md): `{"mode": "persistent" |
+/// "cookieless" | "restricted", "minor": true}`. Without it an imported message is
+/// PERSISTENT: a backend sending a user id has its own lawful basis for it. The collector
+/// enforces the mode exactly as for browser batches (`crate::privacy`).
+fn privacy(
+    context: Option<&Map<String, Value>>,
+) -> Result<(PrivacyMode, Option<ConsentPurposes>), Rejection> {
+    let Some(privacy) = context.map(|c| object(c, "privacy")).transpose()?.flatten() else {
+        return Ok((PrivacyMode::Unspecified, None));
+    };
+    let mode = match string(Some(privacy), "mode")? {
+        "" => PrivacyMode::Unspecified,
+        "persistent" => PrivacyMode::Persistent,
+        "cookieless" => PrivacyMode::Cookieless,
+        "restricted" => PrivacyMode::Restricted,
+        other => {
+            return Err(invalid(format!(
+                "context.privacy.mode {:?} is not persistent, cookieless or restricted",
+                cut(other, 32)
+            )));
+        }
+    };
+    let minor = match privacy.get("minor") {
+        None | Some(Value::Null) => false,
+        Some(Value::Bool(b)) => *b,
+        Some(_) => return Err(invalid("context.privacy.minor is not a boolean".to_owned())),
+    };
+    let consent = minor.then(|| ConsentPurposes {
+        minor,
+        ..Default::default()
+    });
+    Ok((mode, consent))
 }
 
 /// `userId` / `anonymousId` (alias: `userId`), as the record's identity.
@@ -404,6 +441,33 @@ mod tests {
 
     fn event(mapped: &Mapped) -> &Event {
         &mapped.batch.events[0]
+    }
+
+    #[test]
+    fn context_privacy_sets_the_mode_and_the_minor_flag() {
+        let mapped = map_text(r#"{"type":"page","userId":"u-1"}"#, &request()).unwrap();
+        assert_eq!(mapped.batch.privacy_mode, PrivacyMode::Unspecified as i32);
+        assert_eq!(mapped.batch.consent, None);
+        let mapped = map_text(
+            r#"{"type":"page","userId":"u-1","context":{"privacy":{"mode":"cookieless"}}}"#,
+            &request(),
+        )
+        .unwrap();
+        assert_eq!(mapped.batch.privacy_mode, PrivacyMode::Cookieless as i32);
+        let mapped = map_text(
+            r#"{"type":"page","userId":"u-1","context":{"privacy":{"minor":true}}}"#,
+            &request(),
+        )
+        .unwrap();
+        assert!(mapped.batch.consent.is_some_and(|c| c.minor));
+        for bad in [
+            r#"{"type":"page","userId":"u-1","context":{"privacy":{"mode":"stealth"}}}"#,
+            r#"{"type":"page","userId":"u-1","context":{"privacy":{"minor":"yes"}}}"#,
+            r#"{"type":"page","userId":"u-1","context":{"privacy":"restricted"}}"#,
+        ] {
+            let unmapped = map_text(bad, &request()).err().unwrap();
+            assert_eq!(unmapped.rejection.reason, reason::INVALID_FIELD, "{bad}");
+        }
     }
 
     #[test]

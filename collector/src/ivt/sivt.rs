@@ -308,6 +308,7 @@ mod tests {
             kind: 0,
             event_time_ms: time,
             ivt: Verdict::default(),
+            pii_redactions: 0,
         }
     }
 

@@ -49,6 +49,8 @@ pub struct AcceptedEvent {
     pub event_time_ms: i64,
     /// Invalid-traffic reasons (`crate::ivt`); VALID until classified.
     pub ivt: Verdict,
+    /// PII replaced in this event and in the page context (`crate::privacy`).
+    pub pii_redactions: u32,
 }
 
 impl Processed {
@@ -62,6 +64,7 @@ impl Processed {
             event_time_ms: accepted.event_time_ms,
             traffic_class: accepted.ivt.class() as i32,
             ivt_reasons: accepted.ivt.values().collect(),
+            pii_redactions: accepted.pii_redactions,
             ..self.shared.clone()
         })
     }
@@ -125,6 +128,7 @@ pub fn process(mut batch: Batch, facts: &RequestFacts, limits: &LimitsConfig) ->
                 event,
                 event_time_ms,
                 ivt: Verdict::default(),
+                pii_redactions: 0,
             }),
             Err(rejection) => out.rejected.push(RejectedEvent {
                 reason: rejection.reason.to_owned(),
@@ -156,6 +160,8 @@ pub fn process(mut batch: Batch, facts: &RequestFacts, limits: &LimitsConfig) ->
         client_ip: facts.client_ip.clone(),
         user_agent: facts.user_agent.clone(),
         collector_id: facts.collector_id.clone(),
+        privacy_mode: batch.privacy_mode,
+        consent: batch.consent,
         ..Default::default()
     };
     out

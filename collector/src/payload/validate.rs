@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use sightline_proto::v1::{
-    Ad, Batch, Element, Event, event::Kind, property::Value as PropertyValue,
+    Ad, Batch, Element, Event, PrivacyMode, event::Kind, property::Value as PropertyValue,
 };
 
 use crate::config::LimitsConfig;
@@ -24,6 +24,9 @@ pub mod reason {
     /// JSON import API: a known field with the wrong JSON type or an unparsable value
     /// (e.g. `properties` not an object, `timestamp` not ISO 8601, `event` missing).
     pub const INVALID_FIELD: &str = "invalid_field";
+    /// A behavioural event (click, scroll, hover, search, custom) in a RESTRICTED batch
+    /// (a minor's, issue 18): refused, dead-lettered without its content.
+    pub const PRIVACY_RESTRICTED: &str = "privacy_restricted";
     pub const ALL: &[&str] = &[
         MISSING_IDENTITY,
         MISSING_EVENT_ID,
@@ -34,6 +37,7 @@ pub mod reason {
         TOO_MANY_PROPERTIES,
         UNKNOWN_TYPE,
         INVALID_FIELD,
+        PRIVACY_RESTRICTED,
     ];
 }
 
@@ -141,7 +145,11 @@ pub fn validate_batch(batch: &Batch, limits: &LimitsConfig) -> Check {
     let identity = batch.identity.as_ref();
     let anonymous = identity.map_or("", |i| i.anonymous_id.as_str());
     let user = identity.map_or("", |i| i.user_id.as_str());
-    if anonymous.is_empty() && user.is_empty() {
+    // COOKIELESS and RESTRICTED batches carry no id by design (the collector keys them
+    // by the visitor id or page session, `crate::privacy`).
+    let id_free = batch.privacy_mode == PrivacyMode::Cookieless as i32
+        || batch.privacy_mode == PrivacyMode::Restricted as i32;
+    if anonymous.is_empty() && user.is_empty() && !id_free {
         return Err(Rejection::new(
             reason::MISSING_IDENTITY,
             "identity has neither anonymous_id nor user_id",

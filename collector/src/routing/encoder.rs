@@ -5,7 +5,7 @@
 
 use prost::{
     Message,
-    encoding::{WireType, encode_key, encode_varint, encoded_len_varint, int32, int64},
+    encoding::{WireType, encode_key, encode_varint, encoded_len_varint, int32, int64, uint32},
 };
 use sightline_proto::v1::CollectedEvent;
 
@@ -17,11 +17,13 @@ use crate::payload::AcceptedEvent;
 /// message (prost writes fields in field-number order and skips defaults; the tests
 /// check the equality): fields 1 `event` and 2 `kind`, then the shared fields 3–9 and
 /// 20 (`head`), then 21 `event_time_ms`, then the shared fields 22–32 (`tail`), then the
-/// event's invalid-traffic verdict, 33 `traffic_class` and 34 `ivt_reasons`, then every
-/// shared field above 34 (`rest`).
+/// event's invalid-traffic verdict, 33 `traffic_class` and 34 `ivt_reasons`, then the
+/// shared privacy fields 35–37 (`privacy`), the event's 38 `pii_redactions`, then every
+/// shared field above 38 (`rest`).
 pub struct CollectedEncoder {
     head: Vec<u8>,
     tail: Vec<u8>,
+    privacy: Vec<u8>,
     rest: Vec<u8>,
 }
 
@@ -68,9 +70,15 @@ impl CollectedEncoder {
             ..Default::default()
         }
         .encode_to_vec();
-        // Everything numbered above 34: `shared` with every field up to 34 cleared. Empty
-        // while the contract has no field above 34; the update keeps it right when one is
-        // added (it need not be listed here).
+        let privacy = CollectedEvent {
+            privacy_mode: shared.privacy_mode,
+            consent: shared.consent,
+            visitor_id: shared.visitor_id.clone(),
+            ..Default::default()
+        }
+        .encode_to_vec();
+        // Everything numbered above 38: `shared` with every field up to 38 cleared; the
+        // update keeps it right when a field is added (it need not be listed here).
         #[allow(clippy::needless_update)]
         let rest = CollectedEvent {
             event: None,
@@ -93,10 +101,19 @@ impl CollectedEncoder {
             network: None,
             traffic_class: 0,
             ivt_reasons: Vec::new(),
+            privacy_mode: 0,
+            consent: None,
+            visitor_id: String::new(),
+            pii_redactions: 0,
             ..shared.clone()
         }
         .encode_to_vec();
-        Self { head, tail, rest }
+        Self {
+            head,
+            tail,
+            privacy,
+            rest,
+        }
     }
 
     /// Bytes of fields 33 and 34 (the verdict) and the packed reasons' length.
@@ -134,6 +151,11 @@ impl CollectedEncoder {
             0
         };
         let (verdict_len, _) = Self::verdict_len(accepted);
+        let redactions_len = if accepted.pii_redactions != 0 {
+            uint32::encoded_len(38, &accepted.pii_redactions)
+        } else {
+            0
+        };
         EventSize {
             event_len,
             message_len: 1
@@ -144,6 +166,8 @@ impl CollectedEncoder {
                 + time_len
                 + self.tail.len()
                 + verdict_len
+                + self.privacy.len()
+                + redactions_len
                 + self.rest.len(),
         }
     }
@@ -172,6 +196,10 @@ impl CollectedEncoder {
             for reason in accepted.ivt.values() {
                 encode_varint(reason as u64, out);
             }
+        }
+        out.extend_from_slice(&self.privacy);
+        if accepted.pii_redactions != 0 {
+            uint32::encode(38, &accepted.pii_redactions, out);
         }
         out.extend_from_slice(&self.rest);
     }
@@ -204,6 +232,7 @@ mod tests {
             kind: 0,
             event_time_ms: 0,
             ivt: Default::default(),
+            pii_redactions: 0,
         };
         let encoder = CollectedEncoder::new(&CollectedEvent::default());
         let full = CollectedEvent {
@@ -219,7 +248,9 @@ mod tests {
 
     #[test]
     fn every_shared_field_and_the_verdict_are_where_prost_puts_them() {
-        use sightline_proto::v1::{DeviceInfo, GeoInfo, IvtReason, NetworkInfo};
+        use sightline_proto::v1::{
+            ConsentPurposes, DeviceInfo, GeoInfo, IvtReason, NetworkInfo, PrivacyMode,
+        };
         let shared = CollectedEvent {
             site_key: "s".into(),
             user_key: "u".into(),
@@ -244,16 +275,30 @@ mod tests {
                 as_org: "Amazon".into(),
                 datacenter: true,
             }),
+            privacy_mode: PrivacyMode::Cookieless as i32,
+            consent: Some(ConsentPurposes {
+                measurement: 1,
+                personalization: 2,
+                storage: 2,
+                source: 4,
+                gpc: true,
+                minor: false,
+            }),
+            visitor_id: "0123456789abcdef0123456789abcdef".into(),
+            identity_stripped: true,
+            source: 1,
+            library_name: "lib".into(),
+            message_id: "m".into(),
             ..Default::default()
         };
         let encoder = CollectedEncoder::new(&shared);
         let mut ivt = crate::ivt::Verdict::classified();
         ivt.add(IvtReason::Datacenter);
         ivt.add(IvtReason::ClickBurst);
-        for ivt in [
-            crate::ivt::Verdict::default(),
-            crate::ivt::Verdict::classified(),
-            ivt,
+        for (ivt, pii_redactions) in [
+            (crate::ivt::Verdict::default(), 0),
+            (crate::ivt::Verdict::classified(), 3),
+            (ivt, 300),
         ] {
             let accepted = AcceptedEvent {
                 event: Event {
@@ -263,6 +308,7 @@ mod tests {
                 kind: 6,
                 event_time_ms: 9,
                 ivt,
+                pii_redactions,
             };
             let full = CollectedEvent {
                 event: Some(accepted.event.clone()),
@@ -270,6 +316,7 @@ mod tests {
                 event_time_ms: accepted.event_time_ms,
                 traffic_class: ivt.class() as i32,
                 ivt_reasons: ivt.values().collect(),
+                pii_redactions,
                 ..shared.clone()
             };
             assert_eq!(encoder.encode(&accepted), full.encode_to_vec());

@@ -272,6 +272,7 @@ mod tests {
                 event: Default::default(),
                 event_time_ms: 1,
                 ivt: Default::default(),
+                pii_redactions: 0,
             }],
             shared: CollectedEvent {
                 user_key: "u1".into(),
@@ -336,6 +337,7 @@ mod tests {
             event: Default::default(),
             event_time_ms: 2,
             ivt: Default::default(),
+            pii_redactions: 0,
         });
         let records = router.route(&processed, "demo", false);
         assert_eq!(records.len(), 2);
@@ -371,6 +373,7 @@ mod tests {
                 event: Default::default(),
                 event_time_ms: time,
                 ivt: Default::default(),
+                pii_redactions: 0,
             });
         }
         let records = router.route(&processed, "demo", false);
@@ -410,6 +413,7 @@ mod tests {
                 },
                 event_time_ms: i,
                 ivt: Default::default(),
+                pii_redactions: 0,
             })
             .collect();
         let records = router.route(&processed, "demo", false);
