@@ -169,16 +169,24 @@ fn video_vector_sets_every_ad_video_field_with_its_values() {
     let last = videos[3];
     // FINAL sets every field, each with a value distinct from its default.
     let ad = last.ad.as_ref().expect("ad");
-    assert_eq!((ad.slot_id.as_str(), ad.width, ad.height), ("preroll-course", 640, 360));
+    assert_eq!(
+        (ad.slot_id.as_str(), ad.width, ad.height),
+        ("preroll-course", 640, 360)
+    );
     assert_eq!(last.impression_id.len(), 16);
-    assert!(last.viewable && last.audible_visible_on_complete && last.fullscreen && last.measurable);
+    assert!(
+        last.viewable && last.audible_visible_on_complete && last.fullscreen && last.measurable
+    );
     assert!(videos[0].audible, "audible at start");
     assert_eq!((last.played_ms, last.duration_ms), (15_000, 15_000));
     assert_eq!((last.in_view_playing_ms, last.in_view_ms), (15_000, 29_500));
     assert_eq!(last.max_continuous_in_view_playing_ms, 15_000);
     assert_eq!(last.max_visible_fraction, 1.0);
     assert_eq!(last.player_size(), PlayerSize::Large);
-    assert_eq!((last.pauses, last.resumes, last.mutes, last.unmutes), (2, 2, 1, 1));
+    assert_eq!(
+        (last.pauses, last.resumes, last.mutes, last.unmutes),
+        (2, 2, 1, 1)
+    );
     assert_eq!(last.rule(), ViewabilityRule::VideoLarge30);
     assert_eq!(last.time_to_viewable_ms, 2_000);
     assert_eq!((last.quartiles, last.audible_quartiles), (0b11111, 0b11011));
