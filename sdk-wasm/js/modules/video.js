@@ -115,11 +115,27 @@ export function meter(now) {
       var moved = (t - m.t) * 1000;
       if (m.t >= 0 && !m.seek && moved > 0 && moved <= (now - m.at) * MAX_SPEED + SLACK_MS) m.played += moved;
       m.t = t; m.at = now; m.seek = false;
-      if (m.dur > 0 && m.start >= 0) {
-        if (m.played >= m.dur / 4) reach(1, EVENT.FIRST_QUARTILE);
-        if (m.played >= m.dur / 2) reach(2, EVENT.MIDPOINT);
-        if (m.played >= m.dur * 3 / 4) reach(3, EVENT.THIRD_QUARTILE);
-      }
+      quartiles();
+    });
+  };
+  function quartiles() {
+    if (m.dur > 0 && m.start >= 0) {
+      if (m.played >= m.dur / 4) reach(1, EVENT.FIRST_QUARTILE);
+      if (m.played >= m.dur / 2) reach(2, EVENT.MIDPOINT);
+      if (m.played >= m.dur * 3 / 4) reach(3, EVENT.THIRD_QUARTILE);
+    }
+  }
+  /**
+   * Measurement began after playback did (the module loaded late): `playedMs` of media the
+   * browser reports as played (`HTMLMediaElement.played`, unduplicated) count; the time in view
+   * before now is unknown and not counted.
+   */
+  m.began = function (now, playedMs, playing) {
+    return input(now, function () {
+      m.played = Math.max(m.played, playedMs);
+      if (m.start < 0) m.start = now, reach(0, EVENT.START);
+      m.playing = playing;
+      quartiles();
     });
   };
   /** `ended` (after the last `time`). */
@@ -222,8 +238,8 @@ export function encode(r, event) {
 
 /**
  * Called by js/dom.js once loaded, with its `fire(kind, target, numbers)` and the calls queued
- * while loading; returns what js/dom.js keeps calling: `push([slots])` after each ad-slot scan
- * (the video slots on the page), `push([slot, state])` for `adVideo`. Nothing here throws.
+ * while loading; returns what js/dom.js keeps calling: `push([slot])` for each video slot an
+ * ad-slot scan finds, `push([slot, state])` for `adVideo`. Nothing here throws.
  */
 export default function (fire, queued) {
   var w = window, d = document, records = [], io, clock = function () { return performance.now(); };
@@ -272,17 +288,19 @@ export default function (fire, queued) {
     r.listening = true;
     function on(name, f) { v.addEventListener(name, function () { try { send(r, f(clock())); } catch (x) {} }); }
     on('playing', function (now) { return r.m.play(now); });
-    on('pause', function (now) { return r.m.pause(now); });
+    // The `pause` that comes with the end of the media is not a pause action.
+    on('pause', function (now) { return v.ended ? [] : r.m.pause(now); });
     on('waiting', function (now) { return r.m.wait(now); });
     on('seeking', function (now) { return r.m.seeking(now); });
     on('timeupdate', function (now) { return r.m.time(now, v.currentTime, v.duration); });
     on('durationchange', function (now) { return r.m.time(now, NaN, v.duration); });
     on('ended', function (now) { return r.m.time(now, v.currentTime, v.duration).concat(r.m.end(now)); });
     on('volumechange', function (now) { return r.m.audio(now, v.muted, v.volume); });
-    var now = clock();
+    var now = clock(), played = 0, ranges = v.played;
     send(r, r.m.audio(now, v.muted, v.volume).concat(r.m.time(now, v.currentTime, v.duration)));
     // Autoplay may have begun before this module loaded.
-    if (!v.paused && v.readyState > 2) send(r, r.m.play(now));
+    for (var i = 0; ranges && i < ranges.length; i++) played += ranges.end(i) - ranges.start(i);
+    if (played > 0 || !v.paused) send(r, r.m.began(now, played * 1000, !v.paused));
   }
 
   /** `adVideo(slot, state)`: slot element or `data-ad-slot` id; state from the page's player. */
@@ -299,17 +317,23 @@ export default function (fire, queued) {
     send(r, events);
   }
 
-  /** The video slots of the latest scan: new ones are measured, removed ones end. */
-  function slots(list) {
-    list.forEach(function (slot) {
-      var v = slot.matches('video') ? slot : slot.querySelector('video');
-      v && media(slot, v);
-    });
+  /** A video slot found by the core's ad-slot scan (again at every scan): measured once. */
+  function found(slot) {
+    var v = slot.matches('video') ? slot : slot.querySelector('video');
+    v && media(slot, v);
+    sweep();
+  }
+
+  /** Players no longer in the document end their impression (FINAL). */
+  function sweep() {
     records = records.filter(function (r) {
       if (!r.el || r.el.isConnected) return true;
-      finish(r);
+      try { finish(r); } catch (x) {}
     });
   }
+  try {
+    new MutationObserver(sweep).observe(d.documentElement, { childList: true, subtree: true });
+  } catch (x) {}
 
   function finish(r) {
     clearTimeout(r.timer);
@@ -329,7 +353,7 @@ export default function (fire, queued) {
 
   var self = {
     push: function (call) {
-      try { call.length == 1 ? slots(call[0]) : api(call[0], call[1]); } catch (x) {}
+      try { call.length == 1 ? found(call[0]) : api(call[0], call[1]); } catch (x) {}
     },
   };
   queued.forEach(self.push);

@@ -184,3 +184,12 @@ test('FINAL once; later inputs are ignored; fullscreen sticks', () => {
   assert.deepEqual(m.tick(9000), []);
   assert.equal(m.inPlay, 1000);
 });
+
+test('measurement that begins late: START at once, the browser-reported played time counts, earlier time in view does not', () => {
+  const m = player({ dur: 8 });
+  assert.deepEqual(m.began(500, 2500, true), [EVENT.START, EVENT.FIRST_QUARTILE]);
+  assert.equal(m.played, 2500);
+  assert.equal(m.inPlay, 0);
+  assert.equal(m.due(), RULE_MS, 'the 2 continuous seconds start now');
+  assert.deepEqual(m.play(600), [], 'a later playing event is no second START');
+});
