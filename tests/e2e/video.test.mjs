@@ -106,7 +106,7 @@ before(async () => {
     res.writeHead(200, { 'content-type': types[path.extname(file)] || 'application/octet-stream', 'accept-ranges': 'bytes' }).end(body);
   });
   await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
-  base = `http://localhost:${server.address().port}`;
+  base = `http://localhost:${/** @type {import('node:net').AddressInfo} */ (server.address()).port}`;
   browser = await chromium.launch({
     executablePath: '/usr/bin/chromium',
     args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run',
@@ -131,15 +131,16 @@ test('MRC video scenarios through the collector and Kafka', { timeout: 90_000 },
     const page = await context.newPage();
     await page.goto(`${base}/video.html?s=${s}&u=${user(s)}&c=${encodeURIComponent(COLLECTOR)}`);
     // The facts each scenario waits for: the video ended (played or seeked to the end).
-    await page.waitForFunction(() => window.ended === true, null, { timeout: 40_000 });
-    marks[s] = await page.evaluate(() => window.marks);
+    await page.waitForFunction(() => /** @type {any} */ (window).ended === true, null, { timeout: 40_000 });
+    marks[s] = await page.evaluate(() => /** @type {any} */ (window).marks);
     // Leaving the page: pagehide → FINAL messages, sent with the last batch (a beacon: the
     // context stays open until Kafka has them, so the browser is not torn down under it).
     await page.goto('about:blank');
   }));
 
   // Wait for every scenario's FINAL in Kafka (at-least-once: deduplicate by event id).
-  let videos;
+  /** @type {Record<string, any[]>} */
+  let videos = {};
   for (const deadline = Date.now() + 45_000; ;) {
     const records = await readAll({ tail: TAIL, brokers: BROKERS });
     videos = {};
