@@ -175,7 +175,9 @@ test('MRC video scenarios through the collector and Kafka', { timeout: 90_000 },
   assert.equal(full.final.audible_visible_on_complete, true);
   assert.equal(full.final.rule, RULE.VIDEO_50);
   assert.equal(full.final.player_size, SIZE.LARGE, '640 px wide: large by the IAB/MRC buckets');
-  assert.ok(full.viewable.played_ms >= 1800 && full.viewable.played_ms <= 2600, `full: viewable at ${full.viewable.played_ms} ms played`);
+  // played_ms advances at each timeupdate (every 15–250 ms) while the rule's 2 s are timed on
+  // the clock: at VIEWABLE it trails by up to one update (and the first one after start).
+  assert.ok(full.viewable.played_ms >= 1500 && full.viewable.played_ms <= 2600, `full: viewable at ${full.viewable.played_ms} ms played`);
   assert.ok(full.final.played_ms >= VIDEO_SECONDS * 950, `full: played ${full.final.played_ms}`);
   assert.equal(full.list[0].impression_id, full.final.impression_id);
   assert.ok(full.list.every((v) => v.impression_id === full.final.impression_id), 'one impression id');
@@ -185,13 +187,13 @@ test('MRC video scenarios through the collector and Kafka', { timeout: 90_000 },
   const scroll = of('scroll');
   const back = marks.scroll.back * 1000;
   assert.ok(scroll.viewable, 'scroll: viewable in the end');
-  assert.ok(scroll.viewable.played_ms >= back + 1800, `scroll: viewable at ${scroll.viewable.played_ms} ms played, back in view at ${back}`);
+  assert.ok(scroll.viewable.played_ms >= back + 1500, `scroll: viewable at ${scroll.viewable.played_ms} ms played, back in view at ${back}`);
   assert.ok(scroll.viewable.played_ms <= back + 2600, `scroll: viewable at ${scroll.viewable.played_ms}, back at ${back}`);
   assert.ok(scroll.final.max_continuous_in_view_playing_ms < VIDEO_SECONDS * 1000 - 1500, 'scroll: the run was broken');
 
   // Paused at 1 s in view for 5 s: no viewable time while paused; viewable after 2 s more play.
   const pause = of('pause');
-  assert.ok(pause.viewable.played_ms >= 2800 && pause.viewable.played_ms <= 3600, `pause: viewable at ${pause.viewable.played_ms} ms played`);
+  assert.ok(pause.viewable.played_ms >= 2500 && pause.viewable.played_ms <= 3600, `pause: viewable at ${pause.viewable.played_ms} ms played`);
   assert.ok(pause.viewable.in_view_ms >= 7500, `pause: total in view ${pause.viewable.in_view_ms} includes the pause`);
   assert.ok(pause.viewable.in_view_playing_ms <= 3600, `pause: in view while playing ${pause.viewable.in_view_playing_ms}`);
   assert.equal(pause.final.pauses, 1);

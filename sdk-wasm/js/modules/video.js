@@ -348,8 +348,18 @@ export default function (fire, queued) {
     var f = d.fullscreenElement;
     each(function (r) { f && r.el && (f == r.el || f.contains(r.el)) && send(r, r.m.fullscreen(clock(), true)); });
   });
-  // Capture phase: before the core's own pagehide listener sends its last batch.
-  w.addEventListener('pagehide', function () { each(finish); }, true);
+  // FINALs must be recorded before the core's own pagehide listener (registered first, so it
+  // runs first) sends the page's last batch: `beforeunload` comes before `pagehide` when the
+  // page is left. Where it does not fire (iOS Safari, a bfcache-only hide), `pagehide` records
+  // them and asks for a flush as the flush interval does (fetch with keepalive, which
+  // outlives the page; it may be held back while a request is in flight, then the next page
+  // load of the site delivers it from the durable queue). `finish` is once per impression.
+  w.addEventListener('beforeunload', function () { each(finish); });
+  w.addEventListener('pagehide', function () {
+    var open = records.some(function (r) { return !r.m.done; });
+    each(finish);
+    open && fire(DISPATCH_FLUSH_INTERVAL);
+  });
 
   var self = {
     push: function (call) {
