@@ -20,6 +20,7 @@ const ID_FIELDS: &[&str] = &[
     ".sightline.v1.Event.page_view_id",
     ".sightline.v1.AdImpression.impression_id",
     ".sightline.v1.AdClick.impression_id",
+    ".sightline.v1.AdVideo.impression_id",
 ];
 
 /// Prefix of every `EventKind` value's name; the rest, in lower case, is the kind's name.

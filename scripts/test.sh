@@ -58,6 +58,9 @@ cargo test -p sightline-sdk
 step "SDK in headless Chromium (wasm-bindgen-test)"
 scripts/test-wasm.sh
 
+step "video ad measurement (sdk-wasm/js/modules/video.js) with injected time (node, < 1 s)"
+node --test sdk-wasm/tests/video/
+
 step "SDK and ads in headless Chromium (Playwright)"
 node --test --test-concurrency=1 tests/browser/
 

@@ -150,6 +150,28 @@ CREATE TABLE IF NOT EXISTS sightline.events_stream
     event_ad_impression_actual_visibility String,
     event_ad_impression_time_to_viewable_ms UInt32,
 
+    -- Video ads (issue 20): AdVideo, one message per START/quartile/VIEWABLE/COMPLETE/FINAL.
+    event_ad_video_ad_slot_id String,
+    event_ad_video_ad_creative_id String,
+    event_ad_video_ad_campaign_id String,
+    event_ad_video_ad_placement_id String,
+    event_ad_video_ad_width UInt32,
+    event_ad_video_ad_height UInt32,
+    event_ad_video_impression_id String,
+    event_ad_video_event String,
+    event_ad_video_viewable Bool,
+    event_ad_video_audible_visible_on_complete Bool,
+    event_ad_video_played_ms UInt32,
+    event_ad_video_duration_ms UInt32,
+    event_ad_video_in_view_playing_ms UInt32,
+    event_ad_video_in_view_ms UInt32,
+    event_ad_video_max_visible_fraction Float32,
+    event_ad_video_player_size String,
+    event_ad_video_fullscreen Bool,
+    event_ad_video_quartiles UInt32,
+    event_ad_video_audible_quartiles UInt32,
+    event_ad_video_measurable Bool,
+
     event_ad_click_ad_slot_id String,
     event_ad_click_ad_creative_id String,
     event_ad_click_ad_campaign_id String,
@@ -418,6 +440,100 @@ SELECT
     max(viewable) AS viewable,
     max(in_view_ms) AS in_view_ms
 FROM sightline.ad_impressions
+GROUP BY site_key, impression_id;
+
+-- One row per video ad message (issue 20). Every message of an impression carries the totals so
+-- far, so the latest one (highest seq within the page session) holds them; quartile bits are
+-- ORed over all messages (bit 0 start, 1-3 quartiles, 4 complete), so a FINAL lost at page hide
+-- still leaves every quartile the impression reached.
+CREATE TABLE IF NOT EXISTS sightline.ad_videos
+(
+    impression_id String CODEC(ZSTD(1)),
+    seq UInt64,
+    event LowCardinality(String),
+    event_id String CODEC(ZSTD(1)),
+    event_time DateTime64(3, 'UTC'),
+    day Date,
+    site_key LowCardinality(String),
+    user_key String,
+    college LowCardinality(String),
+    cohort LowCardinality(String),
+    slot_id LowCardinality(String),
+    creative_id LowCardinality(String),
+    campaign_id LowCardinality(String),
+    placement_id LowCardinality(String),
+    player_size LowCardinality(String),
+    viewable Bool,
+    avoc Bool,
+    played_ms UInt32,
+    duration_ms UInt32,
+    in_view_playing_ms UInt32,
+    in_view_ms UInt32,
+    max_visible_fraction Float32,
+    fullscreen Bool,
+    quartiles UInt32,
+    audible_quartiles UInt32,
+    measurable Bool
+)
+ENGINE = ReplacingMergeTree
+PARTITION BY day
+ORDER BY (site_key, impression_id, event_id)
+TTL day + INTERVAL ${SIGHTLINE_RAW_TTL_DAYS} DAY DELETE;
+
+CREATE MATERIALIZED VIEW IF NOT EXISTS sightline.ad_videos_consume TO sightline.ad_videos AS
+SELECT
+    event_ad_video_impression_id AS impression_id,
+    event_seq AS seq,
+    lower(replaceOne(event_ad_video_event, 'VIDEO_EVENT_', '')) AS event,
+    event_event_id AS event_id,
+    fromUnixTimestamp64Milli(event_time_ms, 'UTC') AS event_time,
+    toDate(event_time) AS day,
+    site_key,
+    user_key,
+    identity_traits['college'] AS college,
+    identity_traits['cohort'] AS cohort,
+    event_ad_video_ad_slot_id AS slot_id,
+    event_ad_video_ad_creative_id AS creative_id,
+    event_ad_video_ad_campaign_id AS campaign_id,
+    event_ad_video_ad_placement_id AS placement_id,
+    lower(replaceOne(event_ad_video_player_size, 'PLAYER_SIZE_', '')) AS player_size,
+    event_ad_video_viewable AS viewable,
+    event_ad_video_audible_visible_on_complete AS avoc,
+    event_ad_video_played_ms AS played_ms,
+    event_ad_video_duration_ms AS duration_ms,
+    event_ad_video_in_view_playing_ms AS in_view_playing_ms,
+    event_ad_video_in_view_ms AS in_view_ms,
+    event_ad_video_max_visible_fraction AS max_visible_fraction,
+    event_ad_video_fullscreen AS fullscreen,
+    event_ad_video_quartiles AS quartiles,
+    event_ad_video_audible_quartiles AS audible_quartiles,
+    event_ad_video_measurable AS measurable
+FROM sightline.events_stream
+WHERE length(kafka_error) = 0 AND kind = 'EVENT_KIND_AD_VIDEO';
+
+-- One row per video impression: quartiles reached (ORed), viewable/AVOC if any message said so,
+-- the totals of its latest message.
+CREATE VIEW IF NOT EXISTS sightline.ad_videos_unique AS
+SELECT
+    site_key,
+    impression_id,
+    min(day) AS day,
+    any(user_key) AS user_key,
+    any(college) AS college,
+    any(cohort) AS cohort,
+    any(slot_id) AS slot_id,
+    any(campaign_id) AS campaign_id,
+    any(player_size) AS player_size,
+    groupBitOr(quartiles) AS quartiles,
+    groupBitOr(audible_quartiles) AS audible_quartiles,
+    max(viewable) AS viewable,
+    max(avoc) AS avoc,
+    max(fullscreen) AS fullscreen,
+    argMax(in_view_playing_ms, seq) AS in_view_playing_ms,
+    argMax(in_view_ms, seq) AS in_view_ms,
+    argMax(played_ms, seq) AS played_ms,
+    max(max_visible_fraction) AS max_visible_fraction
+FROM sightline.ad_videos FINAL
 GROUP BY site_key, impression_id;
 
 -- Collector dead letters and records ClickHouse could not decode.
@@ -714,7 +830,7 @@ CREATE TABLE IF NOT EXISTS sightline.kafka_events AS sightline.events_stream
 ENGINE = Kafka
 SETTINGS
     kafka_broker_list = '${SIGHTLINE_KAFKA_BROKERS}',
-    kafka_topic_list = '${SIGHTLINE_TOPIC_PREFIX}events,${SIGHTLINE_TOPIC_PREFIX}page_views,${SIGHTLINE_TOPIC_PREFIX}clicks,${SIGHTLINE_TOPIC_PREFIX}scrolls,${SIGHTLINE_TOPIC_PREFIX}hovers,${SIGHTLINE_TOPIC_PREFIX}ad_impressions,${SIGHTLINE_TOPIC_PREFIX}ad_clicks,${SIGHTLINE_TOPIC_PREFIX}searches,${SIGHTLINE_TOPIC_PREFIX}custom,${SIGHTLINE_TOPIC_PREFIX}overflow',
+    kafka_topic_list = '${SIGHTLINE_TOPIC_PREFIX}events,${SIGHTLINE_TOPIC_PREFIX}page_views,${SIGHTLINE_TOPIC_PREFIX}clicks,${SIGHTLINE_TOPIC_PREFIX}scrolls,${SIGHTLINE_TOPIC_PREFIX}hovers,${SIGHTLINE_TOPIC_PREFIX}ad_impressions,${SIGHTLINE_TOPIC_PREFIX}ad_clicks,${SIGHTLINE_TOPIC_PREFIX}searches,${SIGHTLINE_TOPIC_PREFIX}custom,${SIGHTLINE_TOPIC_PREFIX}ad_videos,${SIGHTLINE_TOPIC_PREFIX}overflow',
     kafka_group_name = '${SIGHTLINE_KAFKA_GROUP}',
     -- Protobuf = length-delimited messages, several per Kafka record (layout v2: a record is
     -- a request's events; each becomes one row). ProtobufSingle for a per_event collector.

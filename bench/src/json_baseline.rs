@@ -63,6 +63,7 @@ fn event_name(event: &Event) -> String {
         Some(Kind::AdImpression(_)) => "Ad Impression",
         Some(Kind::AdClick(_)) => "Ad Clicked",
         Some(Kind::Search(_)) => "Products Searched",
+        Some(Kind::AdVideo(_)) => "Video Ad Progress",
         // Custom events keep their own name, as `track(name)` does in those trackers.
         Some(Kind::Custom(c)) => return c.name.clone(),
         None => "Unknown",
@@ -79,6 +80,7 @@ fn properties(event: &Event) -> Value {
         Some(Kind::AdImpression(p)) => serde_json::to_value(p),
         Some(Kind::AdClick(p)) => serde_json::to_value(p),
         Some(Kind::Search(p)) => serde_json::to_value(p),
+        Some(Kind::AdVideo(p)) => serde_json::to_value(p),
         Some(Kind::Custom(p)) => Ok(json!({
             "name": p.name,
             "properties": p.properties.iter().map(|prop| (prop.key.clone(), serde_json::to_value(&prop.value).unwrap_or(Value::Null))).collect::<BTreeMap<_, _>>(),

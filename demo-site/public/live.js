@@ -45,6 +45,7 @@
   function drawCtr(s) {
     const maxCtr = Math.max(0.01, ...s.slots.map((x) => x.ctr));
     $('ctr').tBodies[0].innerHTML = s.slots.slice(0, 25).map((x) => `<tr><td title="${text(x.campaign)} / ${text(x.creative)}">${text(x.slot)}</td><td>${text(x.placement)}</td><td>${x.impressions}</td><td>${x.viewable}</td><td>${x.clicks}</td><td><span class="bar" style="width:${Math.round((x.ctr / maxCtr) * 60)}px"></span>${pct(x.ctr)}</td></tr>`).join('') || '<tr><td colspan="6">no ad impressions yet</td></tr>';
+    $('video').tBodies[0].innerHTML = (s.videos ?? []).slice(0, 25).map((v) => `<tr><td>${text(v.slot)}</td>${v.funnel.map((n) => `<td>${n}</td>`).join('')}<td>${v.viewable}</td><td>${v.avoc}</td></tr>`).join('') || '<tr><td colspan="8">no video ads yet</td></tr>';
   }
 
   function drawHeatmap(s) {

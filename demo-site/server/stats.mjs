@@ -39,6 +39,7 @@ export class LiveStats {
     this.seconds = new Map(); // unix second → { kind → count }
     this.users = new BoundedSet(100000);
     this.slots = new Map();
+    this.videos = new Map(); // video slot → impression ids per quartile (issue 20)
     this.layouts = new Map();
     this.recent = [];
     this.lastEventAt = 0;
@@ -60,6 +61,7 @@ export class LiveStats {
     const layout = layoutOf(collected.context?.url ?? '');
     if (line.kind === 'ad_impression' && payload) this.addImpression(payload, layout);
     if (line.kind === 'ad_click' && payload) this.addAdClick(payload, layout);
+    if (line.kind === 'ad_video' && payload) this.addVideo(payload);
     if (line.kind === 'click' && payload?.page) this.addClickPoint(layout, payload.page, false);
     this.recent.unshift({
       t: eventTime,
@@ -121,6 +123,22 @@ export class LiveStats {
     }
   }
 
+  // A video ad message: its quartile bits (0 start, 1-3 quartiles, 4 complete), viewable, AVOC.
+  addVideo(video) {
+    const ad = video.ad ?? {};
+    const id = this.videos.has(ad.slot_id) || this.videos.size < LIMITS.maxSlots ? ad.slot_id || '(unnamed)' : '(other)';
+    let slot = this.videos.get(id);
+    if (!slot) {
+      const set = () => new BoundedSet(LIMITS.maxImpressionIdsPerSlot);
+      slot = { slot: id, quartiles: [set(), set(), set(), set(), set()], viewable: set(), avoc: set() };
+      this.videos.set(id, slot);
+    }
+    const bits = Number(video.quartiles ?? 0);
+    slot.quartiles.forEach((set, bit) => { if (bits & (1 << bit)) set.add(video.impression_id); });
+    if (video.viewable) slot.viewable.add(video.impression_id);
+    if (video.audible_visible_on_complete) slot.avoc.add(video.impression_id);
+  }
+
   addAdClick(click, layoutName) {
     const slot = this.slot(click.ad ?? {});
     slot.clicks += 1;
@@ -151,6 +169,12 @@ export class LiveStats {
     const layouts = [...this.layouts.values()].map((l) => ({
       layout: l.layout, viewportWidth: l.viewportWidth, pageHeight: l.pageHeight, ads: [...l.ads.values()], clicks: l.clicks,
     })).sort((a, b) => b.ads.length - a.ads.length);
+    const videos = [...this.videos.values()].map((v) => ({
+      slot: v.slot,
+      // start, 25 %, 50 %, 75 %, complete: distinct impressions that reached each
+      funnel: v.quartiles.map((set) => set.items.size),
+      viewable: v.viewable.items.size, avoc: v.avoc.items.size,
+    })).sort((a, b) => b.funnel[0] - a.funnel[0] || a.slot.localeCompare(b.slot));
     const total = Object.values(this.totals).reduce((a, b) => a + b, 0);
     const adClicks = this.totals.ad_click;
     const viewable = slots.reduce((a, s) => a + s.viewable, 0);
@@ -160,7 +184,7 @@ export class LiveStats {
       total, totals: this.totals, rejected: this.rejected, users: this.users.items.size,
       viewable, adClicks, ctr: viewable > 0 ? adClicks / viewable : 0,
       lagMs: this.lastEventTimeMs ? Math.max(0, this.lastEventAt - this.lastEventTimeMs) : null,
-      rates, slots, layouts, recent: this.recent,
+      rates, slots, videos, layouts, recent: this.recent,
     };
   }
 }
@@ -173,6 +197,7 @@ function describe(kind, p) {
     case 'scroll': return `${p.max_depth_pct ?? 0}%${p.milestone_pct ? ` (milestone ${p.milestone_pct})` : ''}`;
     case 'hover': return `${p.element?.selector ?? ''} ${p.dwell_ms ?? 0} ms`;
     case 'ad_impression': return `${p.ad?.slot_id ?? ''} ${p.phase === 1 ? 'viewable' : 'final'} ${Math.round((p.max_visible_fraction ?? 0) * 100)}% ${p.in_view_ms ?? 0} ms`;
+    case 'ad_video': return `${p.ad?.slot_id ?? ''} ${['', 'start', '25%', '50%', '75%', 'complete', 'viewable', 'final'][p.event ?? 0] ?? ''} ${p.played_ms ?? 0} ms played${p.audible ? ', audible' : ''}`;
     case 'ad_click': return `${p.ad?.slot_id ?? ''} at (${p.in_ad?.x ?? 0}, ${p.in_ad?.y ?? 0})`;
     case 'search': return `“${p.query ?? ''}” → ${p.results_count ?? 0}`;
     case 'custom': return p.name ?? '';

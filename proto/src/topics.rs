@@ -41,6 +41,7 @@ impl EventKind {
             EventKind::AdClick => "ad_clicks",
             EventKind::Search => "searches",
             EventKind::Custom => "custom",
+            EventKind::AdVideo => "ad_videos",
         }
     }
 }

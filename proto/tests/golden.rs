@@ -85,8 +85,9 @@ fn batch_vector_covers_every_event_kind_with_its_values() {
         .iter()
         .map(|e| kind_of(e.kind.as_ref()) as i32)
         .collect();
+    // Every kind but Unspecified and ad_video, which has a vector of its own (batch_ad_video).
     let all: BTreeSet<i32> = (1..=8).collect();
-    assert_eq!(kinds, all, "every EventKind except Unspecified");
+    assert_eq!(kinds, all, "every EventKind up to custom");
     assert_eq!(batch.evicted_batches, 2, "durable-queue evictions reported");
 
     let identity = batch.identity.as_ref().expect("identity");
@@ -134,6 +135,69 @@ fn batch_vector_covers_every_event_kind_with_its_values() {
             Some(Value::BoolValue(true)),
         ]
     );
+}
+
+#[test]
+fn video_vector_sets_every_ad_video_field_with_its_values() {
+    use sightline_proto::v1::{AdVideo, PlayerSize, VideoEvent, VideoSource};
+    let batch = Batch::decode(binpb("batch_ad_video").as_slice()).expect("decodes");
+    let videos: Vec<&AdVideo> = batch
+        .events
+        .iter()
+        .map(|e| match &e.kind {
+            Some(Kind::AdVideo(v)) => v,
+            other => panic!("not an ad_video: {other:?}"),
+        })
+        .collect();
+    let events: Vec<VideoEvent> = videos.iter().map(|v| v.event()).collect();
+    assert_eq!(
+        events,
+        [
+            VideoEvent::Start,
+            VideoEvent::Viewable,
+            VideoEvent::Complete,
+            VideoEvent::Final
+        ]
+    );
+    assert_eq!(
+        kind_of(batch.events[0].kind.as_ref()),
+        EventKind::AdVideo,
+        "ad_video is EventKind 10"
+    );
+    assert_eq!(EventKind::AdVideo as i32, 10);
+    assert_eq!(EventKind::AdVideo.topic_suffix(), "ad_videos");
+    let last = videos[3];
+    // FINAL sets every field, each with a value distinct from its default.
+    let ad = last.ad.as_ref().expect("ad");
+    assert_eq!(
+        (ad.slot_id.as_str(), ad.width, ad.height),
+        ("preroll-course", 640, 360)
+    );
+    assert_eq!(last.impression_id.len(), 16);
+    assert!(
+        last.viewable && last.audible_visible_on_complete && last.fullscreen && last.measurable
+    );
+    assert!(videos[0].audible, "audible at start");
+    assert_eq!((last.played_ms, last.duration_ms), (15_000, 15_000));
+    assert_eq!((last.in_view_playing_ms, last.in_view_ms), (15_000, 29_500));
+    assert_eq!(last.max_continuous_in_view_playing_ms, 15_000);
+    assert_eq!(last.max_visible_fraction, 1.0);
+    assert_eq!(last.player_size(), PlayerSize::Large);
+    assert_eq!(
+        (last.pauses, last.resumes, last.mutes, last.unmutes),
+        (2, 2, 1, 1)
+    );
+    assert_eq!(last.rule(), ViewabilityRule::VideoLarge30);
+    assert_eq!(last.time_to_viewable_ms, 2_000);
+    assert_eq!((last.quartiles, last.audible_quartiles), (0b11111, 0b11011));
+    assert_eq!(last.source(), VideoSource::Element);
+    for (i, event) in batch.events.iter().enumerate() {
+        assert_eq!(event.seq, i as u64 + 1, "sequence numbers are gap-free");
+        assert_eq!(
+            videos[i].impression_id, last.impression_id,
+            "one impression"
+        );
+    }
 }
 
 #[test]

@@ -18,7 +18,7 @@ var DISPATCH_CLICK = 0, DISPATCH_SCROLL = 1, DISPATCH_MOUSE_OVER = 2, DISPATCH_M
     DISPATCH_PAGE_HIDE = 7, DISPATCH_FOCUS = 8, DISPATCH_BLUR = 9, DISPATCH_FLUSH_INTERVAL = 10,
     DISPATCH_ANIMATION_FRAME = 11, DISPATCH_TIMER = 12, DISPATCH_DELIVERY = 13,
     DISPATCH_INTERSECTION = 14, DISPATCH_MUTATION = 15, DISPATCH_QUEUE_READY = 16,
-    DISPATCH_QUEUE_BATCH = 17, DISPATCH_TCF = 18;
+    DISPATCH_QUEUE_BATCH = 17, DISPATCH_TCF = 18, DISPATCH_AD_VIDEO = 19;
 var NUMS_EVENT = 0, NUMS_METRICS = 1, NUMS_PAGE_STATE = 2, NUMS_EVICTED = 3;
 var TEXT_LOCATION = 0, TEXT_REFERRER = 1, TEXT_LANGUAGE = 2;
 var EL_ATTRIBUTE = 0, EL_TEXT = 1, EL_LINK_HREF = 2;
@@ -39,7 +39,7 @@ var SEP_FIELD = '\u0000', SEP_RECORD = '\u0001', SEP_MISSING = '\u0002';
 //   CONFIG = [COLLECTOR, SITE_KEY, CONSENT, AD_SELECTOR, DATA_ATTRIBUTES, QUERY_ALLOWLIST]
 //   OPTION = [DEBUG, CLICKS, SCROLL, HOVERS, ADS, ELEMENT_TEXT, HOVER_MS, MAX_EVENTS, MAX_BYTES, FLUSH_INTERVAL_MS, RESPECT_DO_NOT_TRACK, SAMPLE_RATE, QUEUE_MAX_BYTES]
 // @end boundary
-var w = window, d = document, on = null, A = [], L = [], H = [], T = new Set(), io, mo, iv, S = [];
+var w = window, d = document, on = null, A = [], L = [], H = [], T = new Set(), io, mo, iv, S = [], V;
 
 /** Hands an event to the wasm: `kind` DISPATCH_*, `numbers` in the kind's layout. */
 function fire(kind, target, numbers) {
@@ -191,11 +191,40 @@ export function rect(element) {
   return [r.x, r.y, r.width, r.height, w.scrollX, w.scrollY];
 }
 
-/** Elements matching `selector`, counted; read one by one with `item`. */
+/**
+ * Elements matching `selector`, counted; read one by one with `item`. Video ad slots (a
+ * `<video>` or `data-ad-format="video"`, or a slot with one inside) are not display
+ * impressions: they go to the video module instead (`video`).
+ */
 export function scan(selector) {
-  try { S = /** @type {*} */ (d.querySelectorAll(selector)); } catch (x) { S = []; }
+  try {
+    S = [].filter.call(d.querySelectorAll(selector), function (e) {
+      var v = 'video,[data-ad-format=video]';
+      return !(e.matches(v) || e.querySelector(v)) || video([e]);
+    });
+  } catch (x) { S = []; }
   return S.length;
 }
+
+/**
+ * Hands `call` to the video ad module (js/modules/video.js), loading it on first use: `[slot]`
+ * from `scan` (returns a falsy value: the slot is not kept), `[slot, state]` from `adVideo`. Until it loads, `V` queues the calls; the
+ * module takes them and becomes `V` (its `push` measures). If it cannot load, the queued calls
+ * are dropped and the next call tries again (a failed import is answered from the module map).
+ */
+function video(call) {
+  V || (V = [], optional(new URL('./sightline-video.js', import.meta.url),
+    function (m) { V = m.default(fire, V); }, function () { V = 0; }));
+  V.push(call);
+}
+
+// @package-export adVideo
+/**
+ * `adVideo(slot, { state, currentTime, duration, muted, volume })`: a video player that is not
+ * a `<video>` in an ad slot reports its state (slot: the ad slot element or its
+ * `data-ad-slot` id). Never throws.
+ */
+function adVideo(slot, state) { video([slot, state]); }
 
 export function item(index) { return S[index] || null; }
 

@@ -8,7 +8,8 @@
 import load, * as sdk from './sightline_sdk.js';
 var w = window, q = (w.sightline && w.sightline.q) || [];
 function run(name) {
-  var f = name !== 'default' && name !== 'initSync' && sdk[name];
+  // 'default' (the loader) is harmless: it returns the instance already loaded.
+  var f = sdk[name];
   if (typeof f == 'function') try { f.apply(0, [].slice.call(arguments, 1)); } catch (e) {}
 }
 load({ module_or_path: new URL('sightline_sdk_bg.wasm', import.meta.url) }).then(function () {

@@ -140,6 +140,10 @@ table! {
         /// The optional TCF module (`js/modules/tcf.js`): the CMP's TC data. target: the TC
         /// string; numbers: `tcf`.
         TCF = 18,
+        /// The optional video module (`js/modules/video.js`): one `AdVideo` message it
+        /// encoded, which the core records as `Event.ad_video` with its own event id, time,
+        /// sequence number and page view. numbers: the message's bytes, one per number.
+        AD_VIDEO = 19,
     }
 
     /// `nums(which)`: which numbers to read.

@@ -14,6 +14,10 @@ const found = [...glue.matchAll(importLine)];
 if (found.length === 0) throw new Error('the glue imports nothing from js/dom.js');
 const dom = readFileSync(join(dir, found[0][2]), 'utf8');
 const exported = [...dom.matchAll(/^export function ([A-Za-z_$][\w$]*)/gm)].map((m) => m[1]);
+// Functions of the package API written in js/dom.js (the wasm never calls them), each named
+// by a `// @package-export NAME` line: exported from the glue as they are.
+const api = [...dom.matchAll(/^\/\/ @package-export ([A-Za-z_$][\w$]*)$/gm)].map((m) => m[1]);
+exported.push(...api);
 const body = dom.replace(/^export function /gm, 'function ');
 // A dynamic `import(…)` (optional modules) is fine; static imports and other exports are not.
 if (/^\s*(export|import)\b(?!\s*\()/m.test(body)) throw new Error('js/dom.js may only export functions');
@@ -24,7 +28,7 @@ const bindings = found.map(([, clause]) => {
   if (star) return `const ${star[1]} = __dom;`;
   throw new Error(`unexpected import of js/dom.js: ${clause}`);
 });
-const block = `const __dom = (function () {\n${body}\nreturn { ${exported.join(', ')} };\n})();\n${bindings.join('\n')}\n`;
+const block = `const __dom = (function () {\n${body}\nreturn { ${exported.join(', ')} };\n})();\n${bindings.join('\n')}\n${api.map((name) => `export const ${name} = __dom.${name};\n`).join('')}`;
 // The wasm export `__dispatch` (web::dispatch) is what dom.js calls for every event; it is
 // made module-private here, so the package's API stays the documented exports.
 const dispatchExport = /^export function __dispatch\(/m;

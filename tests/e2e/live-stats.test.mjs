@@ -50,3 +50,18 @@ test('layouts group course pages and ignore query strings', () => {
   assert.equal(layoutOf('http://localhost:3000/search'), '/search');
   assert.equal(layoutOf('not a url'), '/');
 });
+
+test('video quartiles: each impression counted once per quartile it reached (issue 20)', () => {
+  const stats = new LiveStats(() => NOW);
+  const video = (id, event, quartiles, extra = {}) => line('ad_video', 'AdVideo', { ad: { slot_id: 'course-preroll' }, impression_id: id, event, quartiles, ...extra });
+  stats.add(video('v1', 1, 1));
+  stats.add(video('v1', 2, 3));
+  stats.add(video('v1', 6, 3, { viewable: true }));
+  stats.add(video('v1', 5, 31, { viewable: true, audible_visible_on_complete: true }));
+  stats.add(video('v1', 7, 31, { viewable: true, audible_visible_on_complete: true })); // FINAL
+  stats.add(video('v2', 1, 1));
+  stats.add(video('v2', 3, 7));
+  const [slot] = stats.snapshot().videos;
+  assert.deepEqual(slot, { slot: 'course-preroll', funnel: [2, 2, 2, 1, 1], viewable: 1, avoc: 1 });
+  assert.equal(stats.snapshot().totals.ad_video, 7);
+});

@@ -202,6 +202,7 @@ pub fn validate_event(event: &Event, limits: &LimitsConfig) -> Check {
             c.name("hover.ad_slot_id", &hover.ad_slot_id)
         }
         Kind::AdImpression(imp) => c.ad(imp.ad.as_ref()),
+        Kind::AdVideo(video) => c.ad(video.ad.as_ref()),
         Kind::AdClick(click) => {
             c.ad(click.ad.as_ref())?;
             c.url("ad_click.href", &click.href)

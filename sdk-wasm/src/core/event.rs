@@ -158,6 +158,10 @@ pub enum Kind<'a> {
         name: &'a str,
         properties: &'a [(String, Value)],
     },
+    /// An `AdVideo` message encoded by the optional video module (`js/modules/video.js`,
+    /// proven byte-equal to prost by `tests/video_wire.rs`), one byte per number as JS
+    /// handed it over: the core only frames it.
+    AdVideo(&'a [f64]),
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -311,6 +315,11 @@ fn kind(buf: &mut Vec<u8>, kind: &Kind) {
             use schema::search::*;
             wire::string(m, QUERY, query);
             wire::uint32(m, RESULTS_COUNT, *results_count);
+        }),
+        Kind::AdVideo(message) => wire::message(buf, event::AD_VIDEO, |m| {
+            for byte in *message {
+                m.push(*byte as u8);
+            }
         }),
         Kind::Custom { name, properties } => wire::message(buf, event::CUSTOM, |m| {
             wire::string(m, custom::NAME, name);

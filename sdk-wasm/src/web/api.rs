@@ -181,6 +181,20 @@ export interface SightlineConfig {
 export type ConsentState = 'granted' | 'pending' | 'denied';
 export type Traits = Record<string, string | number | boolean>;
 export type Properties = Record<string, string | number | boolean>;
+/** What a video player that is not a `<video>` element reports to `adVideo`. */
+export interface AdVideoState {
+  state: 'playing' | 'paused' | 'ended' | 'waiting';
+  /** Media position and duration, in seconds. */
+  currentTime: number;
+  duration: number;
+  muted?: boolean;
+  /** 0..1 */
+  volume?: number;
+  fullscreen?: boolean;
+}
+/** A video ad player's state (call it on every change and at least every 250 ms while it
+ *  plays); `slot` is the ad slot element or its `data-ad-slot` id. Loads the video module. */
+export function adVideo(slot: Element | string, state: AdVideoState): void;
 "#;
 
 /// The API calls. Every export below is a one-line shim into `command`, so the argument

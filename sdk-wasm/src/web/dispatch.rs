@@ -5,10 +5,16 @@
 
 use wasm_bindgen::prelude::*;
 
-use super::{Sdk, ads, capture, env, js::Args, timers, transport::Answer, with_sdk};
+use super::{
+    Sdk, ads, capture, env,
+    js::{self, Args},
+    timers,
+    transport::Answer,
+    with_sdk,
+};
 use crate::{
-    boundary::{dispatch::*, timer, visibility},
-    core::event::Navigation,
+    boundary::{dispatch::*, nums, timer, visibility},
+    core::event::{Kind, Navigation},
 };
 
 /// A wasm export rather than a `Closure` handed to `js::start`: no closure table entry,
@@ -57,6 +63,7 @@ fn handle(sdk: &mut Sdk, kind: u32, target: &JsValue) {
         QUEUE_READY => sdk.on_retry_timer(),
         QUEUE_BATCH => sdk.on_queued_batch(),
         TCF => sdk.on_tcf(target, Args::read()),
+        AD_VIDEO => sdk.record(Kind::AdVideo(&js::nums(nums::EVENT))),
         _ => {}
     }
 }

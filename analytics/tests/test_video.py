@@ -1,0 +1,105 @@
+"""Video ads (issue 20) in ClickHouse: generated video sessions go through the real schema
+(events_stream → ad_videos_consume → ad_videos → ad_videos_unique) and the dashboard query
+video_quartile_funnel must give the numbers the generator knows: per slot, college and cohort,
+impressions, the quartile funnel, viewable, completion and AVOC rates and the average time in
+view while playing. Messages are delivered at least once (some twice) and a FINAL may be lost.
+No broker needed: rows enter the Null stream table the Kafka engine feeds in production."""
+
+import datetime
+import random
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from sightline_analytics import queries, schema
+from sightline_analytics.engine import Engine
+
+COLS = (
+    "event_event_id, event_seq, kind, site_key, user_key, event_time_ms, identity_traits, "
+    "event_ad_video_ad_slot_id, event_ad_video_impression_id, event_ad_video_event, "
+    "event_ad_video_quartiles, event_ad_video_viewable, event_ad_video_audible_visible_on_complete, "
+    "event_ad_video_in_view_playing_ms"
+)
+EVENTS = ["START", "FIRST_QUARTILE", "MIDPOINT", "THIRD_QUARTILE", "COMPLETE"]
+
+
+def sessions(seed=20):
+    """(rows to insert, expected per (slot, college, cohort))."""
+    rng = random.Random(seed)
+    now = int(time.time() * 1000)
+    rows, expected = [], defaultdict(lambda: defaultdict(float))
+    for n in range(120):
+        slot = rng.choice(["preroll-course", "feed-video"])
+        college, cohort = rng.choice(["IIT Delhi", "BITS Pilani"]), rng.choice(["2026", "2027"])
+        depth = rng.randint(0, 4)  # last quartile bit reached: 0 start … 4 complete
+        viewable = rng.random() < 0.7
+        avoc = depth == 4 and viewable and rng.random() < 0.6
+        in_view = rng.randint(0, 15000) if viewable else rng.randint(0, 1900)
+        messages, bits = [], 0
+        for bit in range(depth + 1):
+            bits |= 1 << bit
+            messages.append((EVENTS[bit], bits, False, avoc and bit == 4))
+        if viewable:
+            messages.insert(min(2, len(messages)), ("VIEWABLE", bits if len(messages) <= 2 else 3, True, False))
+        if rng.random() < 0.8:  # the FINAL may be lost at page hide
+            messages.append(("FINAL", bits, viewable, avoc))
+        seen_viewable = False
+        for seq, (event, q, v, a) in enumerate(messages, start=1):
+            seen_viewable = seen_viewable or v
+            ms = in_view if seq == len(messages) else in_view * seq // (len(messages) + 1)
+            row = (
+                f"('{n}-{seq}', {seq}, 'EVENT_KIND_AD_VIDEO', 'demo', 'u{n}', {now}, "
+                f"map('college', '{college}', 'cohort', '{cohort}'), '{slot}', 'imp-{n}', 'VIDEO_EVENT_{event}', "
+                f"{q}, {int(seen_viewable)}, {int(a)}, {ms})"
+            )
+            rows.append(row)
+            if rng.random() < 0.2:  # delivered twice (client retry, spool replay)
+                rows.append(row)
+        e = expected[(slot, college, cohort)]
+        e["impressions"] += 1
+        e["started"] += 1
+        for bit, name in enumerate(["first_quartile", "midpoint", "third_quartile", "completed"], start=1):
+            e[name] += depth >= bit
+        e["viewable_impressions"] += viewable
+        e["avoc_impressions"] += avoc
+        e["in_view_sum"] += in_view
+    rng.shuffle(rows)
+    return rows, expected
+
+
+@pytest.fixture(scope="module")
+def engine():
+    with tempfile.TemporaryDirectory() as d:
+        e = Engine(Path(d))
+        schema.load(e, schema.SchemaSettings.from_env(), kafka=False)
+        yield e
+        e.close()
+
+
+def test_video_quartile_funnel_matches_the_generated_sessions(engine):
+    rows, expected = sessions()
+    for start in range(0, len(rows), 200):
+        engine.execute(f"INSERT INTO sightline.events_stream ({COLS}) VALUES " + ",".join(rows[start:start + 200]))
+    today = datetime.date.today()
+    window = queries.Window(site_key="demo", date_from=today - datetime.timedelta(days=1),
+                            date_to=today + datetime.timedelta(days=1), college="", cohort="")
+    got = {(r["slot_id"], r["college"], r["cohort"]): r for r in queries.run(engine, "video_quartile_funnel", window)}
+    assert set(got) == set(expected)
+    for key, e in expected.items():
+        r = got[key]
+        for name in ["impressions", "started", "first_quartile", "midpoint", "third_quartile", "completed",
+                     "viewable_impressions", "avoc_impressions"]:
+            assert r[name] == e[name], (key, name)
+        assert r["completion_rate"] == pytest.approx(e["completed"] / e["started"], abs=1e-6)
+        assert r["viewable_rate"] == pytest.approx(e["viewable_impressions"] / e["impressions"], abs=1e-6)
+        assert r["avoc_rate"] == pytest.approx(e["avoc_impressions"] / e["impressions"], abs=1e-6)
+        assert r["avg_in_view_playing_ms"] == round(e["in_view_sum"] / e["impressions"])
+    # The funnel narrows: every quartile is a subset of the one before.
+    for r in got.values():
+        assert r["started"] >= r["first_quartile"] >= r["midpoint"] >= r["third_quartile"] >= r["completed"]
