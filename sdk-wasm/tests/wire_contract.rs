@@ -112,6 +112,20 @@ const NOT_WRITTEN: &[(&str, NotWritten)] = &[
         ),
     ),
     (
+        "sightline.v1.Batch.privacy_mode",
+        NotYet(
+            "issue 18's SDK half: over the SDK's size budget so far (docs/sdk-size.md); the collector treats an absent mode as PERSISTENT and enforces the mode a batch's consent implies",
+        ),
+    ),
+    (
+        "sightline.v1.Batch.consent",
+        NotYet("issue 18's SDK half (see Batch.privacy_mode); the JSON import API sends it as context.privacy"),
+    ),
+    (
+        "sightline.v1.ConsentPurposes",
+        NotYet("issue 18's SDK half (see Batch.privacy_mode)"),
+    ),
+    (
         "sightline.v1.RejectedEvent",
         CollectorOnly("dead letter: an event that failed the collector's validation"),
     ),
