@@ -2,7 +2,7 @@
 // The issue's four browser sessions, each in its own browser whose user agent names it:
 // a default headless browser (navigator.webdriver true) → GIVT automation; a crawler agent →
 // GIVT crawler; a scripted clicker (ad clicks from 50 ms after load, 20 clicks/s, no
-// impression) → its clicks SIVT with the reasons below; a human-like visit with automation
+// impression, dispatched by a script in the page) → its clicks SIVT with the reasons below; a human-like visit with automation
 // hidden → VALID. Run by tests/e2e/run.sh (collector with the example config, real broker).
 //
 // Each browser is launched with `--user-agent`, not a per-context override: Playwright's
@@ -35,13 +35,42 @@ const REASON = {
 // The example config's thresholds (collector/sightline.example.toml [ivt]).
 const CLICK_BURST_MAX = 5;
 const REPEATED_CLICK_POSITION_MAX = 2;
-// The scripted clicker: first click 50 ms after load, then 20 clicks/s, always the same
-// pixel of whichever ad is in view (each click opens the advertised course, whose page has
-// its own banner in the same place).
-const CLICKER_DELAY_MS = 50;
+// The scripted clicker: a script in the page (as click-fraud scripts are) that clicks the
+// same pixel of whichever ad is in view, first 50 ms after the SDK started, then 20 clicks/s
+// (each click opens the advertised course, whose page has its own banner in the same place).
+// Its timers run in the page, not over the test's CDP connection, so a loaded machine
+// does not stretch its pace.
 const CLICKER_CLICKS = 20;
-const CLICKER_INTERVAL_MS = 1000 / 20;
-const CLICKER_IN_AD = { x: 10, y: 10 };
+const CLICKER_SCRIPT = `(() => {
+  if (location.protocol === 'about:') return;
+  const DELAY_MS = 50, INTERVAL_MS = 1000 / 20, CLICKS = ${CLICKER_CLICKS}, AT = { x: 10, y: 10 };
+  const click = () => {
+    for (const el of document.querySelectorAll('[data-ad-slot]')) {
+      const r = el.getBoundingClientRect();
+      if (r.width > 10 && r.height > 10 && r.top >= 0 && r.bottom <= innerHeight) {
+        const x = Math.round(r.left) + AT.x, y = Math.round(r.top) + AT.y;
+        el.dispatchEvent(new MouseEvent('click', { bubbles: true, cancelable: true, view: window, clientX: x, clientY: y }));
+        return true;
+      }
+    }
+    return false;
+  };
+  // The SDK replaced the snippet's queueing stub (sdk-wasm/js/sightline.js) and ran the
+  // queued init: from then on it sees clicks (before, no page-side measurement can).
+  const running = () => typeof window.sightline === 'function' && !('q' in window.sightline);
+  const wait = setInterval(() => {
+    if (!running()) return;
+    clearInterval(wait);
+    setTimeout(() => {
+      let n = 0;
+      const tick = setInterval(() => {
+        if (click()) n += 1;
+        if (n >= CLICKS) { clearInterval(tick); window.__clickerDone = n; }
+      }, INTERVAL_MS);
+      if (click()) n += 1;
+    }, DELAY_MS);
+  }, 5);
+})();`;
 const DELIVERY_TIMEOUT_MS = 60000;
 
 const BASE_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'];
@@ -80,25 +109,12 @@ async function browse(page) {
   await page.waitForTimeout(1500);
 }
 
-// The SDK replaced the snippet's queueing stub (sdk-wasm/js/sightline.js) and ran the
-// queued init: from now on it sees clicks. A click before that is invisible to any
-// page-side measurement, so the clicker's clock starts here.
-async function sdkRunning(page) {
-  await page.waitForFunction(() => typeof window.sightline === 'function' && !('q' in window.sightline));
-}
-
 async function scriptedClicker(page) {
-  await page.goto(`${SITE}/?variant=A`, { waitUntil: 'load' });
-  await sdkRunning(page);
-  await page.waitForTimeout(CLICKER_DELAY_MS);
-  const start = Date.now();
-  for (let i = 0; i < CLICKER_CLICKS; i++) {
-    const ad = await visibleAd(page);
-    assert.ok(ad, `click ${i}: an ad slot is in view`);
-    await page.mouse.click(ad.left + CLICKER_IN_AD.x, ad.top + CLICKER_IN_AD.y);
-    const next = start + (i + 1) * CLICKER_INTERVAL_MS;
-    await page.waitForTimeout(Math.max(0, next - Date.now()));
-  }
+  // One document runs the script: every click is an SPA navigation.
+  await page.addInitScript(CLICKER_SCRIPT);
+  await page.goto(`${SITE}/?variant=A`, { waitUntil: 'commit' });
+  await page.waitForFunction(() => window.__clickerDone, null, { timeout: 30000 });
+  assert.equal(await page.evaluate(() => window.__clickerDone), CLICKER_CLICKS, 'the script clicked 20 times');
 }
 
 async function humanLike(page) {
