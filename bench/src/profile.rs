@@ -464,7 +464,10 @@ calls=1 3
             "handler includes decode"
         );
         assert_eq!(p.parts[1].instructions_per_event, 400.0);
-        assert_eq!(p.parts[PROCESS_PARTS.len() - 1].instructions_per_event, 200.0);
+        assert_eq!(
+            p.parts[PROCESS_PARTS.len() - 1].instructions_per_event,
+            200.0
+        );
         assert_eq!(p.rest_per_event, 300.0);
     }
 
