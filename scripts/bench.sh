@@ -19,7 +19,12 @@
 # collector sheds load past 256 requests in flight), BENCH_OPEN_CONNECTIONS (open-loop
 # connections, 224),
 # BENCH_SDK_RUNS (5), BENCH_PROFILE_BATCHES (500), BENCH_SDK (1; 0 skips the SDK half),
-# BENCH_SDK_BUILD (1; 0 measures the existing sdk-wasm/pkg instead of running make sdk).
+# BENCH_SDK_BUILD (1; 0 measures the existing sdk-wasm/pkg instead of running make sdk),
+# BENCH_LAYOUT_ROUNDS (2), BENCH_LAYOUT_LEVERS (per_kind per_batch:zstd …; "none" skips).
+# A focused run of the collector rows only — ceilings, protobuf/gzip/JSON import saturation,
+# enrichment cost from the profile — takes about a third of the time:
+#   BENCH_SDK=0 BENCH_LAYOUT_ROUNDS=0 BENCH_LAYOUT_LEVERS=none make bench
+# (its RESULTS.md has n/a in the skipped rows: keep the full run's).
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit
 repo=$(pwd)
@@ -249,6 +254,7 @@ step "record layouts: per_event vs per_batch, $layout_rounds alternating rounds;
 for round in $(seq 1 "$layout_rounds"); do
   for variant in per_event per_batch; do layout_run "$variant" "$round"; done
 done
+[ "$layout_levers" = none ] && layout_levers=
 for variant in $layout_levers; do layout_run "$variant" 1; done
 
 # --- profile ------------------------------------------------------------------------------

@@ -1,5 +1,5 @@
 //! The collector's own request path, called in-process: `payload::decode` →
-//! `payload::process` (validate + enrich) → `Router::route` (encode to records). The
+//! `payload::process` (validate) → `Router::route` (encode to records). The
 //! Kafka ceiling sends exactly these records, and the profile walks exactly these steps,
 //! so neither drifts from what the collector really does.
 

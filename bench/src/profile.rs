@@ -99,8 +99,12 @@ pub const STAGES: &[Stage] = &[
         patterns: &["hotpath::stage_decode"],
     },
     Stage {
-        name: "validate + enrich",
+        name: "validate (+ clock correction)",
         patterns: &["hotpath::stage_validate"],
+    },
+    Stage {
+        name: "enrich + IVT (agent, geo/ASN, GIVT and SIVT rules)",
+        patterns: &["hotpath::stage_enrich"],
     },
     Stage {
         name: "encode (route → CollectedEvent records)",
@@ -310,8 +314,16 @@ pub const PROCESS_PARTS: &[Stage] = &[
         patterns: &["sightline_collector::payload::decode"],
     },
     Stage {
-        name: "  of which validate + enrich",
+        name: "  of which validate",
         patterns: &["sightline_collector::payload::process"],
+    },
+    Stage {
+        name: "  of which enrich + IVT",
+        patterns: &[
+            "sightline_collector::enrich::Enricher::enrich",
+            "sightline_collector::ivt::classify::request",
+            "sightline_collector::ivt::classify_batch",
+        ],
     },
     Stage {
         name: "  of which encode (route)",
@@ -452,7 +464,10 @@ calls=1 3
             "handler includes decode"
         );
         assert_eq!(p.parts[1].instructions_per_event, 400.0);
-        assert_eq!(p.parts[6].instructions_per_event, 200.0);
+        assert_eq!(
+            p.parts[PROCESS_PARTS.len() - 1].instructions_per_event,
+            200.0
+        );
         assert_eq!(p.rest_per_event, 300.0);
     }
 
@@ -461,8 +476,9 @@ calls=1 3
         let p = split(&parse_callgrind(SAMPLE), 100, 2);
         assert_eq!(p.stages.len(), STAGES.len());
         assert_eq!(p.stages[0].instructions_per_event, 40.0);
-        assert_eq!(p.stages[3].instructions_per_event, 5.0);
-        assert_eq!(p.stages[4].instructions_per_event, 20.0);
+        // The last two: sink.deliver and the librdkafka threads.
+        assert_eq!(p.stages[STAGES.len() - 2].instructions_per_event, 5.0);
+        assert_eq!(p.stages[STAGES.len() - 1].instructions_per_event, 20.0);
         let shares: f64 = p.stages.iter().map(|s| s.share).sum();
         assert!((shares - 1.0).abs() < 1e-9);
         assert_eq!(p.top_self[0].function, "prost::decode_inner");

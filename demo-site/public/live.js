@@ -99,6 +99,7 @@
     $('fig-viewable').textContent = s.viewable.toLocaleString();
     $('fig-adclicks').textContent = s.adClicks.toLocaleString();
     $('fig-ctr').textContent = pct(s.ctr);
+    $('fig-invalid').textContent = s.invalid.toLocaleString();
     $('fig-lag').textContent = s.lagMs === null ? '–' : `${(s.lagMs / 1000).toFixed(1)} s`;
     drawRates(s); drawCtr(s); drawHeatmap(s); drawRecent(s);
   }

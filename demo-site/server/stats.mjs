@@ -1,8 +1,15 @@
 // Live figures from the stream of decoded events (sightline-tail JSON lines): events per kind
 // per second, CTR per ad slot, and ad positions / clicks per page layout for the heatmap.
 // Everything is bounded by LIMITS so a long-running demo does not grow without end.
+// Like the analytics views, the figures count valid traffic only: events the collector
+// classified GIVT or SIVT (bots, automation, scripted clicks) are counted apart, so a crawler
+// or a click script on the demo cannot inflate its CTR.
 import { KIND_NAMES } from '../../proto/kinds.mjs';
 import { LIMITS } from './config.mjs';
+
+// sightline.v1.TrafficClass GIVT and SIVT (the tail prints enums as numbers); VALID and
+// UNSPECIFIED (a collector that does not classify) count.
+const INVALID_CLASSES = new Set([2, 3]);
 
 // "/courses/calc-1" and "/courses/dsa" share a layout; so do catalogue course pages.
 export function layoutOf(url) {
@@ -36,6 +43,7 @@ export class LiveStats {
     this.startedAt = now();
     this.totals = Object.fromEntries(KIND_NAMES.map((k) => [k, 0]));
     this.rejected = 0;
+    this.invalid = 0;
     this.seconds = new Map(); // unix second → { kind → count }
     this.users = new BoundedSet(100000);
     this.slots = new Map();
@@ -51,6 +59,7 @@ export class LiveStats {
     if (line.kind === 'rejected') { this.rejected += 1; return; }
     const collected = line.collected;
     if (!collected || !(line.kind in this.totals)) return;
+    if (INVALID_CLASSES.has(Number(collected.traffic_class))) { this.invalid += 1; return; }
     this.totals[line.kind] += 1;
     this.lastEventAt = this.now();
     if (collected.user_key) this.users.add(collected.user_key);
@@ -181,7 +190,7 @@ export class LiveStats {
     return {
       now: this.now(),
       kinds: KIND_NAMES,
-      total, totals: this.totals, rejected: this.rejected, users: this.users.items.size,
+      total, totals: this.totals, rejected: this.rejected, invalid: this.invalid, users: this.users.items.size,
       viewable, adClicks, ctr: viewable > 0 ? adClicks / viewable : 0,
       lagMs: this.lastEventTimeMs ? Math.max(0, this.lastEventAt - this.lastEventTimeMs) : null,
       rates, slots, videos, layouts, recent: this.recent,

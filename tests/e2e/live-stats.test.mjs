@@ -65,3 +65,23 @@ test('video quartiles: each impression counted once per quartile it reached (iss
   assert.deepEqual(slot, { slot: 'course-preroll', funnel: [2, 2, 2, 1, 1], viewable: 1, avoc: 1 });
   assert.equal(stats.snapshot().totals.ad_video, 7);
 });
+
+test('invalid traffic (GIVT, SIVT) is counted apart and never reaches CTR or the totals', () => {
+  const stats = new LiveStats(() => NOW);
+  stats.add(impression('aa', 1, true));
+  const valid = line('ad_click', 'AdClick', { ad, page: { x: 950, y: 300 } });
+  valid.collected.traffic_class = 1;
+  stats.add(valid);
+  for (const cls of [2, 3]) {
+    const scripted = line('ad_click', 'AdClick', { ad, page: { x: 901, y: 201 } }, 'bot');
+    scripted.collected.traffic_class = cls;
+    scripted.collected.ivt_reasons = [20, 21];
+    stats.add(scripted);
+  }
+  const s = stats.snapshot();
+  assert.equal(s.invalid, 2);
+  assert.equal(s.adClicks, 1);
+  assert.equal(s.ctr, 1);
+  assert.equal(s.users, 1, 'the bot is not a user of the site');
+  assert.equal(s.slots.find((x) => x.slot === 'search-sidebar').clicks, 1);
+});

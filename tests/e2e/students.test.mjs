@@ -28,13 +28,19 @@ function required(name) {
 }
 
 // Students are people: automation is hidden (navigator.webdriver false), as a person's browser
-// reports it, so the collector classifies their traffic VALID (tests/e2e/ivt.test.mjs covers
-// the invalid kinds).
+// reports it, and the browser's own agent is a desktop Chrome's, so the collector classifies
+// their traffic VALID (tests/e2e/ivt.test.mjs covers the invalid kinds). The agent is set at
+// launch as well as per student context: the page-hide beacon leaves after the page is gone
+// and carries the browser's agent, not the context's override — headless Chromium's default
+// says `HeadlessChrome`, a crawler to the collector, which made those records GIVT.
+const BROWSER_AGENT = 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/140.0.0.0 Safari/537.36';
 const LAUNCH = {
   executablePath: '/usr/bin/chromium',
   args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run',
-    '--disable-blink-features=AutomationControlled'],
+    '--disable-blink-features=AutomationControlled', `--user-agent=${BROWSER_AGENT}`],
 };
+// sightline.v1.TrafficClass.TRAFFIC_CLASS_VALID (the tail prints enums as numbers).
+const VALID = 1;
 
 const payload = (record) => record.collected.event.kind[ONEOF_OF_KIND[record.kind]];
 const idOf = (record) => record.collected.event.event_id;
@@ -63,8 +69,9 @@ function sessionsOf(records) {
 
 // Which student sent a record. Each student's browser context has its own storage, hence its
 // own anonymous id; the context's user agent names the student, but only on requests made
-// while the page is alive: Chromium sends page-hide beacons with its default user agent. So
-// the user agent finds each student's anonymous id, and the anonymous id finds the records.
+// while the page is alive: Chromium sends page-hide beacons with the browser's agent
+// (BROWSER_AGENT). So the user agent finds each student's anonymous id, and the anonymous id
+// finds the records.
 function studentsByAnonymousId(records, runId) {
   const owners = new Map();
   for (const r of records) {
@@ -180,6 +187,16 @@ test('students browse the demo site and Kafka holds exactly their interactions',
       }
       for (const [key, records] of groupBy(mine, (r) => r.key)) {
         assert.equal(new Set(records.map((r) => r.partition)).size, 1, `all of ${key}'s events in one partition`);
+      }
+    });
+
+    await t.test('people browsing are valid traffic: no invalid-traffic reason on any record', () => {
+      const agents = new Set(mine.map((r) => r.collected.user_agent.replace(/ SightlineE2E\/.*$/, '')));
+      assert.deepEqual([...agents], [BROWSER_AGENT], 'page-hide beacons and page requests carry a desktop Chrome agent');
+      for (const r of mine) {
+        const reasons = (r.collected.ivt_reasons ?? []).map(Number);
+        assert.equal(r.collected.traffic_class, VALID, `${r.student} ${r.kind} (${r.collected.user_agent}): reasons ${reasons}`);
+        assert.deepEqual(reasons, [], `${r.student} ${r.kind}`);
       }
     });
 

@@ -9,7 +9,7 @@ use prost::Message as _;
 use serde_json::json;
 use sightline_bench::json_baseline::iso8601;
 use sightline_proto::v1::{
-    EventKind, EventSource, Navigation, event::Kind, property::Value as PropertyValue,
+    DeviceClass, EventKind, EventSource, Navigation, event::Kind, property::Value as PropertyValue,
 };
 use sightline_tests::{
     collector::{TestCollector, batch, gzip, metric, metrics, now_ms, post_batch},
@@ -55,7 +55,15 @@ async fn every_message_type_reaches_kafka_as_documented_with_a_stable_event_id()
         "page": {"url": "https://campus.example/courses/42", "referrer": "https://campus.example/search"},
         "locale": "en-IN",
         "traits": {"college": "IIT Delhi", "cohort": 2027},
+        "campaign": {"name": "fall-fair", "source": "newsletter", "medium": "email"},
+        "screen": {"width": 412, "height": 915, "density": 2.625},
+        "timezone": "+05:30",
+        "device": {"type": "android", "manufacturer": "Google", "model": "Pixel 8"},
+        "os": {"name": "Android", "version": "14.0"},
+        "app": {"name": "CampusLearn", "version": "2.3.0", "build": "230"},
     });
+    // The page URL with the campaign's UTM parameters, as the browser SDK keeps them.
+    let campaign_url = "https://campus.example/courses/42?utm_source=newsletter&utm_medium=email&utm_campaign=fall-fair";
     let body = json!({
         "batch": [
             {"type": "track", "event": "Course Enrolled", "userId": user, "anonymousId": anon,
@@ -109,6 +117,27 @@ async fn every_message_type_reaches_kafka_as_documented_with_a_stable_event_id()
         assert_eq!(e.user_agent, "Mozilla/5.0 (X11; Linux x86_64) Student");
         assert_eq!(e.site_key, "demo");
         assert_eq!(e.context.as_ref().map(|c| c.locale.as_str()), Some("en-IN"));
+        let page_context = e.context.clone().unwrap_or_default();
+        assert_eq!(page_context.url, campaign_url);
+        assert_eq!(
+            (
+                page_context.screen_width,
+                page_context.screen_height,
+                page_context.device_pixel_ratio,
+                page_context.timezone_offset_min
+            ),
+            (412, 915, 2.625, 330)
+        );
+        // context.device/os win over the agent's parse (Linux desktop); the browser and
+        // its version stay the agent's.
+        let device = e.device.clone().unwrap_or_default();
+        assert_eq!(
+            device.device_class,
+            DeviceClass::Mobile as i32,
+            "{device:?}"
+        );
+        assert_eq!((device.os.as_str(), device.os_major), ("Android", 14));
+        assert_eq!(e.traffic_class, 0, "imported events are not classified");
         let identity = e.identity.clone().unwrap_or_default();
         assert_eq!(
             identity.traits.get("cohort").map(String::as_str),
@@ -167,7 +196,7 @@ async fn every_message_type_reaches_kafka_as_documented_with_a_stable_event_id()
     let Some(Kind::PageView(page)) = by_id(&uuid(2)) else {
         panic!("page is a page view")
     };
-    assert_eq!(page.url, "https://campus.example/courses/42");
+    assert_eq!(page.url, campaign_url);
     assert_eq!(page.referrer, "https://campus.example/search");
     assert_eq!((page.name.as_str(), page.screen), ("Course", false));
     assert_eq!(page.navigation, Navigation::Manual as i32);

@@ -14,10 +14,11 @@ use sightline_proto::v1::{EventKind, EventSource, RejectedEvent};
 use super::{
     Shape, auth,
     json::{self},
-    mapping::{self, RequestContext},
+    mapping::{self, Mapped, RequestContext},
 };
 use crate::{
     config::{SourceConfig, SourceKind},
+    enrich::Enrichment,
     error::ApiError,
     ingest::{Summary, header_str, now_ms, read_body},
     limiters::{LIMITER_HOT_USER, LIMITER_IP, LIMITER_SITE, LIMITER_SOURCE, UserVerdict},
@@ -129,8 +130,16 @@ where
                         .unwrap_or_else(|| header_agent.clone()),
                     collector_id: config.server.collector_id.clone(),
                 };
+                let enrichment = enrichment(state, source, &mapped, client, &facts.user_agent);
                 let mut processed = payload::process(mapped.batch, &facts, limits);
                 privacy_reports.push(enforcement.finish(&state.privacy, &mut processed));
+                if let Some(enrichment) = enrichment {
+                    enrichment.apply(&mut processed.shared);
+                }
+                if !mapped.declared_device.is_empty() {
+                    let device = processed.shared.device.get_or_insert_with(Default::default);
+                    mapped.declared_device.apply(device);
+                }
                 if let Some(skew) = processed.clock_skew_ms {
                     state
                         .metrics
@@ -233,6 +242,44 @@ where
         accepted: accepted_kinds.len(),
         rejected: rejected_reasons.len(),
     })
+}
+
+/// The edge's enrichment of an imported message, from what describes the end user only:
+/// device from `context.userAgent` (the request's own agent is the sending library's, which
+/// would make every server event a bot), geo and network from the address when it is the
+/// user's — a trusted `context.ip`, or the connection of an app source (a backend's
+/// connection would place every event at its data center). Imported events are not
+/// classified for invalid traffic: a server is not a browser, and the library's agent is on
+/// every crawler list (collector/README.md, "Mapping").
+fn enrichment(
+    state: &AppState,
+    source: &SourceConfig,
+    mapped: &Mapped,
+    connection: IpAddr,
+    user_agent: &str,
+) -> Option<Enrichment> {
+    let user_address = mapped
+        .client_ip
+        .or((source.kind == SourceKind::App).then_some(connection));
+    if mapped.user_agent.is_none() && user_address.is_none() {
+        return None;
+    }
+    let agent = if mapped.user_agent.is_some() {
+        user_agent
+    } else {
+        ""
+    };
+    let mut enrichment = state
+        .enricher
+        .enrich(user_address.unwrap_or(connection), agent);
+    if user_address.is_none() {
+        enrichment.geo = None;
+        enrichment.network = None;
+    }
+    if mapped.user_agent.is_none() {
+        enrichment.agent = Default::default();
+    }
+    Some(enrichment)
 }
 
 fn event_source(source: &SourceConfig) -> EventSource {

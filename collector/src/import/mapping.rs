@@ -21,7 +21,12 @@ use sightline_proto::v1::{
     PrivacyMode, Property, event::Kind, property::Value as PropertyValue,
 };
 
-use super::{MessageType, event_id::event_id, properties, timestamp};
+use super::{
+    MessageType,
+    context::{self, DeclaredDevice},
+    event_id::event_id,
+    properties, timestamp,
+};
 use crate::{
     config::LimitsConfig,
     payload::validate::{Rejection, reason},
@@ -60,6 +65,8 @@ pub struct Mapped {
     pub user_agent: Option<String>,
     /// `context.ip` of a trusted source.
     pub client_ip: Option<IpAddr>,
+    /// `context.device.type` / `context.os`, laid over the agent's parse at the edge.
+    pub declared_device: DeclaredDevice,
 }
 
 /// A message that goes to the dead letter, with what could be read of it.
@@ -198,11 +205,13 @@ pub fn map(
             .and_then(|c| c.get("page"))
             .and_then(Value::as_object);
         let page_context = PageContext {
-            url: string(page, "url")?.to_owned(),
+            url: context::with_campaign(string(page, "url")?, context, limits.max_url_len),
             referrer: string(page, "referrer")?.to_owned(),
             locale: string(context, "locale")?.to_owned(),
             screen_width: dimension(context, "screen", "width"),
             screen_height: dimension(context, "screen", "height"),
+            device_pixel_ratio: context::pixel_ratio(context),
+            timezone_offset_min: context::timezone_offset_min(context).unwrap_or(0),
             ..Default::default()
         };
         if let Some(Kind::PageView(view)) = &mut event.kind {
@@ -254,6 +263,7 @@ pub fn map(
             user_agent: (!user_agent.is_empty())
                 .then(|| cut(user_agent, limits.max_user_agent_len)),
             client_ip,
+            declared_device: context::declared_device(context),
         })
     })();
     body.map_err(|rejection| reject(rejection, Some(event.clone())))
@@ -594,6 +604,51 @@ mod tests {
         assert_eq!(mapped.batch.context.unwrap().locale, "en-IN");
         assert_eq!(mapped.batch.sent_at_ms, NOW + 5000);
         assert_eq!(mapped.batch.events[0].client_ts_ms, NOW + 5000);
+    }
+
+    #[test]
+    fn campaign_screen_timezone_device_and_os_from_the_context() {
+        let mapped = map_text(
+            r#"{"type":"page","anonymousId":"a","name":"Course",
+                "context":{"page":{"url":"https://x.example/c/7?utm_source=ads"},
+                "campaign":{"name":"fall","source":"mail","medium":"email"},
+                "screen":{"width":390,"height":844,"density":3},"timezone":"+05:30",
+                "device":{"type":"ios","model":"iPhone15,2"},"os":{"name":"iOS","version":"17.4"},
+                "app":{"name":"CampusLearn","version":"2.3.0","build":"230"}}}"#,
+            &request(),
+        )
+        .unwrap();
+        let page = mapped.batch.context.as_ref().unwrap();
+        // The URL's own utm_source wins; the others are added as the browser keeps them.
+        let url = "https://x.example/c/7?utm_source=ads&utm_medium=email&utm_campaign=fall";
+        assert_eq!(page.url, url);
+        assert_eq!(
+            (
+                page.screen_width,
+                page.screen_height,
+                page.device_pixel_ratio
+            ),
+            (390, 844, 3.0)
+        );
+        assert_eq!(page.timezone_offset_min, 330);
+        let Some(Kind::PageView(view)) = &event(&mapped).kind else {
+            panic!()
+        };
+        assert_eq!(view.url, url, "the page view's URL is the page context's");
+        assert_eq!(
+            mapped.declared_device,
+            DeclaredDevice {
+                class: Some(sightline_proto::v1::DeviceClass::Mobile),
+                os: Some(("iOS".into(), 17)),
+            }
+        );
+        // A server event without a page: the campaign alone.
+        let server = map_text(
+            r#"{"type":"track","event":"Course Enrolled","userId":"u","context":{"campaign":{"source":"partner"}}}"#,
+            &request(),
+        )
+        .unwrap();
+        assert_eq!(server.batch.context.unwrap().url, "?utm_source=partner");
     }
 
     #[test]

@@ -4,10 +4,12 @@
 //! reason per bad message, 200 only once every record is durable.
 //!
 //! `auth` (write keys), `json` (bounded decoding), `timestamp` (ISO 8601), `event_id`
-//! (message id → 16-byte event id), `properties` (typed, flattened), `mapping`
-//! (message → `Batch` of one event), `ingest` (the request, end to end).
+//! (message id → 16-byte event id), `properties` (typed, flattened), `context` (campaign,
+//! device, os, screen, timezone), `mapping` (message → `Batch` of one event), `ingest`
+//! (the request, end to end).
 
 pub mod auth;
+pub mod context;
 pub mod event_id;
 pub mod ingest;
 pub mod json;
