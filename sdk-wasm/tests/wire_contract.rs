@@ -119,7 +119,9 @@ const NOT_WRITTEN: &[(&str, NotWritten)] = &[
     ),
     (
         "sightline.v1.Batch.consent",
-        NotYet("issue 18's SDK half (see Batch.privacy_mode); the JSON import API sends it as context.privacy"),
+        NotYet(
+            "issue 18's SDK half (see Batch.privacy_mode); the JSON import API sends it as context.privacy",
+        ),
     ),
     (
         "sightline.v1.ConsentPurposes",

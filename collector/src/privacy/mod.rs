@@ -134,6 +134,7 @@ fn without_content(event: Event) -> Event {
         Kind::AdClick(_) => Kind::AdClick(Default::default()),
         Kind::Search(_) => Kind::Search(Default::default()),
         Kind::Custom(_) => Kind::Custom(Default::default()),
+        Kind::AdVideo(_) => Kind::AdVideo(Default::default()),
     });
     Event { kind, ..event }
 }
@@ -269,7 +270,7 @@ pub fn scrub_event(event: &mut Event, detectors: &Detectors, found: &mut Redacti
             }
         }
         Some(Kind::AdClick(click)) => text(&mut click.href),
-        Some(Kind::Scroll(_) | Kind::AdImpression(_)) | None => {}
+        Some(Kind::Scroll(_) | Kind::AdImpression(_) | Kind::AdVideo(_)) | None => {}
     }
 }
 

@@ -40,13 +40,14 @@ pub fn label(mode: PrivacyMode) -> &'static str {
     }
 }
 
-/// Kinds a RESTRICTED batch may carry: page views and aggregate ad measurement. Clicks,
+/// Kinds a RESTRICTED batch may carry: page views and aggregate ad measurement (display and
+/// video: impressions, viewability, quartiles, ad clicks). Clicks,
 /// scrolls, hovers, searches and custom events are behavioural monitoring (DPDP Act
 /// s.9(3)) and are refused.
 pub fn allowed_when_restricted(kind: EventKind) -> bool {
     matches!(
         kind,
-        EventKind::PageView | EventKind::AdImpression | EventKind::AdClick
+        EventKind::PageView | EventKind::AdImpression | EventKind::AdClick | EventKind::AdVideo
     )
 }
 
@@ -164,7 +165,8 @@ mod tests {
             [
                 EventKind::PageView,
                 EventKind::AdImpression,
-                EventKind::AdClick
+                EventKind::AdClick,
+                EventKind::AdVideo
             ]
         );
     }

@@ -102,7 +102,7 @@ async fn post(state: &AppState, ip: &str, b: &Batch) -> crate::ingest::Summary {
         ip.parse().unwrap(),
         None,
         &headers,
-        Full::new(Bytes::from(b.encode_to_vec())),
+        &mut Full::new(Bytes::from(b.encode_to_vec())),
     )
     .await
     .result
