@@ -28,6 +28,8 @@ interface Window {
   pageErrors?: string[];
   violations?: string[];
   warnings?: string[];
+  /** tests/e2e/ivt.test.mjs: the in-page scripted clicker's count of clicks once it is done. */
+  __clickerDone?: number;
   /** bench/sdk: long tasks recorded by the page. */
   __longtasks?: any[];
   /** IAB TCF v2.2 CMP API (a consent-management platform's stub or full API); the SDK loads
