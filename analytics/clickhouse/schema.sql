@@ -80,6 +80,9 @@ CREATE TABLE IF NOT EXISTS sightline.events_stream
     source String,
     source_name String,
     library_name String,
+    -- The app of an app source's event (Segment context.app; issue 19), empty otherwise.
+    app_name String,
+    app_version String,
     message_id String,
     -- Edge enrichment and invalid-traffic verdict (collector/README.md, "Invalid traffic").
     device_device_class String,
@@ -800,7 +803,9 @@ CREATE TABLE IF NOT EXISTS sightline.enrolments
     course_id String,
     revenue Float64,
     source LowCardinality(String),
-    source_name LowCardinality(String)
+    source_name LowCardinality(String),
+    app_name LowCardinality(String), -- in-app purchases: which app and version sold
+    app_version LowCardinality(String)
 )
 ENGINE = ReplacingMergeTree
 PARTITION BY day
@@ -819,7 +824,9 @@ SELECT
     arrayElement(`event_custom_properties.number_value`, indexOf(`event_custom_properties.key`, 'revenue'))
       + toFloat64(arrayElement(`event_custom_properties.int_value`, indexOf(`event_custom_properties.key`, 'revenue'))) AS revenue,
     source,
-    source_name
+    source_name,
+    app_name,
+    app_version
 FROM sightline.events_stream
 WHERE length(kafka_error) = 0 AND kind = 'EVENT_KIND_CUSTOM' AND event_custom_name = 'Course Enrolled'
   -- Per person (joined to the browser's events by user): never a cookieless or restricted one.

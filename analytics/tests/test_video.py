@@ -3,12 +3,13 @@
 video_quartile_funnel must give the numbers the generator knows: per slot, college and cohort,
 impressions, the quartile funnel, viewable, completion and AVOC rates and the average time in
 view while playing. Messages are delivered at least once (some twice) and a FINAL may be lost.
-No broker needed: rows enter the Null stream table the Kafka engine feeds in production."""
+Rows enter the Null stream table the Kafka engine feeds in production, in the shared pipeline's
+database (chdb runs one embedded server per process) under a site of their own, `video-test`,
+so no other test's numbers change."""
 
 import datetime
 import random
 import sys
-import tempfile
 import time
 from collections import defaultdict
 from pathlib import Path
@@ -17,8 +18,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sightline_analytics import queries, schema
-from sightline_analytics.engine import Engine
+from sightline_analytics import queries
 
 COLS = (
     "event_event_id, event_seq, kind, site_key, user_key, event_time_ms, identity_traits, "
@@ -26,6 +26,7 @@ COLS = (
     "event_ad_video_quartiles, event_ad_video_viewable, event_ad_video_audible_visible_on_complete, "
     "event_ad_video_in_view_playing_ms"
 )
+SITE = "video-test"
 EVENTS = ["START", "FIRST_QUARTILE", "MIDPOINT", "THIRD_QUARTILE", "COMPLETE"]
 
 
@@ -54,7 +55,7 @@ def sessions(seed=20):
             seen_viewable = seen_viewable or v
             ms = in_view if seq == len(messages) else in_view * seq // (len(messages) + 1)
             row = (
-                f"('{n}-{seq}', {seq}, 'EVENT_KIND_AD_VIDEO', 'demo', 'u{n}', {now}, "
+                f"('{n}-{seq}', {seq}, 'EVENT_KIND_AD_VIDEO', '{SITE}', 'u{n}', {now}, "
                 f"map('college', '{college}', 'cohort', '{cohort}'), '{slot}', 'imp-{n}', 'VIDEO_EVENT_{event}', "
                 f"{q}, {int(seen_viewable)}, {int(a)}, {ms})"
             )
@@ -73,21 +74,13 @@ def sessions(seed=20):
     return rows, expected
 
 
-@pytest.fixture(scope="module")
-def engine():
-    with tempfile.TemporaryDirectory() as d:
-        e = Engine(Path(d))
-        schema.load(e, schema.SchemaSettings.from_env(), kafka=False)
-        yield e
-        e.close()
-
-
-def test_video_quartile_funnel_matches_the_generated_sessions(engine):
+def test_video_quartile_funnel_matches_the_generated_sessions(loaded):
+    engine = loaded
     rows, expected = sessions()
     for start in range(0, len(rows), 200):
         engine.execute(f"INSERT INTO sightline.events_stream ({COLS}) VALUES " + ",".join(rows[start:start + 200]))
     today = datetime.date.today()
-    window = queries.Window(site_key="demo", date_from=today - datetime.timedelta(days=1),
+    window = queries.Window(site_key=SITE, date_from=today - datetime.timedelta(days=1),
                             date_to=today + datetime.timedelta(days=1), college="", cohort="")
     got = {(r["slot_id"], r["college"], r["cohort"]): r for r in queries.run(engine, "video_quartile_funnel", window)}
     assert set(got) == set(expected)

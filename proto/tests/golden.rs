@@ -243,6 +243,12 @@ fn import_vectors_carry_the_source_and_the_page_view_name() {
     let screen =
         CollectedEvent::decode(binpb("collected_import_screen").as_slice()).expect("decodes");
     assert_eq!(screen.source(), EventSource::App);
+    let app = screen.app.clone().expect("context.app is kept");
+    assert_eq!(
+        (app.name.as_str(), app.version.as_str(), app.build.as_str()),
+        ("CampusLearn", "4.2.0", "421")
+    );
+    assert_eq!(app.namespace, "in.campuslearn.app");
     let Some(Kind::PageView(view)) = screen.event.and_then(|e| e.kind) else {
         panic!("screen is a PageView")
     };

@@ -152,6 +152,12 @@ const NOT_WRITTEN: &[(&str, NotWritten)] = &[
         CollectorOnly("dead letter: an event that failed the collector's validation"),
     ),
     (
+        "sightline.v1.AppInfo",
+        OtherProducers(
+            "context.app of the JSON import API's app sources (issue 19), CollectedEvent.app",
+        ),
+    ),
+    (
         "sightline.v1.PageView.name",
         OtherProducers("page()/screen() name of the JSON import API (issue 19)"),
     ),

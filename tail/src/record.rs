@@ -181,6 +181,22 @@ mod tests {
     }
 
     #[test]
+    fn an_imported_events_app_is_printed() {
+        let collected = CollectedEvent {
+            app: Some(sightline_proto::v1::AppInfo {
+                name: "CampusLearn".into(),
+                version: "4.2.0".into(),
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        let (_, body) = decode(&[], &collected.encode_to_vec(), false).remove(0);
+        let json = serde_json::to_value(&body).unwrap();
+        assert_eq!(json["collected"]["app"]["name"], "CampusLearn");
+        assert_eq!(json["collected"]["app"]["version"], "4.2.0");
+    }
+
+    #[test]
     fn rejected_topic_decodes_rejected_events() {
         let rejected = RejectedEvent {
             reason: "missing_event_id".into(),

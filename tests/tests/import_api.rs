@@ -137,6 +137,12 @@ async fn every_message_type_reaches_kafka_as_documented_with_a_stable_event_id()
             "{device:?}"
         );
         assert_eq!((device.os.as_str(), device.os_major), ("Android", 14));
+        let app = e.app.clone().unwrap_or_default();
+        assert_eq!(
+            (app.name.as_str(), app.version.as_str(), app.build.as_str()),
+            ("CampusLearn", "2.3.0", "230"),
+            "context.app is kept"
+        );
         assert_eq!(e.traffic_class, 0, "imported events are not classified");
         let identity = e.identity.clone().unwrap_or_default();
         assert_eq!(

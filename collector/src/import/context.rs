@@ -1,14 +1,15 @@
 //! A Segment message's `context` objects that have a place in `sightline.v1` without new
 //! fields: `campaign` (as the browser keeps it: `utm_*` parameters in the page URL's
 //! query), `device.type` and `os` (the edge's `DeviceInfo`), `screen.density` and a
-//! fixed-offset `timezone` (the page context). `app`, `device.manufacturer`/`model` and a
-//! named `timezone` have no field and are not kept (collector/README.md, "Mapping").
+//! fixed-offset `timezone` (the page context), `app` (`CollectedEvent.app`).
+//! `device.manufacturer`/`model` and a named `timezone` have no field and are not kept
+//! (collector/README.md, "Mapping").
 //!
 //! Everything here is lenient: a value of the wrong type is ignored, never a rejection —
 //! these objects are filled by libraries from the platform, not typed by the sender.
 
 use serde_json::{Map, Value};
-use sightline_proto::v1::{DeviceClass, DeviceInfo};
+use sightline_proto::v1::{AppInfo, DeviceClass, DeviceInfo};
 
 /// Segment `context.campaign` keys → the UTM parameters the browser SDK keeps in URLs.
 const CAMPAIGN_PARAMETERS: &[(&str, &str)] = &[
@@ -125,6 +126,28 @@ pub struct DeclaredDevice {
     pub class: Option<DeviceClass>,
     /// (`os.name`, major of `os.version`).
     pub os: Option<(String, u32)>,
+}
+
+/// `context.app` (`name`, `version`, `build`, `namespace`), each cut to `max_len` characters;
+/// a `build` or `version` sent as a number (Segment's iOS library sends strings, some
+/// Android builds send the version code as a number) is kept as its decimal text. `None`
+/// when the message names no app.
+pub fn app(context: Option<&Map<String, Value>>, max_len: usize) -> Option<AppInfo> {
+    let app = child(context, "app")?;
+    let field = |name: &str| -> String {
+        match app.get(name) {
+            Some(Value::String(s)) => s.trim().chars().take(max_len).collect(),
+            Some(Value::Number(n)) => n.to_string().chars().take(max_len).collect(),
+            _ => String::new(),
+        }
+    };
+    let info = AppInfo {
+        name: field("name"),
+        version: field("version"),
+        build: field("build"),
+        namespace: field("namespace"),
+    };
+    (info != AppInfo::default()).then_some(info)
 }
 
 /// Reads `context.device.type` and `context.os`. Segment's mobile libraries send the
@@ -287,5 +310,33 @@ mod tests {
             .is_empty()
         );
         assert!(declared_device(None).is_empty());
+    }
+
+    #[test]
+    fn app_keeps_its_four_fields_numbers_as_text_and_cut() {
+        let app = super::app(
+            Some(&context(
+                r#"{"app":{"name":" CampusLearn ","version":"4.2.0","build":421,"namespace":"in.campuslearn.app","extra":true}}"#,
+            )),
+            8,
+        );
+        assert_eq!(
+            app,
+            Some(AppInfo {
+                name: "CampusLe".into(),
+                version: "4.2.0".into(),
+                build: "421".into(),
+                namespace: "in.campu".into(),
+            })
+        );
+        assert_eq!(
+            super::app(Some(&context(r#"{"app":{"name":[1]}}"#)), 8),
+            None
+        );
+        assert_eq!(
+            super::app(Some(&context(r#"{"app":"CampusLearn"}"#)), 8),
+            None
+        );
+        assert_eq!(super::app(None, 8), None);
     }
 }

@@ -149,6 +149,7 @@ where
                 let shared = &mut processed.shared;
                 shared.source = event_source(source) as i32;
                 shared.library_name = mapped.library_name;
+                shared.app = mapped.app;
                 shared.library_version = mapped.library_version;
                 shared.source_name.clone_from(&source.name);
                 for rejected in &mut processed.rejected {

@@ -17,7 +17,7 @@ use std::net::IpAddr;
 
 use serde_json::{Map, Value};
 use sightline_proto::v1::{
-    Batch, ConsentPurposes, Custom, Event, Identity, Navigation, PageContext, PageView,
+    AppInfo, Batch, ConsentPurposes, Custom, Event, Identity, Navigation, PageContext, PageView,
     PrivacyMode, Property, event::Kind, property::Value as PropertyValue,
 };
 
@@ -67,6 +67,8 @@ pub struct Mapped {
     pub client_ip: Option<IpAddr>,
     /// `context.device.type` / `context.os`, laid over the agent's parse at the edge.
     pub declared_device: DeclaredDevice,
+    /// `context.app` (`CollectedEvent.app`).
+    pub app: Option<AppInfo>,
 }
 
 /// A message that goes to the dead letter, with what could be read of it.
@@ -264,6 +266,7 @@ pub fn map(
                 .then(|| cut(user_agent, limits.max_user_agent_len)),
             client_ip,
             declared_device: context::declared_device(context),
+            app: context::app(context, limits.max_name_len),
         })
     })();
     body.map_err(|rejection| reject(rejection, Some(event.clone())))
