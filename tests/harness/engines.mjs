@@ -106,6 +106,14 @@ export class Page {
 
   goto(url) { return this.driver.get(url); }
 
+  /** Brings the window to the front (WebDriver "Switch To Window") so the document has focus:
+   * ad viewability counts only while the page is visible and focused, and under Xvfb, with no
+   * window manager, a browser window may start unfocused. Returns `document.hasFocus()` after. */
+  async focusWindow() {
+    await this.driver.switchTo().window(await this.driver.getWindowHandle());
+    return this.evaluate(() => document.hasFocus());
+  }
+
   /** Runs `fn(arg)` in the page (awaiting a returned promise); its exceptions are thrown here. */
   async evaluate(fn, arg) {
     const result = await this.driver.executeAsyncScript(
