@@ -29,15 +29,23 @@ after(async () => {
 
 for (const engine of engines) {
   for (const scenario of scenarios) {
-    test(`${engine}: ${scenario.id}`, async () => {
+    test(`${engine}: ${scenario.id}`, async (t) => {
       assert.deepEqual(missing(engine), [], `${engine} is not installed (scripts/ensure.sh browsers)`);
-      await recorder.control('reset=1');
-      const page = await openPage(engine);
+      // A scenario that names this engine in `retryEngines` gets one more try in a fresh
+      // browser (scenarios.mjs says why); the first failure is printed, a second one fails.
+      const attempts = scenario.retryEngines?.includes(engine) ? 2 : 1;
       let results;
-      try {
-        results = await scenario.run(page, recorder);
-      } finally {
-        await page.close();
+      for (let attempt = 1; !results; attempt++) {
+        await recorder.control('reset=1');
+        const page = await openPage(engine);
+        try {
+          results = await scenario.run(page, recorder);
+        } catch (error) {
+          if (attempt >= attempts) throw error;
+          t.diagnostic(`${engine}: ${scenario.id}: attempt ${attempt} failed, retrying once: ${error.message}`);
+        } finally {
+          await page.close();
+        }
       }
       for (const result of results) {
         const row = (observed.engines[engine] ??= {});

@@ -252,7 +252,11 @@ async function noIntersectionObserver(page, recorder) {
 /** `smoke` scenarios run in `make test`; all of them in `make test-browsers`. */
 export const SCENARIOS = [
   { id: 'capture', smoke: true, run: capture },
-  { id: 'ads', smoke: true, run: ads },
+  // Firefox under Xvfb sometimes sends no VIEWABLE phase for #top within 35 s although the
+  // document is focused (seen twice in CI in session 6, never locally; cause not found yet): a
+  // fresh browser is tried once more, and the retry is printed (matrix.test.mjs). Two failures
+  // fail.
+  { id: 'ads', smoke: true, run: ads, retryEngines: ['firefox'] },
   { id: 'queue', smoke: false, run: queue },
   { id: 'csp-required', smoke: true, run: async (p, r) => { await cspRequired(p, r); return [ok('CSP: the documented policy')]; } },
   { id: 'csp-trusted-types', smoke: false, run: cspTrustedTypes },
