@@ -16,6 +16,9 @@ db=$work/db-$events
 (cd analytics && nice -n 10 "$python" -m sightline_analytics.dashboard_fixture --events "$events" --db "$db")
 
 log=$work/server.log
+# Created here, not by the background redirection: the loop below may read it before the
+# child has opened it (CI failed once on `sed: can't read server.log`).
+: >"$log"
 (cd analytics && exec "$python" -m sightline_analytics.dashboard --db "$db" --port 0) >"$log" 2>&1 &
 server=$!
 trap 'kill "$server" 2>/dev/null || true; wait "$server" 2>/dev/null || true' EXIT
