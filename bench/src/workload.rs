@@ -278,6 +278,7 @@ impl BatchGenerator {
             placement_id: format!("pl-{slot}"),
             width: 300,
             height: 250,
+            ..Default::default()
         }
     }
 

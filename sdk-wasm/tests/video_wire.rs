@@ -64,6 +64,7 @@ fn ad(slot: &str, creative: &str, campaign: &str, placement: &str, w: u32, h: u3
         placement_id: placement.into(),
         width: w,
         height: h,
+        ..Default::default()
     }
 }
 

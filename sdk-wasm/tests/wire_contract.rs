@@ -112,6 +112,18 @@ const NOT_WRITTEN: &[(&str, NotWritten)] = &[
         ),
     ),
     (
+        "sightline.v1.Ad.decision_id",
+        NotYet("issue 22: the SDK copies the slot's data-ad-decision attribute"),
+    ),
+    (
+        "sightline.v1.Ad.decision_policy",
+        NotYet("issue 22: the SDK copies the slot's data-ad-policy attribute"),
+    ),
+    (
+        "sightline.v1.Ad.decision_variant",
+        NotYet("issue 22: the SDK copies the slot's data-ad-variant attribute"),
+    ),
+    (
         "sightline.v1.Batch.privacy_mode",
         NotYet(
             "issue 18's SDK half: over the SDK's size budget so far (docs/sdk-size.md); the collector treats an absent mode as PERSISTENT and enforces the mode a batch's consent implies",
@@ -407,6 +419,7 @@ fn pb_ad(a: &Ad) -> pb::Ad {
         placement_id: a.placement_id.clone(),
         width: a.width,
         height: a.height,
+        ..Default::default()
     }
 }
 
