@@ -73,6 +73,10 @@ async function capture(page, recorder) {
 }
 
 async function ads(page, recorder) {
+  // The window is focused before the page loads as well as after: the SDK reads
+  // `document.hasFocus()` when it starts and then follows focus/blur events, so a window that
+  // got its focus while the SDK was starting could otherwise be taken as unfocused.
+  await page.focusWindow();
   await page.goto(`${recorder.url}/pages/ads.html`);
   await page.waitForFunction(() => window.ready === true);
   const focused = await page.focusWindow();
@@ -83,8 +87,16 @@ async function ads(page, recorder) {
   // The VIEWABLE phases and the click are delivered before the page is left, so Firefox's
   // intermittent loss of page-hide beacons (PAGEHIDE_LOSS) can touch only the FINAL phase,
   // which is what the matrix states for it.
-  await waitForEvents(recorder, (evs) => impressions(evs).filter((i) => i.phase === VIEWABLE).length >= 3
+  const early = await waitForEvents(recorder, (evs) => impressions(evs).filter((i) => i.phase === VIEWABLE).length >= 3
     && evs.some((e) => kindOf(e) === 'AdClick'), 20_000);
+  // When nothing arrived, what the page did (read before it is left): held Web Locks, the
+  // requests it made (Resource Timing), its visibility and focus.
+  const pageState = early.events.length ? '' : JSON.stringify(await page.evaluate(async () => ({
+    locks: navigator.locks ? await navigator.locks.query() : null,
+    requests: performance.getEntriesByType('resource').map((e) => `${/** @type {*} */ (e).initiatorType} ${e.name}`),
+    visibility: document.visibilityState,
+    focus: document.hasFocus(),
+  })));
   // FINAL impressions at navigation: the page is left, they go at pagehide.
   await page.goto('about:blank');
   const { events } = await waitForEvents(recorder, (evs) => impressions(evs).filter((i) => i.phase === FINAL).length >= 6, 8_000);
@@ -92,7 +104,12 @@ async function ads(page, recorder) {
   const bySlot = (slot, phase) => imps.filter((i) => i.ad.slot_id === slot && i.phase === phase);
   const results = [];
   for (const slot of ['top-rect', 'billboard', 'lazy']) {
-    assert.equal(bySlot(slot, VIEWABLE).length, 1, `${slot} viewable once (document focused: ${focused})`);
+    // A failure says which half failed: geometry (IntersectionObserver: max_visible_fraction)
+    // or time (in_view_ms accrues only while the page is visible and focused).
+    const final = bySlot(slot, FINAL)[0];
+    const seen = final ? `FINAL max_visible_fraction ${final.max_visible_fraction}, in_view_ms ${final.in_view_ms}, measurable ${final.measurable}`
+      : `no FINAL row; ${events.length} events: ${[...new Set(events.map(kindOf))].join(' ')}; impressions ${imps.map((i) => `${i.ad.slot_id}:${i.phase}`).join(' ')}; page ${pageState}`;
+    assert.equal(bySlot(slot, VIEWABLE).length, 1, `${slot} viewable once (document focused: ${focused}; ${seen})`);
   }
   for (const slot of ['below-fold', 'brief']) assert.equal(bySlot(slot, VIEWABLE).length, 0, `${slot} never viewable`);
   const viewable = bySlot('top-rect', VIEWABLE)[0];
