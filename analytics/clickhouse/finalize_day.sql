@@ -25,10 +25,18 @@ FROM sightline.ab_ctr_daily
 WHERE day = {day:Date}
 GROUP BY day, site_key, experiment, variant;
 
+-- From the open-day states (schema.sql section 3, events_kind_daily): the sum over hash buckets
+-- of each bucket's exact distinct count, as queries/events_by_kind_daily.sql counts open days.
 INSERT INTO sightline.events_kind_rollup
-SELECT day, site_key, kind, uniqExact(event_id), uniqExact(user_key), uniqExact(session_id), {version:UInt64}
-FROM sightline.events
-WHERE day = {day:Date}
+SELECT day, site_key, kind, sumIf(n, dimension = 'event'), sumIf(n, dimension = 'user'),
+       sumIf(n, dimension = 'session'), {version:UInt64}
+FROM
+(
+    SELECT day, site_key, kind, dimension, bucket, uniqExactMerge(ids) AS n
+    FROM sightline.events_kind_daily
+    WHERE day = {day:Date}
+    GROUP BY day, site_key, kind, dimension, bucket
+)
 GROUP BY day, site_key, kind;
 
 INSERT INTO sightline.rollup_days SELECT {day:Date}, true, {version:UInt64};

@@ -1,0 +1,104 @@
+"""The open-day path of events_by_kind_daily (issue 21), before and after, in one run.
+
+One database per size with the production schema (no Kafka tables) and bench_generate.sql's
+history inserted through sightline.events_stream (the views do their production work), every
+day open. Then, alternately so both see the same machine load:
+  - baseline: distinct ids counted in the raw `events` table (the query before issue 21,
+    RAW_OPEN_DAY_SQL below),
+  - now: queries/events_by_kind_daily.sql (the events_kind_daily states),
+each cold once (ClickHouse caches dropped) and warm WARM_RUNS times. The two must return the same
+rows (exactness), else the run fails. Prints one JSON object per size and the ratio of the warm
+medians; the database is removed afterwards (they are GBs).
+
+    python -m sightline_analytics.bench_open_day --sizes 5000000,10000000
+"""
+
+import argparse
+import json
+import shutil
+import statistics
+import sys
+import time
+from datetime import timedelta
+from pathlib import Path
+
+from . import bench, queries, schema
+from .engine import Engine
+from .paths import CACHE
+
+RAW_OPEN_DAY_SQL = """
+SELECT day, kind, uniqExact(event_id) AS events, uniqExact(user_key) AS users, uniqExact(session_id) AS sessions
+FROM sightline.events
+WHERE site_key = {site_key:String} AND day BETWEEN {date_from:Date} AND {date_to:Date}
+  AND day NOT IN (SELECT day FROM sightline.rollup_days FINAL WHERE finalized)
+GROUP BY day, kind
+ORDER BY day, kind
+"""
+WARM_RUNS = 5
+
+
+def timed(engine, sql: str, params: dict) -> tuple[float, list, int]:
+    t0 = time.monotonic()
+    result = engine.session.query(sql, "JSONEachRow", params=params)
+    seconds = time.monotonic() - t0
+    rows = [json.loads(line) for line in result.bytes().decode().splitlines() if line.strip()]
+    return seconds, rows, int(result.storage_bytes_read())
+
+
+def measure(engine, window: queries.Window) -> dict:
+    now_sql = (queries.QUERIES_DIR / "events_by_kind_daily.sql").read_text()
+    paths = {"baseline_raw_events": RAW_OPEN_DAY_SQL, "events_kind_daily_states": now_sql}
+    out = {name: {"warm": []} for name in paths}
+    results = {}
+    for name, sql in paths.items():
+        bench.drop_caches(engine)
+        seconds, rows, read = timed(engine, sql, window.params())
+        out[name].update(cold_s=round(seconds, 4), bytes_read=read, rows=len(rows))
+        results[name] = rows
+    for _ in range(WARM_RUNS):
+        for name, sql in paths.items():
+            out[name]["warm"].append(round(timed(engine, sql, window.params())[0], 4))
+    if results["baseline_raw_events"] != results["events_kind_daily_states"]:
+        raise SystemExit("the states' counts differ from the raw table's: not exact")
+    for v in out.values():
+        v["warm_median_s"] = statistics.median(v["warm"])
+        v["warm_max_s"] = max(v["warm"])
+    out["ratio_warm_median"] = round(out["baseline_raw_events"]["warm_median_s"]
+                                     / out["events_kind_daily_states"]["warm_median_s"], 1)
+    return out
+
+
+def run_size(events: int, chunk: int, workdir: Path) -> dict:
+    db = workdir / f"open-day-{events}"
+    shutil.rmtree(db, ignore_errors=True)
+    engine = Engine(db)
+    try:
+        schema.load(engine, schema.SchemaSettings.from_env(), kafka=False)
+        generated = bench.generate(engine, events, chunk)
+        merge_wait = bench.wait_for_merges(engine, 120)
+        parts = engine.rows("SELECT table, sum(rows) AS rows, sum(bytes_on_disk) AS bytes, count() AS parts "
+                            "FROM system.parts WHERE active AND database = 'sightline' "
+                            "AND table IN ('events', 'events_kind_daily') GROUP BY table ORDER BY table")
+        window = queries.Window("demo", bench.BASE_DAY, bench.BASE_DAY + timedelta(days=bench.DAYS - 1))
+        return {"events": events, "days_open": bench.DAYS, "generate": generated, "merge_wait_s": merge_wait,
+                "tables": parts, "open_day": measure(engine, window)}
+    finally:
+        engine.close()
+        shutil.rmtree(db, ignore_errors=True)
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", default="5000000", help="events per run, comma-separated")
+    parser.add_argument("--chunk", type=int, default=5_000_000, help="events per INSERT")
+    parser.add_argument("--workdir", type=Path, default=CACHE / "bench-analytics")
+    args = parser.parse_args(argv)
+    args.workdir = args.workdir.resolve()
+    args.workdir.mkdir(parents=True, exist_ok=True)
+    for events in (int(float(s)) for s in args.sizes.split(",")):
+        print(json.dumps(run_size(events, args.chunk, args.workdir)), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
