@@ -81,11 +81,12 @@ export function courseView({ base, id, variant }) {
       <p class="crumbs"><a href="${base}/" data-nav>Home</a> › ${escapeHtml(course.subject)}</p>
       <h1 id="course-title">${escapeHtml(course.title)}</h1>
       <p>${stars(course.rating)} <span class="muted">${course.level} · ${course.weeks} weeks · taught by faculty from partner colleges</span></p>
-      ${coursePreview(course)}
       <button id="enroll-button" class="primary" data-track="enroll">Enrol for free</button>
       <h2>Syllabus</h2><ol class="syllabus">${weeks.join('')}</ol>
       <h2>Related courses</h2>
       <ul class="related" id="related">${related.map((c) => `<li>${courseLink(base, c)}</li>`).join('')}</ul>
+      <h2>Course preview</h2>
+      ${coursePreview(course)}
       ${trending(base)}
     </main>${sidebar(base, `course-${course.id}`, variant)}</div>
     ${belowFold(base, `course-${course.id}`)}
