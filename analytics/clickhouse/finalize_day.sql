@@ -25,18 +25,13 @@ FROM sightline.ab_ctr_daily
 WHERE day = {day:Date}
 GROUP BY day, site_key, experiment, variant;
 
--- From the open-day states (schema.sql section 3, events_kind_daily): the sum over hash buckets
--- of each bucket's exact distinct count, as queries/events_by_kind_daily.sql counts open days.
+-- From the open-day states (schema.sql section 3, events_kind_daily), as
+-- queries/events_by_kind_daily.sql counts open days.
 INSERT INTO sightline.events_kind_rollup
-SELECT day, site_key, kind, sumIf(n, dimension = 'event'), sumIf(n, dimension = 'user'),
-       sumIf(n, dimension = 'session'), {version:UInt64}
-FROM
-(
-    SELECT day, site_key, kind, dimension, bucket, uniqExactMerge(ids) AS n
-    FROM sightline.events_kind_daily
-    WHERE day = {day:Date}
-    GROUP BY day, site_key, kind, dimension, bucket
-)
+SELECT day, site_key, kind, uniqExactMergeIf(ids, dimension = 'event'), uniqExactMergeIf(ids, dimension = 'user'),
+       uniqExactMergeIf(ids, dimension = 'session'), {version:UInt64}
+FROM sightline.events_kind_daily
+WHERE day = {day:Date}
 GROUP BY day, site_key, kind;
 
 INSERT INTO sightline.rollup_days SELECT {day:Date}, true, {version:UInt64};
