@@ -75,6 +75,9 @@ cargo build -p sightline-collector -p sightline-tail
 step "build the demo site's Vite page"
 (cd demo-site && npm run --silent build)
 
+step "make the demo's video files (ffmpeg, once)"
+scripts/demo-videos.sh "$logs/media"
+
 # A local single-node edge: one broker (scripts/kafka.sh) and one collector.
 start_local_edge() {
   step "start Kafka on $brokers"
@@ -102,7 +105,7 @@ else
 fi
 
 step "start the demo site on localhost:$demo_port"
-node demo-site/server/server.mjs --port "$demo_port" --collector "$collector_url" \
+node demo-site/server/server.mjs --port "$demo_port" --collector "$collector_url" --media-dir "$logs/media" \
   --brokers "$brokers" --tail target/debug/sightline-tail >"$logs/site.log" 2>&1 &
 pids+=($!)
 wait_http "http://127.0.0.1:$demo_port/healthz" 15 "demo site"

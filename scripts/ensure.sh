@@ -39,7 +39,7 @@ step protoc            "test report bench-analytics"                        apt 
 step chromium          "test e2e bench test-reliability test-browsers test-dashboard" apt chromium:chromium chromium-driver:chromedriver
 step browsers          "test test-browsers"                                 apt firefox-esr:firefox-esr webkit2gtk-driver:WebKitWebDriver xvfb:Xvfb
 step kcat              "test e2e"                                           apt kcat:kcat
-step ffmpeg            "test e2e"                                           apt ffmpeg:ffmpeg
+step ffmpeg            "test e2e demo"                                      apt ffmpeg:ffmpeg
 step shellcheck        "test lint"                                          apt shellcheck:shellcheck
 step valgrind          "bench"                                              apt valgrind:valgrind
 step haproxy           "cluster test-cluster"                               apt haproxy:haproxy

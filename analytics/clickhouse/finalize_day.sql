@@ -25,9 +25,12 @@ FROM sightline.ab_ctr_daily
 WHERE day = {day:Date}
 GROUP BY day, site_key, experiment, variant;
 
+-- From the open-day states (schema.sql section 3, events_kind_daily), as
+-- queries/events_by_kind_daily.sql counts open days.
 INSERT INTO sightline.events_kind_rollup
-SELECT day, site_key, kind, uniqExact(event_id), uniqExact(user_key), uniqExact(session_id), {version:UInt64}
-FROM sightline.events
+SELECT day, site_key, kind, uniqExactMergeIf(ids, dimension = 'event'), uniqExactMergeIf(ids, dimension = 'user'),
+       uniqExactMergeIf(ids, dimension = 'session'), {version:UInt64}
+FROM sightline.events_kind_daily
 WHERE day = {day:Date}
 GROUP BY day, site_key, kind;
 

@@ -756,6 +756,39 @@ ARRAY JOIN ivt_reasons AS reason
 WHERE length(kafka_error) = 0 AND traffic_class IN ('givt', 'sivt')
 GROUP BY day, site_key, slot_id, traffic_class, reason;
 
+-- Distinct events, users and sessions per day and kind while the day is open (issue 21): the
+-- open-day path of queries/events_by_kind_daily.sql, which counted distinct ids in the raw
+-- `events` table (tens of seconds at 50 M events: reading and hashing three string columns of
+-- every row). Here each id is one 16-byte hash in the uniqExact state of its dimension, hashed
+-- once at insert; a query merges the (background-merged) states. Same day, kind, user_key and
+-- session_id expressions as events_consume, so the numbers equal the raw table's exactly.
+-- finalize_day.sql folds a closed day into events_kind_rollup from here. Like every aggregate,
+-- erasure does not touch it (docs/privacy.md).
+CREATE TABLE IF NOT EXISTS sightline.events_kind_daily
+(
+    day Date,
+    site_key LowCardinality(String),
+    kind LowCardinality(String),
+    dimension Enum8('event' = 1, 'user' = 2, 'session' = 3),
+    ids AggregateFunction(uniqExact, String)
+)
+ENGINE = AggregatingMergeTree
+PARTITION BY toYYYYMM(day)
+ORDER BY (site_key, day, kind, dimension)
+TTL day + INTERVAL ${SIGHTLINE_AGG_TTL_DAYS} DAY DELETE;
+
+CREATE MATERIALIZED VIEW IF NOT EXISTS sightline.events_kind_daily_consume TO sightline.events_kind_daily AS
+SELECT
+    toDate(fromUnixTimestamp64Milli(event_time_ms, 'UTC')) AS day,
+    site_key,
+    lower(replaceOne(kind, 'EVENT_KIND_', '')) AS kind,
+    toInt8(dimension_number) AS dimension, -- the Enum8's value
+    uniqExactState(id) AS ids
+FROM sightline.events_stream
+ARRAY JOIN [event_event_id, user_key, identity_session_id] AS id, [1, 2, 3] AS dimension_number
+WHERE length(kafka_error) = 0
+GROUP BY day, site_key, kind, dimension;
+
 -- Search → course view → ad click: the three step events of each session, for windowFunnel.
 -- A course view is a page view whose path starts with /course/ or /courses/ (edit the regex
 -- here and in nothing else to change what counts as a course page).

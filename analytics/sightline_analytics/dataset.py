@@ -193,11 +193,93 @@ def generate(seed: int = 20260301, today: datetime | None = None) -> Dataset:
         b.resend = rng.random() < RESEND_SHARE
     _add_defects(batches)
     _add_invalid_traffic(seed, days, batches)
+    _add_video_sessions(seed, days, users, batches)
     if hot is not None:
         start = int((days[1] + timedelta(hours=9)).timestamp() * 1000)
         _hot_session(rng, hot, start, batches, clicks=Dataset([], batches, 0, []).hot_user_burst() + 20)
     interactions = [i for b in batches for i in b.interactions]
     return Dataset(interactions, batches, garbage=2, days=[d.date() for d in days])
+
+
+# Video ads (issue 20): slot → placement. 640 x 360 players (large by width; under the 242,500 px²
+# of the 30 % rule). Each impression's messages follow the SDK's (sdk-wasm/js/modules/video.js):
+# START, each quartile reached, VIEWABLE once the MRC video rule is met, COMPLETE, and a FINAL
+# with the totals that the page may not get to send; every message carries the totals so far.
+VIDEO_SLOTS = {"course-preroll": "preroll", "search-in-feed-video": "in_feed_video"}
+VIDEO_PLAYER = (640, 360)
+VIDEO_DURATION_MS = 30_000
+VIDEO_EVENTS = ["VIDEO_EVENT_START", "VIDEO_EVENT_FIRST_QUARTILE", "VIDEO_EVENT_MIDPOINT",
+                "VIDEO_EVENT_THIRD_QUARTILE", "VIDEO_EVENT_COMPLETE"]
+
+
+def _add_video_sessions(seed: int, days: list, users: list, batches: list) -> None:
+    """Every regular demo user watches video ads in a session of its own: one page view,
+    then one or two video impressions, each stopping at a random depth (start … complete),
+    viewable or not, audible throughout or muted. Their own random stream, so the rest of the
+    dataset does not change; the truth is in `video_truth()`."""
+    rng = random.Random(seed + 29)
+    viewers = [u for u in users if u.site == "demo" and not u.traffic and u.anonymous_id != HOT_USER]
+    for user in viewers:
+        session_id = f"sess-{user.anonymous_id}-video"
+        url = f"https://{user.site}.example/watch"
+        day = days[rng.randrange(len(days))]
+        t = int((day + timedelta(hours=rng.randint(1, 18), minutes=rng.randint(0, 59))).timestamp() * 1000)
+        pv = _id(rng)
+        batch = PlannedBatch(user, session_id, url, 1, [])
+        batch.resend = rng.random() < RESEND_SHARE * 3  # redelivered: the counts must not move
+        batch.interactions.append(Interaction("page_view", _id(rng), t, user, session_id, pv, url, 1,
+                                              {"navigation": "NAVIGATION_LOAD", "page_height": 2400}))
+        for _ in range(rng.randint(1, 2)):
+            slot = rng.choice(sorted(VIDEO_SLOTS))
+            imp = {"slot": slot, "placement": VIDEO_SLOTS[slot], "creative": f"cr-{slot}-1", "campaign": CAMPAIGNS[0],
+                   "impression_id": _id(rng)}
+            depth = rng.randint(0, 4)  # the last quartile bit reached: 0 start … 4 complete
+            viewable = rng.random() < 0.7
+            audible = rng.random() < 0.6
+            avoc = depth == 4 and viewable and audible
+            in_view = rng.randint(2000, VIDEO_DURATION_MS) if viewable else rng.randint(0, 1900)
+            steps = [(VIDEO_EVENTS[bit], (1 << (bit + 1)) - 1) for bit in range(depth + 1)]
+            if viewable:
+                steps.insert(min(2, len(steps)), ("VIDEO_EVENT_VIEWABLE", steps[min(2, len(steps)) - 1][1]))
+            if rng.random() < 0.8:  # the FINAL may be lost at page hide
+                steps.append(("VIDEO_EVENT_FINAL", steps[-1][1]))
+            seen_viewable = False
+            for n, (event, bits) in enumerate(steps, start=1):
+                t += rng.randint(MIN_STEP_GAP_MS, 15_000)
+                seen_viewable = seen_viewable or event == "VIDEO_EVENT_VIEWABLE"
+                batch.interactions.append(Interaction("ad_video", _id(rng), t, user, session_id, pv, url,
+                                                      len(batch.interactions) + 1, {
+                    **imp, "event": event, "quartiles": bits, "audible": audible,
+                    "audible_quartiles": bits if audible else 0, "viewable": seen_viewable,
+                    "avoc": avoc and bits == 31,
+                    # The totals so far; the last message has the impression's final ones.
+                    "in_view_playing_ms": in_view if n == len(steps) else in_view * n // (len(steps) + 1),
+                    "played_ms": min(VIDEO_DURATION_MS, VIDEO_DURATION_MS * (bits.bit_length() - 1) // 4),
+                }))
+        batches.append(batch)
+
+
+def video_truth(data: Dataset, site: str = "demo") -> dict:
+    """(slot, college, cohort) → what video_quartile_funnel must show for the generated video
+    impressions: impressions, the quartile funnel, viewable and AVOC impressions (as counts) and
+    the average time in view while playing of each impression's last message."""
+    out = defaultdict(lambda: defaultdict(int))
+    last = {}
+    for i in data.interactions:
+        if i.kind == "ad_video" and i.user.site == site:
+            key = (i.user.anonymous_id, i.data["impression_id"])
+            if key not in last or i.seq > last[key].seq:
+                last[key] = i
+    names = ["started", "first_quartile", "midpoint", "third_quartile", "completed"]
+    for i in last.values():
+        row = out[(i.data["slot"], i.user.college, i.user.cohort)]
+        row["impressions"] += 1
+        for bit, name in enumerate(names):
+            row[name] += bool(i.data["quartiles"] & (1 << bit))
+        row["viewable_impressions"] += i.data["viewable"]
+        row["avoc_impressions"] += i.data["avoc"]
+        row["in_view_sum"] += i.data["in_view_playing_ms"]
+    return {k: dict(v) for k, v in out.items()}
 
 
 # Invalid traffic injected into the demo site, and the reason the collector must give each.

@@ -30,6 +30,8 @@ EVENT_TABLES: dict[str, dict[str, list[str]]] = {
         "visitor_id": ["visitor_id", "user_key"],
     },
     "ad_impressions": {"user_id": ["user_key"], "anonymous_id": ["user_key"], "visitor_id": ["user_key"]},
+    # Video ad messages (issue 20): one row per message, keyed by the person like ad_impressions.
+    "ad_videos": {"user_id": ["user_key"], "anonymous_id": ["user_key"], "visitor_id": ["user_key"]},
     "journey_steps": {"user_id": ["user_key"], "anonymous_id": ["user_key"], "visitor_id": ["user_key"]},
     "enrolments": {"user_id": ["user_key"], "anonymous_id": ["user_key"], "visitor_id": ["user_key"]},
 }

@@ -122,6 +122,35 @@ def funnel_chart(rows: list) -> str:
     return "".join(parts)
 
 
+VIDEO_STEPS = [("started", "start"), ("first_quartile", "25 %"), ("midpoint", "50 %"), ("third_quartile", "75 %"),
+               ("completed", "complete")]
+
+
+def video_funnel_totals(rows: list) -> list:
+    """video_quartile_funnel's rows (per slot, college, cohort) summed per quartile step:
+    [(label, impressions reaching it)], start first."""
+    return [(label, sum(int(r[name]) for r in rows)) for name, label in VIDEO_STEPS]
+
+
+def video_funnel_chart(rows: list) -> str:
+    """The video quartile funnel over every slot: one bar per step, as a share of the starts."""
+    steps = video_funnel_totals(rows)
+    first = steps[0][1]
+    if not first:
+        return "<p class=empty>No video ad starts in this range.</p>"
+    w, row_h = 720, 40
+    parts = [f'<svg viewBox="0 0 {w} {row_h * len(steps) + 10}" width="{w}" role="img" aria-label="video quartile funnel">']
+    for i, (label, n) in enumerate(steps):
+        bw = (w - 260) * n / first
+        y = 5 + i * row_h
+        parts.append(f'<rect x="130" y="{y}" width="{bw:.1f}" height="{row_h - 10}" rx="3" fill="{PALETTE[i % len(PALETTE)]}">'
+                     f'<title>{esc(label)}: {n} of {first} started video impressions</title></rect>'
+                     f'<text x="120" y="{y + row_h / 2}" text-anchor="end" class=lbl>{esc(label)}</text>'
+                     f'<text x="{140 + bw:.1f}" y="{y + row_h / 2}" class=lbl>{n} ({n / first * 100:.1f} %)</text>')
+    parts.append("</svg>")
+    return "".join(parts)
+
+
 def table(rows: list, columns: list, fmt: dict | None = None) -> str:
     if not rows:
         return "<p class=empty>No rows.</p>"
@@ -167,6 +196,13 @@ def render(results: dict, window: queries.Window, meta: dict) -> str:
         section("Search → course view → ad click", "funnel_search_course_ad_click",
                 funnel_chart(r["funnel_search_course_ad_click"])),
         section("A/B experiments: CTR per variant", "ab_ctr_significance", ab_table(r["ab_ctr_significance"])),
+        section("Video ads: quartile funnel (start → 25 → 50 → 75 → complete)", "video_quartile_funnel",
+                video_funnel_chart(r["video_quartile_funnel"])
+                + table(r["video_quartile_funnel"],
+                        ["slot_id", "college", "cohort", "impressions", "started", "first_quartile", "midpoint",
+                         "third_quartile", "completed", "viewable_rate", "completion_rate", "avoc_rate",
+                         "avg_in_view_playing_ms"],
+                        {"viewable_rate": pct, "completion_rate": pct, "avoc_rate": pct})),
         section("Ad slots per day", "ctr_by_slot_daily",
                 table(r["ctr_by_slot_daily"],
                       ["day", "slot_id", "impressions", "viewable_impressions", "clicks", "viewability_rate", "ctr"],

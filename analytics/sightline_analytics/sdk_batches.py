@@ -6,7 +6,7 @@ Nothing here knows what the collector writes to Kafka; the collector does that p
 
 from dataclasses import dataclass
 
-from .dataset import SLOTS, Defect, Interaction, PlannedBatch
+from .dataset import SLOTS, VIDEO_DURATION_MS, VIDEO_PLAYER, Defect, Interaction, PlannedBatch
 
 SDK_VERSION = "0.1.0"
 EIGHT_DAYS_MS = 8 * 86_400_000
@@ -99,6 +99,21 @@ def event_message(messages, ev, i: Interaction, client_ts_ms: int) -> None:
         else:
             body.page.x, body.page.y = x + w // 2, y + h // 2
             body.since_viewable_ms = 2000
+    elif i.kind == "ad_video":
+        v = ev.ad_video
+        v.ad.slot_id, v.ad.creative_id, v.ad.campaign_id = d["slot"], d["creative"], d["campaign"]
+        v.ad.placement_id = d["placement"]
+        v.ad.width, v.ad.height = VIDEO_PLAYER
+        v.impression_id = d["impression_id"]
+        v.event = messages.enum_value("VideoEvent", d["event"])
+        v.audible, v.viewable, v.audible_visible_on_complete = d["audible"], d["viewable"], d["avoc"]
+        v.played_ms, v.duration_ms = d["played_ms"], VIDEO_DURATION_MS
+        v.in_view_playing_ms = v.in_view_ms = d["in_view_playing_ms"]
+        v.player_size = messages.enum_value("PlayerSize", "PLAYER_SIZE_LARGE")
+        v.rule = messages.enum_value("ViewabilityRule", "VIEWABILITY_RULE_VIDEO_50")
+        v.measurable = True
+        v.quartiles, v.audible_quartiles = d["quartiles"], d["audible_quartiles"]
+        v.source = messages.enum_value("VideoSource", "VIDEO_SOURCE_ELEMENT")
     elif i.kind == "custom":
         ev.custom.name = d["name"]
         for key, value in d["properties"]:

@@ -52,6 +52,7 @@ def test_erasing_a_student_removes_their_rows_and_changes_no_aggregate(loaded):
     request = erase.Request(site, "user_id", user)
     before = erase.remaining(loaded, request)
     assert before["events"] > 0 and before["ad_impressions"] > 0 and before["journey_steps"] > 0, before
+    assert before["ad_videos"] > 0, before  # every regular demo user of the data set watched video ads
     totals = {t: int(loaded.scalar(f"SELECT count() FROM sightline.{t}")) for t in erase.EVENT_TABLES}
     aggregates = aggregate_tables(loaded)
     assert {"ad_ctr_daily", "ad_heatmap_daily", "ab_ctr_daily", "ivt_daily", "ad_ctr_rollup"} <= set(aggregates)

@@ -1,4 +1,10 @@
-"""Video ads (issue 20) in ClickHouse: generated video sessions go through the real schema
+"""Video ads (issue 20) in ClickHouse.
+
+First, the data set's video sessions (dataset.py, `_add_video_sessions`) through the whole test
+pipeline — protobuf batches POSTed to the real collector, Kafka, the Kafka engine, the views —
+must give exactly the truth the generator computes from its interactions (`video_truth`).
+
+Then generated video sessions go through the real schema
 (events_stream → ad_videos_consume → ad_videos → ad_videos_unique) and the dashboard query
 video_quartile_funnel must give the numbers the generator knows: per slot, college and cohort,
 impressions, the quartile funnel, viewable, completion and AVOC rates and the average time in
@@ -96,3 +102,41 @@ def test_video_quartile_funnel_matches_the_generated_sessions(loaded):
     # The funnel narrows: every quartile is a subset of the one before.
     for r in got.values():
         assert r["started"] >= r["first_quartile"] >= r["midpoint"] >= r["third_quartile"] >= r["completed"]
+
+
+def test_video_quartile_funnel_equals_the_dataset_truth_through_the_pipeline(loaded, data, run):
+    """Site `demo`: the data set's video impressions, delivered through the collector and Kafka
+    (some batches twice, some FINALs never sent), counted exactly as the generator knows them."""
+    from sightline_analytics import dataset
+
+    expected = dataset.video_truth(data, "demo")
+    assert sum(e["completed"] for e in expected.values()) > 0 and sum(e["avoc_impressions"] for e in expected.values()) > 0, \
+        "the data set must reach complete and AVOC for the test to prove anything"
+    last_day = max(data.days[-1], datetime.datetime.fromtimestamp(run.sent_until_ms / 1000, datetime.UTC).date())
+    window = queries.Window(site_key="demo", date_from=data.days[0], date_to=last_day, college="", cohort="")
+    got = {(r["slot_id"], r["college"], r["cohort"]): r for r in queries.run(loaded, "video_quartile_funnel", window)}
+    assert set(got) == set(expected)
+    for key, e in expected.items():
+        r = got[key]
+        for name in ["impressions", "started", "first_quartile", "midpoint", "third_quartile", "completed",
+                     "viewable_impressions", "avoc_impressions"]:
+            assert r[name] == e[name], (key, name, r[name], e[name])
+        assert r["avg_in_view_playing_ms"] == round(e["in_view_sum"] / e["impressions"]), key
+        assert r["completion_rate"] == pytest.approx(e["completed"] / e["started"], abs=1e-6)
+        assert r["avoc_rate"] == pytest.approx(e["avoc_impressions"] / e["impressions"], abs=1e-6)
+
+
+def test_report_charts_the_video_quartile_funnel_summed_over_slots():
+    """`make report`'s video section: each step's bar is that step's impressions summed over
+    every slot, college and cohort, labelled with its share of the starts."""
+    from sightline_analytics import report
+
+    zero = {"first_quartile": 0, "midpoint": 0, "third_quartile": 0, "completed": 0}
+    rows = [{**zero, "started": 8, "first_quartile": 6, "midpoint": 4, "third_quartile": 4, "completed": 2},
+            {**zero, "started": 2, "first_quartile": 2, "midpoint": 1}]
+    assert report.video_funnel_totals(rows) == [("start", 10), ("25 %", 8), ("50 %", 5), ("75 %", 4), ("complete", 2)]
+    svg = report.video_funnel_chart(rows)
+    for text in ["10 (100.0 %)", "8 (80.0 %)", "5 (50.0 %)", "4 (40.0 %)", "2 (20.0 %)"]:
+        assert text in svg, text
+    assert svg.count("<rect") == 5
+    assert "No video ad starts" in report.video_funnel_chart([])

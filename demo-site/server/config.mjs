@@ -40,6 +40,8 @@ export function loadConfig(argv = process.argv.slice(2), env = process.env) {
       brokers: { type: 'string', default: env.SIGHTLINE_KAFKA ?? '127.0.0.1:9092' },
       tail: { type: 'string', default: env.SIGHTLINE_TAIL ?? path.join(repoDir, 'target/debug/sightline-tail') },
       'sdk-dir': { type: 'string', default: env.SIGHTLINE_SDK_DIR ?? path.join(repoDir, 'sdk-wasm/pkg') },
+      // The video files of scripts/demo-videos.sh (made by make demo and tests/e2e/run.sh).
+      'media-dir': { type: 'string', default: env.DEMO_MEDIA_DIR ?? path.join(repoDir, '.cache/demo/media') },
       'no-live': { type: 'boolean', default: false },
     },
   });
@@ -58,6 +60,7 @@ export function loadConfig(argv = process.argv.slice(2), env = process.env) {
       site: path.join(siteDir, 'site'),
       dist: path.join(siteDir, 'dist'),
       sdk: values['sdk-dir'],
+      media: path.resolve(values['media-dir']),
     },
   };
 }

@@ -13,6 +13,7 @@ import { safeJoin, sendFile, sendText } from './static.mjs';
 import { LiveStats } from './stats.mjs';
 import { startLiveFeed } from './live-feed.mjs';
 import { loadSnippet } from './snippet.mjs';
+import { sendMedia } from './media.mjs';
 
 const config = loadConfig();
 let stats = new LiveStats();
@@ -57,6 +58,11 @@ const routes = [
   }],
   [(p) => p.startsWith('/site/'), (req, res, p) => serveFrom(res, config.dirs.site, p.slice('/site/'.length))],
   [(p) => p.startsWith('/sdk/'), (req, res, p) => serveFrom(res, config.dirs.sdk, p.slice('/sdk/'.length))],
+  // The video ads and the course preview (issue 20), made by scripts/demo-videos.sh.
+  [(p) => p.startsWith('/media/'), (req, res, p) => {
+    const file = safeJoin(config.dirs.media, p.slice('/media/'.length));
+    return file !== null && sendMedia(req, res, file);
+  }],
   [(p) => p.startsWith('/assets/'), (req, res, p) => serveFrom(res, config.dirs.dist, p.slice(1))],
   [() => true, (req, res, p) => serveFrom(res, config.dirs.public, p.slice(1))],
 ];

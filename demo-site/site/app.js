@@ -8,6 +8,7 @@ import { EXPERIMENT, STUDENTS, VARIANTS, slugOf, subjectFromSlug } from './data.
 import { catalogueView, courseView, searchView } from './views.js';
 import { currentStudent, currentVariant, setStudent, setVariant } from './state.js';
 import { escapeHtml } from './html.js';
+import { mountVideoAds } from './video-ads.js';
 
 // Back/forward changes the URL before any script runs. The router unmounts the old view in the
 // first popstate listener of the page — registered when this module is imported, before the SDK
@@ -65,6 +66,7 @@ export function startDemo({ root, sdk, base, home, distribution }) {
   function render() {
     const { html, results } = route();
     view.innerHTML = html;
+    mountVideoAds(view);
     return results;
   }
 

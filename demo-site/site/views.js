@@ -2,7 +2,11 @@
 // slot ids name the view and placement so heatmaps and CTR tables read naturally.
 import { COURSES, VARIANTS, courseById, relatedCourses, searchCourses } from './data.js';
 import { adSlot } from './ads.js';
+import { coursePreview, inFeedVideoAd } from './video-ads.js';
 import { escapeHtml } from './html.js';
+
+// The in-feed video ad (video-ads.js) follows this search result.
+const IN_FEED_VIDEO_AFTER = 5;
 
 function courseLink(base, course, cls = 'course-link') {
   return `<a class="${cls}" id="course-link-${course.id}" href="${base}/courses/${course.id}" data-nav>${escapeHtml(course.title)}</a>`;
@@ -42,7 +46,8 @@ export function searchView({ base, query, variant }) {
       <div>${courseLink(base, c)} ${stars(c.rating)}</div>
       <div class="muted">${c.subject} · ${c.level} · ${c.weeks} weeks · ${c.tags.map(escapeHtml).join(', ')}</div>
     </li>`;
-    return i + 1 === after ? row + `<li class="result-ad">${adSlot(base, 'search-in-feed', 'in_feed')}</li>` : row;
+    const withAd = i + 1 === after ? row + `<li class="result-ad">${adSlot(base, 'search-in-feed', 'in_feed')}</li>` : row;
+    return i + 1 === IN_FEED_VIDEO_AFTER ? withAd + inFeedVideoAd('search-in-feed-video') : withAd;
   });
   const heading = query ? `${results.length} courses for “${escapeHtml(query)}”` : `All ${results.length} courses`;
   return {
@@ -80,6 +85,8 @@ export function courseView({ base, id, variant }) {
       <h2>Syllabus</h2><ol class="syllabus">${weeks.join('')}</ol>
       <h2>Related courses</h2>
       <ul class="related" id="related">${related.map((c) => `<li>${courseLink(base, c)}</li>`).join('')}</ul>
+      <h2>Course preview</h2>
+      ${coursePreview(course)}
       ${trending(base)}
     </main>${sidebar(base, `course-${course.id}`, variant)}</div>
     ${belowFold(base, `course-${course.id}`)}

@@ -59,6 +59,9 @@ log "building the demo site's Vite page"
 (cd demo-site && npm run --silent build >"$artifacts/vite.log" 2>&1) \
   || { cat "$artifacts/vite.log" >&2; exit 1; }
 
+log "making the demo's video files"
+scripts/demo-videos.sh "$artifacts/media"
+
 free_port() { node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'; }
 wait_http() { # url seconds name
   http_ready "$1" "$2" || { log "$3 did not answer on $1 within $2 s"; return 1; }
@@ -73,7 +76,7 @@ pids+=($!)
 wait_http "http://127.0.0.1:$collector_port/readyz" 30 collector
 
 site_port=$(free_port)
-node demo-site/server/server.mjs --port "$site_port" --collector "http://127.0.0.1:$collector_port" \
+node demo-site/server/server.mjs --port "$site_port" --collector "http://127.0.0.1:$collector_port" --media-dir "$artifacts/media" \
   --brokers "$SIGHTLINE_KAFKA" --tail target/debug/sightline-tail >"$artifacts/site.log" 2>&1 &
 pids+=($!)
 wait_http "http://127.0.0.1:$site_port/healthz" 15 "demo site"

@@ -31,8 +31,11 @@
     }
   }, { threshold: [0, 0.1, 0.2, 0.29, 0.3, 0.31, 0.4, 0.49, 0.5, 0.51, 0.6, 0.7, 0.8, 0.9, 1] });
 
+  // Video slots (a <video>, one inside, or data-ad-format="video": the SDK's own rule) get no
+  // display impression; the SDK's video module measures them (tests/e2e/video*.test.mjs).
+  const VIDEO = 'video,[data-ad-format=video]';
   function track(el) {
-    if (byElement.has(el)) return;
+    if (byElement.has(el) || el.matches(VIDEO) || el.querySelector(VIDEO)) return;
     const rect = el.getBoundingClientRect();
     const area = rect.width * rect.height;
     const entry = { slot: el.dataset.adSlot, pageView, area, threshold: area >= LARGE_AD_PX ? 0.3 : 0.5, ratio: 0, maxRatio: 0, since: null, maxContinuousMs: 0, closed: false };
