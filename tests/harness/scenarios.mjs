@@ -96,6 +96,10 @@ async function ads(page, recorder) {
     requests: performance.getEntriesByType('resource').map((e) => `${/** @type {*} */ (e).initiatorType} ${e.name}`),
     visibility: document.visibilityState,
     focus: document.hasFocus(),
+    errors: window.pageErrors,
+    // IntersectionObserver notifies in the rendering steps: a window the browser does not
+    // render (throttled as occluded) gets no animation frames and no intersections.
+    animationFrame: await new Promise((resolve) => { requestAnimationFrame(() => resolve(true)); setTimeout(() => resolve(false), 1000); }),
   })));
   // FINAL impressions at navigation: the page is left, they go at pagehide.
   await page.goto('about:blank');
