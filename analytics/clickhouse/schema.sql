@@ -152,6 +152,10 @@ CREATE TABLE IF NOT EXISTS sightline.events_stream
     event_ad_impression_measurable Bool,
     event_ad_impression_actual_visibility String,
     event_ad_impression_time_to_viewable_ms UInt32,
+    -- The ad decision that filled the slot (issue 22): id, policy, experiment arm.
+    event_ad_impression_ad_decision_id String,
+    event_ad_impression_ad_decision_policy String,
+    event_ad_impression_ad_decision_variant String,
 
     -- Video ads (issue 20): AdVideo, one message per START/quartile/VIEWABLE/COMPLETE/FINAL.
     event_ad_video_ad_slot_id String,
@@ -188,6 +192,9 @@ CREATE TABLE IF NOT EXISTS sightline.events_stream
     event_ad_click_page_rect_height UInt32,
     event_ad_click_since_viewable_ms Int64,
     event_ad_click_href String,
+    event_ad_click_ad_decision_id String,
+    event_ad_click_ad_decision_policy String,
+    event_ad_click_ad_decision_variant String,
 
     event_search_query String,
     event_search_results_count UInt32,
@@ -247,6 +254,11 @@ CREATE TABLE IF NOT EXISTS sightline.events
     creative_id String,
     campaign_id String,
     impression_id String CODEC(ZSTD(1)),
+    -- The ad decision of an ad impression or click (issue 22; empty when the slot was not
+    -- filled by the decision service): CTR per policy and the privacy audit read these.
+    decision_id String CODEC(ZSTD(1)),
+    decision_policy LowCardinality(String),
+    decision_variant LowCardinality(String),
     -- Search text is kept shorter than the events (storage limitation, docs/privacy.md): after
     -- SIGHTLINE_SEARCH_TTL_DAYS merges clear it; the search events (and every aggregate)
     -- stay for SIGHTLINE_RAW_TTL_DAYS. The collector scrubbed PII from it before Kafka.
@@ -318,6 +330,9 @@ SELECT
     if(event_ad_impression_ad_creative_id != '', event_ad_impression_ad_creative_id, event_ad_click_ad_creative_id) AS creative_id,
     if(event_ad_impression_ad_campaign_id != '', event_ad_impression_ad_campaign_id, event_ad_click_ad_campaign_id) AS campaign_id,
     if(event_ad_impression_impression_id != '', event_ad_impression_impression_id, event_ad_click_impression_id) AS impression_id,
+    if(event_ad_impression_ad_decision_id != '', event_ad_impression_ad_decision_id, event_ad_click_ad_decision_id) AS decision_id,
+    if(event_ad_impression_ad_decision_policy != '', event_ad_impression_ad_decision_policy, event_ad_click_ad_decision_policy) AS decision_policy,
+    if(event_ad_impression_ad_decision_variant != '', event_ad_impression_ad_decision_variant, event_ad_click_ad_decision_variant) AS decision_variant,
     event_search_query AS search_query,
     event_search_results_count AS search_results_count,
     event_custom_name AS custom_name,
@@ -385,7 +400,12 @@ CREATE TABLE IF NOT EXISTS sightline.ad_impressions
     measurable Bool,
     rule LowCardinality(String),
     actual_visibility LowCardinality(String),
-    time_to_viewable_ms UInt32
+    time_to_viewable_ms UInt32,
+    -- The ad decision that chose the creative (issue 22): its id in sightline.ad_decisions,
+    -- the policy (behavioural, contextual, explore, static) and the ad_policy arm.
+    decision_id String CODEC(ZSTD(1)),
+    decision_policy LowCardinality(String),
+    decision_variant LowCardinality(String)
 )
 ENGINE = ReplacingMergeTree(phase_rank)
 PARTITION BY day
@@ -422,7 +442,10 @@ SELECT
     event_ad_impression_measurable AS measurable,
     lower(replaceOne(event_ad_impression_rule, 'VIEWABILITY_RULE_', '')) AS rule,
     lower(replaceOne(event_ad_impression_actual_visibility, 'ACTUAL_VISIBILITY_', '')) AS actual_visibility,
-    event_ad_impression_time_to_viewable_ms AS time_to_viewable_ms
+    event_ad_impression_time_to_viewable_ms AS time_to_viewable_ms,
+    event_ad_impression_ad_decision_id AS decision_id,
+    event_ad_impression_ad_decision_policy AS decision_policy,
+    event_ad_impression_ad_decision_variant AS decision_variant
 FROM sightline.events_stream
 WHERE length(kafka_error) = 0 AND kind = 'EVENT_KIND_AD_IMPRESSION';
 
