@@ -428,3 +428,36 @@ fn privacy_vectors_carry_the_mode_consent_and_enforcement() {
     assert_eq!(consent.storage(), ConsentState::Denied);
     assert!(consent.gpc && !consent.minor);
 }
+
+#[test]
+fn ad_decision_vector_carries_the_decision_on_impression_and_click() {
+    let batch = Batch::decode(binpb("batch_ad_decision").as_slice()).expect("decodes");
+    assert_eq!(
+        batch.experiments.get("ad_policy").map(String::as_str),
+        Some("personalized")
+    );
+    let ads: Vec<_> = batch
+        .events
+        .iter()
+        .map(|e| match e.kind.as_ref() {
+            Some(Kind::AdImpression(imp)) => imp.ad.clone().expect("impression ad"),
+            Some(Kind::AdClick(click)) => click.ad.clone().expect("click ad"),
+            other => panic!("expected ad events, got {other:?}"),
+        })
+        .collect();
+    assert_eq!(ads.len(), 2);
+    for ad in ads {
+        assert_eq!(
+            (
+                ad.decision_id.as_str(),
+                ad.decision_policy.as_str(),
+                ad.decision_variant.as_str()
+            ),
+            (
+                "5f0c1e2d3b4a59687766554433221100",
+                "behavioural",
+                "personalized"
+            )
+        );
+    }
+}

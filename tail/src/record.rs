@@ -197,6 +197,36 @@ mod tests {
     }
 
     #[test]
+    fn an_ads_decision_is_printed() {
+        let ad = sightline_proto::v1::Ad {
+            slot_id: "sidebar".into(),
+            creative_id: "bootcamp-v2-300x250".into(),
+            decision_id: "5f0c1e2d3b4a59687766554433221100".into(),
+            decision_policy: "behavioural".into(),
+            decision_variant: "personalized".into(),
+            ..Default::default()
+        };
+        let collected = CollectedEvent {
+            kind: EventKind::AdClick as i32,
+            event: Some(Event {
+                kind: Some(Kind::AdClick(sightline_proto::v1::AdClick {
+                    ad: Some(ad),
+                    ..Default::default()
+                })),
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        let (kind, body) = decode(&[], &collected.encode_to_vec(), false).remove(0);
+        assert_eq!(kind, "ad_click");
+        let json = serde_json::to_value(&body).unwrap();
+        let ad = &json["collected"]["event"]["kind"]["AdClick"]["ad"];
+        assert_eq!(ad["decision_id"], "5f0c1e2d3b4a59687766554433221100");
+        assert_eq!(ad["decision_policy"], "behavioural");
+        assert_eq!(ad["decision_variant"], "personalized");
+    }
+
+    #[test]
     fn rejected_topic_decodes_rejected_events() {
         let rejected = RejectedEvent {
             reason: "missing_event_id".into(),

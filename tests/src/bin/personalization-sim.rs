@@ -71,13 +71,23 @@ async fn main() -> anyhow::Result<()> {
     let t = &truth.traffic;
     println!(
         "simulated {} students ({:?}): {} batches, {} events, {} decisions in {:.1} s (decide p50 {:.2} ms, p99 {:.2} ms)",
-        config.students, truth.students, t.batches, t.events, t.decisions, t.elapsed_s,
-        t.decide_p50_ms, t.decide_p99_ms
+        config.students,
+        truth.students,
+        t.batches,
+        t.events,
+        t.decisions,
+        t.elapsed_s,
+        t.decide_p50_ms,
+        t.decide_p99_ms
     );
     for (variant, arm) in &truth.arms {
         println!(
             "  arm {:>14}: {} impressions, {:.1} % matched the interest, expected CTR {:.3} %, simulated clicks {}, policies {:?}",
-            if variant.is_empty() { "(none)" } else { variant },
+            if variant.is_empty() {
+                "(none)"
+            } else {
+                variant
+            },
             arm.impressions,
             100.0 * arm.matched_impressions as f64 / arm.impressions.max(1) as f64,
             100.0 * arm.expected_ctr(),

@@ -88,7 +88,11 @@ mod tests {
         let catalogue = Catalogue::load(&path).expect("demo catalogue");
         assert!(catalogue.courses.len() >= 10, "{:?}", catalogue.courses);
         assert!(catalogue.subjects.contains(&"Computer Science".to_string()));
-        let dsa = catalogue.courses.iter().find(|c| c.id == "dsa").expect("dsa");
+        let dsa = catalogue
+            .courses
+            .iter()
+            .find(|c| c.id == "dsa")
+            .expect("dsa");
         assert_eq!(dsa.subject, "Computer Science");
         assert!(dsa.tags.contains(&"algorithms".to_string()));
     }

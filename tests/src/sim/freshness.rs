@@ -62,7 +62,14 @@ pub async fn measure(
         let mut page = PageSession::new(&mut rng);
         let query = course.tags.first().cloned().unwrap_or_default();
         let search = page.event(&mut rng, now_ms(), batches::search(&query, 3));
-        let batch = page.batch(&student, &endpoints.site_key, &url, "", now_ms(), vec![search]);
+        let batch = page.batch(
+            &student,
+            &endpoints.site_key,
+            &url,
+            "",
+            now_ms(),
+            vec![search],
+        );
         let sent = Instant::now();
         post_batch(&http, &endpoints.collector, &batch).await?;
         let mut reflected = false;

@@ -97,7 +97,9 @@ pub struct Student {
 impl Student {
     /// The student's own RNG: the same for a seed whatever the scheduling.
     pub fn rng(&self, seed: u64) -> StdRng {
-        StdRng::seed_from_u64(seed ^ (u64::from(self.index) + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15))
+        StdRng::seed_from_u64(
+            seed ^ (u64::from(self.index) + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15),
+        )
     }
 }
 
@@ -114,7 +116,8 @@ pub fn population(config: &ModelConfig, catalogue: &Catalogue) -> Vec<Student> {
             } else {
                 PrivacyClass::Consenting
             };
-            let interest = catalogue.subjects[rng.random_range(0..catalogue.subjects.len())].clone();
+            let interest =
+                catalogue.subjects[rng.random_range(0..catalogue.subjects.len())].clone();
             let college = COLLEGES[rng.random_range(0..COLLEGES.len())];
             let year = COHORTS[rng.random_range(0..COHORTS.len())];
             let (anonymous_id, user_id) = match class {
@@ -182,16 +185,25 @@ mod tests {
         let one = population(&config, &catalogue());
         let two = population(&config, &catalogue());
         assert_eq!(
-            one.iter().map(|s| (s.class, s.interest.clone())).collect::<Vec<_>>(),
-            two.iter().map(|s| (s.class, s.interest.clone())).collect::<Vec<_>>()
+            one.iter()
+                .map(|s| (s.class, s.interest.clone()))
+                .collect::<Vec<_>>(),
+            two.iter()
+                .map(|s| (s.class, s.interest.clone()))
+                .collect::<Vec<_>>()
         );
-        for class in [PrivacyClass::Consenting, PrivacyClass::Minor, PrivacyClass::Gpc] {
+        for class in [
+            PrivacyClass::Consenting,
+            PrivacyClass::Minor,
+            PrivacyClass::Gpc,
+        ] {
             assert!(one.iter().any(|s| s.class == class), "no {class:?}");
         }
-        assert!(one
-            .iter()
-            .filter(|s| s.class != PrivacyClass::Consenting)
-            .all(|s| s.anonymous_id.is_empty() && s.user_id.is_empty()));
+        assert!(
+            one.iter()
+                .filter(|s| s.class != PrivacyClass::Consenting)
+                .all(|s| s.anonymous_id.is_empty() && s.user_id.is_empty())
+        );
     }
 
     #[test]

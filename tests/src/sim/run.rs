@@ -131,7 +131,17 @@ async fn simulate_student(
             }
         }
         let url = format!("{ORIGIN}/courses/{}", last.id);
-        post(http, endpoints, &mut page, student, &url, &variant, events, &mut outcome).await?;
+        post(
+            http,
+            endpoints,
+            &mut page,
+            student,
+            &url,
+            &variant,
+            events,
+            &mut outcome,
+        )
+        .await?;
 
         // The course page's display slots: a decision each, a viewable impression each,
         // a click with the model's probability.
@@ -171,7 +181,17 @@ async fn simulate_student(
                 .push((decision.decision_id.clone(), decision.policy.clone()));
             outcome.impressions.push(served);
         }
-        post(http, endpoints, &mut page, student, &url, &variant, events, &mut outcome).await?;
+        post(
+            http,
+            endpoints,
+            &mut page,
+            student,
+            &url,
+            &variant,
+            events,
+            &mut outcome,
+        )
+        .await?;
     }
     Ok(outcome)
 }
@@ -241,7 +261,11 @@ pub async fn post_batch(
     )
     .await
     .context("collector did not answer")??;
-    let answer = if reply.status == 200 { Some(reply.json()) } else { None };
+    let answer = if reply.status == 200 {
+        Some(reply.json())
+    } else {
+        None
+    };
     let accepted = answer
         .as_ref()
         .and_then(|a| a["accepted"].as_u64())

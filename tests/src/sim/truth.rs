@@ -149,7 +149,8 @@ impl GroundTruth {
             .entry(policy.to_string())
             .or_default() += 1;
         if class != PrivacyClass::Consenting {
-            self.protected_decisions.insert(decision_id.to_string(), class);
+            self.protected_decisions
+                .insert(decision_id.to_string(), class);
         }
     }
 }
