@@ -1,0 +1,1 @@
+//! Events → interest signals, and the write-side privacy rule.
