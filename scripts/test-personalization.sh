@@ -55,6 +55,10 @@ trap cleanup INT TERM EXIT
 echo "==> Kafka on $brokers"
 if scripts/kafka.sh status >/dev/null 2>&1; then scripts/kafka.sh down; fi
 scripts/kafka.sh up
+# The decision log's topic, unless proto/topics.txt (which kafka.sh creates) already lists it.
+if ! grep -qx 'ad_decisions' proto/topics.txt; then
+  (cd analytics && "$python" -m sightline_analytics.kafka_io create-topics "$brokers" sightline.ad_decisions)
+fi
 
 cat >"$work/collector.toml" <<EOF
 # Written by scripts/test-personalization.sh.
