@@ -96,6 +96,10 @@ async fn main() -> anyhow::Result<()> {
         );
     }
     println!("  policies by privacy class: {:?}", truth.policies_by_class);
+    println!(
+        "  decisions without a creative (slot left empty), by variant: {:?}",
+        truth.unfilled
+    );
     let f = &truth.freshness;
     println!(
         "  freshness (search sent → profile_events up): {} probes, {} reflected, p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms",

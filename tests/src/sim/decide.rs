@@ -133,10 +133,7 @@ pub async fn decide(
     if reply.status != 200 {
         bail!("decide answered {}: {}", reply.status, reply.body);
     }
-    let decision: Decision = serde_json::from_str(&reply.body)
-        .with_context(|| format!("decide answer {}", reply.body))?;
-    if decision.creatives.is_empty() {
-        bail!("decide returned no creative: {}", reply.body);
-    }
-    Ok(decision)
+    // No creative (nothing eligible: targeting, frequency caps) is a valid answer: the slot
+    // stays unfilled and the caller counts it.
+    serde_json::from_str(&reply.body).with_context(|| format!("decide answer {}", reply.body))
 }

@@ -25,9 +25,10 @@ pub const USER_AGENT: &str =
 /// A batch must be answered within this; only a hung run hits it.
 const POST_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// The display slots of a course page (demo-site/site/data.js AD_SIZES).
+/// The display slots of a course page: slot id suffix, placement, size (demo-site/site/views.js
+/// names them `course-<id>-<suffix>`; sizes from data.js AD_SIZES).
 const SLOTS: &[(&str, &str, (u32, u32))] = &[
-    ("top", "top_banner", (728, 90)),
+    ("top-banner", "top_banner", (728, 90)),
     ("sidebar", "sidebar", (300, 250)),
     ("in-feed", "in_feed", (640, 120)),
 ];
@@ -43,6 +44,8 @@ pub struct Endpoints {
 struct Outcome {
     impressions: Vec<ServedImpression>,
     decisions: Vec<(String, String)>,
+    /// Variant of each decision that returned no creative (the slot stayed empty).
+    unfilled: Vec<String>,
     decide_ms: Vec<f64>,
     batches: u64,
     events: u64,
@@ -78,6 +81,9 @@ pub async fn simulate(
         let (class, outcome) = result?;
         for served in &outcome.impressions {
             truth.add_impression(served);
+        }
+        for variant in &outcome.unfilled {
+            *truth.unfilled.entry(variant.clone()).or_default() += 1;
         }
         for (id, policy) in &outcome.decisions {
             truth.add_decision(class, id, policy);
@@ -147,12 +153,14 @@ async fn simulate_student(
         // a click with the model's probability.
         let mut events = Vec::new();
         let shown_at = now_ms() - 10_000;
-        for (n, (slot, placement, size)) in SLOTS
+        for (n, (suffix, placement, size)) in SLOTS
             .iter()
             .cycle()
             .take(config.ads_per_session as usize)
             .enumerate()
         {
+            let slot_id = format!("course-{}-{suffix}", last.id);
+            let slot = slot_id.as_str();
             let slot_request = SlotRequest {
                 site: &endpoints.site_key,
                 slot,
@@ -166,6 +174,13 @@ async fn simulate_student(
             if variant.is_empty() {
                 variant.clone_from(&decision.variant);
             }
+            outcome
+                .decisions
+                .push((decision.decision_id.clone(), decision.policy.clone()));
+            if decision.creatives.is_empty() {
+                outcome.unfilled.push(decision.variant.clone());
+                continue;
+            }
             let served = serve(&mut rng, config, student, &decision);
             let ad = batches::ad(slot, placement, *size, &decision);
             let impression_id = batches::random_id(&mut rng);
@@ -176,9 +191,6 @@ async fn simulate_student(
                 let click = batches::click(&mut rng, ad, impression_id, *size);
                 events.push(page.event(&mut rng, ts + 3_000, click));
             }
-            outcome
-                .decisions
-                .push((decision.decision_id.clone(), decision.policy.clone()));
             outcome.impressions.push(served);
         }
         post(

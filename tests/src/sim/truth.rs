@@ -113,6 +113,8 @@ pub struct GroundTruth {
     pub students: BTreeMap<PrivacyClass, u64>,
     /// Keyed by variant; "" = not in the experiment (minors, GPC users).
     pub arms: BTreeMap<String, Arm>,
+    /// Decisions without a creative per variant (no impression was sent for them).
+    pub unfilled: BTreeMap<String, u64>,
     /// Decisions per privacy class and policy, as the service answered them.
     pub policies_by_class: BTreeMap<PrivacyClass, BTreeMap<String, u64>>,
     pub protected_decisions: BTreeMap<String, PrivacyClass>,
@@ -127,6 +129,7 @@ impl GroundTruth {
             model: config.into(),
             students: BTreeMap::new(),
             arms: BTreeMap::new(),
+            unfilled: BTreeMap::new(),
             policies_by_class: BTreeMap::new(),
             protected_decisions: BTreeMap::new(),
             freshness: Freshness::default(),
