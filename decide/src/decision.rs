@@ -255,7 +255,7 @@ impl Decider {
         blended
     }
 
-    /// Page subject first (1.0), then blended popularity (0..1).
+    /// Page subject first (1.0), then `popularity_weight` × blended popularity share.
     fn rank_contextual<'c>(
         &self,
         candidates: Vec<&'c Creative>,
@@ -271,7 +271,10 @@ impl Decider {
                 let page = f64::from(u8::from(
                     !page_subject.is_empty() && c.subject == page_subject,
                 ));
-                (c, page + share_of(&popularity, &c.subject))
+                (
+                    c,
+                    page + self.experiment.popularity_weight * share_of(&popularity, &c.subject),
+                )
             })
             .collect();
         rank(&mut scored, rng);
@@ -310,4 +313,174 @@ fn static_picks<'c>(
         n += 1;
     }
     picks
+}
+
+#[cfg(test)]
+mod tests {
+    use rand::{SeedableRng, rngs::StdRng};
+
+    use super::*;
+    use crate::{
+        config::{LimitsConfig, ProfilesConfig},
+        time::ManualTime,
+    };
+
+    const NOW: i64 = 1_795_000_000_000;
+
+    fn decider(share: f64, epsilon: f64) -> Decider {
+        let catalogue = Catalogue::from_toml(include_str!("../catalogue.toml")).unwrap();
+        Decider {
+            catalogue: Arc::new(CatalogueHandle::fixed(catalogue)),
+            profiles: Arc::new(ProfileStore::new(&ProfilesConfig::default())),
+            time: Arc::new(ManualTime::at(NOW)),
+            experiment: ExperimentConfig {
+                personalized_share: share,
+                epsilon,
+                ..ExperimentConfig::default()
+            },
+        }
+    }
+
+    /// `page`: the page's JSON (the search page by default).
+    fn request(visitor: &str, privacy: &str, page: &str) -> DecideRequest {
+        let page = if page.is_empty() {
+            r#"{"url":"http://x/search?q=x"}"#
+        } else {
+            page
+        };
+        let json = format!(
+            r#"{{"site":"demo","slot":"search-top-banner","placement":"top_banner",
+               "page":{page},"user_id":"{visitor}","privacy":{privacy}}}"#
+        );
+        DecideRequest::parse(json.as_bytes(), &LimitsConfig::default()).unwrap()
+    }
+
+    const PERSISTENT: &str = r#"{"mode":"persistent","personalization":"granted"}"#;
+
+    fn chemistry_fan(d: &Decider, visitor: &str) {
+        for _ in 0..3 {
+            d.profiles.fold(
+                "demo",
+                visitor,
+                "",
+                "",
+                &[("Chemistry".to_owned(), 2.0)],
+                NOW - 1000,
+            );
+        }
+    }
+
+    #[test]
+    fn a_profiled_visitor_in_personalized_gets_their_top_subject() {
+        let d = decider(1.0, 0.0);
+        chemistry_fan(&d, "u1");
+        let decision = d.decide(
+            &request("u1", PERSISTENT, ""),
+            &mut StdRng::seed_from_u64(1),
+        );
+        assert_eq!(decision.policy, Policy::Behavioural);
+        assert_eq!(decision.variant, Some(Variant::Personalized));
+        assert_eq!(decision.profile_events, 3);
+        assert_eq!(decision.creatives[0].creative.subject, "Chemistry");
+        assert_eq!(decision.creatives[0].creative_id, "chem-crash-v1-728x90");
+        assert_eq!(decision.visitor_key.as_deref(), Some("u1"));
+    }
+
+    #[test]
+    fn minors_gpc_denied_and_cookieless_get_contextual_without_profile_or_variant() {
+        let d = decider(1.0, 0.0);
+        chemistry_fan(&d, "u1");
+        for privacy in [
+            r#"{"mode":"persistent","minor":true}"#,
+            r#"{"mode":"persistent","gpc":true}"#,
+            r#"{"mode":"persistent","personalization":"denied"}"#,
+            r#"{"mode":"cookieless"}"#,
+            r#"{"mode":"restricted"}"#,
+        ] {
+            let req = request("u1", privacy, r#"{"subject":"Physics"}"#);
+            let decision = d.decide(&req, &mut StdRng::seed_from_u64(1));
+            assert_eq!(decision.policy, Policy::Contextual, "{privacy}");
+            assert_eq!(decision.variant, None, "{privacy}");
+            assert_eq!(decision.profile_events, 0, "{privacy}");
+            assert_eq!(decision.visitor_key, None, "{privacy}");
+            // The page's subject, not the profile's Chemistry.
+            assert_eq!(
+                decision.creatives[0].creative.subject, "Physics",
+                "{privacy}"
+            );
+        }
+    }
+
+    #[test]
+    fn control_gets_the_static_rotation() {
+        let d = decider(0.0, 0.0);
+        chemistry_fan(&d, "u1");
+        let decision = d.decide(
+            &request("u1", PERSISTENT, ""),
+            &mut StdRng::seed_from_u64(1),
+        );
+        assert_eq!(decision.policy, Policy::Static);
+        assert_eq!(decision.variant, Some(Variant::Control));
+        let expected = d
+            .catalogue
+            .get()
+            .static_for_slot("search-top-banner")
+            .id
+            .clone();
+        assert_eq!(decision.creatives[0].creative.id, expected);
+    }
+
+    #[test]
+    fn epsilon_explores_at_its_rate() {
+        let d = decider(1.0, 0.2);
+        chemistry_fan(&d, "u1");
+        let mut rng = StdRng::seed_from_u64(7);
+        let explored = (0..2000)
+            .filter(|n| {
+                let visitor = format!("v{n}");
+                d.decide(&request(&visitor, PERSISTENT, ""), &mut rng)
+                    .policy
+                    == Policy::Explore
+            })
+            .count();
+        // 400 expected; ±5 standard deviations (√(2000·0.2·0.8) ≈ 18).
+        assert!((310..=490).contains(&explored), "{explored}");
+    }
+
+    #[test]
+    fn a_reached_frequency_cap_moves_on_to_the_next_creative() {
+        let d = decider(1.0, 0.0);
+        chemistry_fan(&d, "u1");
+        let cap = d
+            .catalogue
+            .get()
+            .creative("chem-crash-v1")
+            .unwrap()
+            .frequency_cap_per_day;
+        let mut rng = StdRng::seed_from_u64(3);
+        for _ in 0..cap {
+            let decision = d.decide(&request("u1", PERSISTENT, ""), &mut rng);
+            assert_eq!(decision.creatives[0].creative.id, "chem-crash-v1");
+        }
+        let decision = d.decide(&request("u1", PERSISTENT, ""), &mut rng);
+        assert_ne!(decision.creatives[0].creative.id, "chem-crash-v1");
+    }
+
+    #[test]
+    fn targeting_admits_only_the_listed_college() {
+        let d = decider(1.0, 0.0);
+        let sidebar = |college: &str| {
+            let json = format!(
+                r#"{{"site":"demo","slot":"s","placement":"sidebar","college":"{college}","count":5,
+                   "page":{{"subject":"Computer Science"}}}}"#
+            );
+            let req = DecideRequest::parse(json.as_bytes(), &LimitsConfig::default()).unwrap();
+            d.decide(&req, &mut StdRng::seed_from_u64(1))
+                .creatives
+                .iter()
+                .any(|c| c.creative.id == "iitm-hackathon-v1")
+        };
+        assert!(sidebar("IIT Madras"));
+        assert!(!sidebar("NIT Trichy"));
+    }
 }

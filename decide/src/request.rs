@@ -112,6 +112,10 @@ pub struct DecideRequest {
 
 impl DecideRequest {
     pub fn parse(body: &[u8], limits: &LimitsConfig) -> Result<Self, DecideError> {
+        // serde would read a struct from an array too: only an object is a request.
+        if body.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+            return Err(DecideError::InvalidJson("not a JSON object".to_owned()));
+        }
         let raw: RawRequest =
             serde_json::from_slice(body).map_err(|e| DecideError::InvalidJson(e.to_string()))?;
         let field = |name: &'static str, value: &str| -> Result<(), DecideError> {
