@@ -143,12 +143,13 @@ def wait_for_decisions(engine, expected: int, timeout_s: float) -> int:
 def analyse(engine, brokers: str, truth: dict, decisions_topic: str) -> tuple[Checks, dict]:
     site = truth["site_key"]
     checks = Checks()
-    expected_events = int(truth["traffic"]["events"])
+    expected_events = int(truth["traffic"]["events"]) + int(truth["freshness"]["events_sent"])
     t0 = time.monotonic()
     got = wait_for_events(engine, site, expected_events, CONSUME_TIMEOUT_S)
     consume_s = round(time.monotonic() - t0, 1)
     checks.check("every event reached ClickHouse", got == expected_events,
-                 f"{got} distinct events in sightline.events, {expected_events} sent ({consume_s} s to consume)")
+                 f"{got} distinct events in sightline.events, {expected_events} sent (students and freshness "
+                 f"probes; {consume_s} s to consume)")
 
     ab = ab_rows(engine, site)
     result = {"ab": ab, "truth_arms": truth["arms"], "freshness": truth["freshness"], "traffic": truth["traffic"]}

@@ -40,7 +40,7 @@ struct Args {
     /// Freshness probe visitors (measured one at a time after the traffic).
     #[arg(long, default_value_t = 40)]
     probes: u32,
-    #[arg(long, default_value_t = 0.032)]
+    #[arg(long, default_value_t = 0.04)]
     p_match: f64,
     #[arg(long, default_value_t = 0.008)]
     p_other: f64,

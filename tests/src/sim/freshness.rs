@@ -5,7 +5,8 @@
 //! population), one at a time after the simulated traffic, so the figure is the pipeline's
 //! latency (collector → Kafka → the service's consumer → profile), not queueing behind the
 //! load. Each probe asks for a decision (baseline count), POSTs one search, then asks again
-//! every `POLL_INTERVAL` until the count rises or `PROBE_DEADLINE` passes.
+//! every `POLL_INTERVAL` until the count rises or `PROBE_DEADLINE` passes. The latency is
+//! measured from just before the POST, so it includes the collector's answer (Kafka ack).
 
 use std::time::{Duration, Instant};
 
@@ -21,6 +22,9 @@ use crate::collector::{client, now_ms};
 
 pub const POLL_INTERVAL: Duration = Duration::from_millis(5);
 pub const PROBE_DEADLINE: Duration = Duration::from_secs(15);
+/// Probe visitors tried per probe wanted (each is in the personalized arm with the service's
+/// `personalized_share`, 0.5 by default).
+pub const MAX_ATTEMPTS_PER_PROBE: u32 = 8;
 
 pub async fn measure(
     endpoints: &Endpoints,
@@ -32,7 +36,14 @@ pub async fn measure(
     let mut latencies = Vec::new();
     let mut timed_out = 0;
     let mut decide_calls = 0;
-    for k in 0..probes {
+    let mut events_sent = 0;
+    // Only probes in the personalized arm count: the control arm is served static ads without
+    // reading the profile (its decisions say profile_events 0). Every probe visitor is new, so
+    // about half are; the attempts are bounded.
+    let mut measured = 0;
+    let mut k = 0;
+    while measured < probes && k < probes.saturating_mul(MAX_ATTEMPTS_PER_PROBE) {
+        k += 1;
         let index = config.students + k;
         let interest = catalogue.subjects[(k as usize) % catalogue.subjects.len()].clone();
         let student = Student {
@@ -54,11 +65,15 @@ pub async fn measure(
             url: &url,
             subject: &course.subject,
         };
-        let before = decide::decide(&http, &endpoints.decide, &student, &slot)
+        let baseline = decide::decide(&http, &endpoints.decide, &student, &slot)
             .await
-            .context("freshness baseline")?
-            .profile_events;
+            .context("freshness baseline")?;
         decide_calls += 1;
+        if baseline.variant != "personalized" {
+            continue;
+        }
+        measured += 1;
+        let before = baseline.profile_events;
         let mut page = PageSession::new(&mut rng);
         let query = course.tags.first().cloned().unwrap_or_default();
         let search = page.event(&mut rng, now_ms(), batches::search(&query, 3));
@@ -72,6 +87,7 @@ pub async fn measure(
         );
         let sent = Instant::now();
         post_batch(&http, &endpoints.collector, &batch).await?;
+        events_sent += 1;
         let mut reflected = false;
         while sent.elapsed() < PROBE_DEADLINE {
             let now = decide::decide(&http, &endpoints.decide, &student, &slot).await?;
@@ -90,12 +106,13 @@ pub async fn measure(
     }
     latencies.sort_by(f64::total_cmp);
     Ok(Freshness {
-        probes: u64::from(probes),
+        probes: u64::from(measured),
         reflected: latencies.len() as u64,
         timed_out,
         p50_ms: quantile(&latencies, 0.5),
         p99_ms: quantile(&latencies, 0.99),
         max_ms: latencies.last().copied().unwrap_or(0.0),
         decide_calls,
+        events_sent,
     })
 }

@@ -63,6 +63,8 @@ pub struct Freshness {
     pub max_ms: f64,
     /// Decisions the probes asked for (they are in the decision log too).
     pub decide_calls: u64,
+    /// Events the probes sent (one search each; they reach Kafka like the rest).
+    pub events_sent: u64,
 }
 
 #[derive(Debug, Default, Clone, Serialize)]
