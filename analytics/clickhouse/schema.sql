@@ -630,6 +630,42 @@ SELECT
 FROM sightline.events_stream
 GROUP BY minute, topic, partition;
 
+-- One row per ad decision of sightline-decide (issue 22; its topic `ad_decisions`, one
+-- sightline.v1.AdDecision per record, proto/sightline/v1/decision.proto). Impressions and clicks
+-- carry decision_id (ad_impressions.decision_id, events.decision_id), so what was decided joins
+-- to what was seen and clicked. user_key is the decision's visitor_key: the profile key (user id,
+-- else anonymous id) for profiled visitors only, empty for everyone else (cookieless, minors,
+-- GPC, no personalization consent): the privacy audit reads it. Erasure deletes by it.
+CREATE TABLE IF NOT EXISTS sightline.ad_decisions
+(
+    decision_id String CODEC(ZSTD(1)),
+    decided_at DateTime64(3, 'UTC'),
+    day Date,
+    site_key LowCardinality(String),
+    slot_id LowCardinality(String),
+    placement_id LowCardinality(String),
+    user_key String,
+    -- as the request stated them: persistent, cookieless, restricted ('' = none stated)
+    privacy_mode LowCardinality(String),
+    consent_personalization LowCardinality(String),
+    consent_gpc Bool,
+    consent_minor Bool,
+    -- behavioural, contextual, explore, static
+    policy LowCardinality(String),
+    experiment LowCardinality(String),
+    variant LowCardinality(String),
+    page_subject LowCardinality(String),
+    profile_events UInt64,
+    -- ranked, best first
+    creative_ids Array(String),
+    creative_subjects Array(LowCardinality(String)),
+    decider_id LowCardinality(String)
+)
+ENGINE = ReplacingMergeTree
+PARTITION BY day
+ORDER BY (site_key, decision_id)
+TTL day + INTERVAL ${SIGHTLINE_RAW_TTL_DAYS} DAY DELETE;
+
 -- ── 3. Dashboard aggregates ───────────────────────────────────────────────────────────────────
 -- CTR, heatmap and A/B aggregates count VALID traffic only: events the collector classified as
 -- general or sophisticated invalid traffic (GIVT/SIVT) are left out, as the MRC's IVT guidelines
@@ -911,6 +947,64 @@ SELECT
     site_key, reason, detail, event_event_id AS event_id, sdk_version, collector_id,
     _error AS decode_error, if(length(_error) > 0, _raw_message, '') AS raw_message
 FROM sightline.kafka_rejected;
+
+-- The decision log (sightline-decide): one AdDecision per record.
+CREATE TABLE IF NOT EXISTS sightline.kafka_ad_decisions
+(
+    decision_id String,
+    decided_at_ms Int64,
+    site_key String,
+    slot_id String,
+    placement_id String,
+    visitor_key String,
+    privacy_mode String,
+    consent_personalization String,
+    consent_gpc Bool,
+    consent_minor Bool,
+    policy String,
+    experiment String,
+    variant String,
+    page_subject String,
+    profile_events UInt64,
+    creatives Nested(creative_id String, subject String),
+    decider_id String
+)
+ENGINE = Kafka
+SETTINGS
+    kafka_broker_list = '${SIGHTLINE_KAFKA_BROKERS}',
+    kafka_topic_list = '${SIGHTLINE_TOPIC_PREFIX}ad_decisions',
+    kafka_group_name = '${SIGHTLINE_KAFKA_GROUP}',
+    kafka_format = 'ProtobufSingle',
+    kafka_schema = 'sightline/v1/decision.proto:AdDecision',
+    kafka_num_consumers = 1,
+    kafka_flush_interval_ms = ${SIGHTLINE_KAFKA_FLUSH_MS},
+    kafka_handle_error_mode = 'stream';
+
+-- An undecodable decision record is dropped here (the decision service is the only producer
+-- and writes what it compiles against); kafka_errors keeps the CollectedEvent topics' ones.
+CREATE MATERIALIZED VIEW IF NOT EXISTS sightline.ad_decisions_consume TO sightline.ad_decisions AS
+SELECT
+    decision_id,
+    fromUnixTimestamp64Milli(decided_at_ms, 'UTC') AS decided_at,
+    toDate(decided_at) AS day,
+    site_key,
+    slot_id,
+    placement_id,
+    visitor_key AS user_key,
+    lower(replaceOne(replaceOne(privacy_mode, 'PRIVACY_MODE_', ''), 'UNSPECIFIED', '')) AS privacy_mode,
+    lower(replaceOne(replaceOne(consent_personalization, 'CONSENT_STATE_', ''), 'UNSPECIFIED', '')) AS consent_personalization,
+    consent_gpc,
+    consent_minor,
+    policy,
+    experiment,
+    variant,
+    page_subject,
+    profile_events,
+    `creatives.creative_id` AS creative_ids,
+    `creatives.subject` AS creative_subjects,
+    decider_id
+FROM sightline.kafka_ad_decisions
+WHERE length(_error) = 0;
 
 -- ── 5. Closed-day rollups (what the dashboards read for finished days) ──────────────────────────
 -- The aggregates above keep uniqExact states: exact and idempotent under redelivery, but a

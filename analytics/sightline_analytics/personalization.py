@@ -8,8 +8,9 @@ production, and the experiment is read with the dashboard's own A/B query
   CTR equals what the click model predicts for the creatives actually served (Σ p over the
   impressions) within TOLERANCE_SIGMAS standard deviations of that sum;
 * no minor (restricted) and no GPC user (cookieless) ever got a `behavioural` decision: in the
-  impressions' decision policy (ClickHouse) and in the decision log (`sightline.ad_decisions`),
-  where every decision served to them must be found;
+  impressions' decision policy and in the decision log (topic `ad_decisions`, table
+  `sightline.ad_decisions` of the production schema), where every decision served to them must
+  be found, unkeyed;
 * freshness (event sent → the service's profile reflects it): p50/p99 printed, p99 bounded.
 
 Runs as its own process (chdb allows one embedded server per process):
@@ -91,56 +92,18 @@ def policy_rows(engine, site_key: str) -> list[dict]:
     )
 
 
-# The decision log (sightline-decide's `<prefix>ad_decisions` topic, one AdDecision per record,
-# proto/sightline/v1/decision.proto) read by ClickHouse like the event topics: a Kafka table,
-# a materialized view, a MergeTree. Its own database, created by this module only: the
-# production schema (clickhouse/schema.sql) does not consume the decision log yet.
-DECISION_LOG_SQL = [
-    "CREATE DATABASE IF NOT EXISTS decisions",
-    """CREATE TABLE IF NOT EXISTS decisions.log
-    (
-        decision_id String, decided_at_ms Int64, site_key String, slot_id String, visitor_key String,
-        privacy_mode String, consent_personalization String, consent_gpc Bool, consent_minor Bool,
-        policy String, experiment String, variant String, page_subject String, profile_events UInt64
-    ) ENGINE = MergeTree ORDER BY decision_id""",
-    """CREATE MATERIALIZED VIEW IF NOT EXISTS decisions.log_consume TO decisions.log AS
-    SELECT decision_id, decided_at_ms, site_key, slot_id, visitor_key, privacy_mode, consent_personalization,
-           consent_gpc, consent_minor, policy, experiment, variant, page_subject, profile_events
-    FROM decisions.kafka_log""",
-]
-DECISION_LOG_KAFKA = """CREATE TABLE IF NOT EXISTS decisions.kafka_log
-    (
-        decision_id String, decided_at_ms Int64, site_key String, slot_id String, visitor_key String,
-        privacy_mode String, consent_personalization String, consent_gpc Bool, consent_minor Bool,
-        policy String, experiment String, variant String, page_subject String, profile_events UInt64
-    ) ENGINE = Kafka SETTINGS
-        kafka_broker_list = '{brokers}', kafka_topic_list = '{topic}', kafka_group_name = '{group}',
-        kafka_format = 'ProtobufSingle', kafka_schema = 'sightline/v1/decision.proto:AdDecision',
-        kafka_flush_interval_ms = 500"""
-
-
-def start_decision_log(engine, brokers: str, topic: str, group: str) -> None:
-    """Target table, Kafka table, then the view: a Kafka table delivers nothing until a view
-    reads it, so no record is consumed before the view can store it."""
-    engine.execute(DECISION_LOG_SQL[0])
-    engine.execute(DECISION_LOG_SQL[1])
-    engine.create_kafka_table(DECISION_LOG_KAFKA.format(brokers=brokers, topic=topic, group=group),
-                              "decisions.kafka_log")
-    engine.execute(DECISION_LOG_SQL[2])
-
-
 def wait_for_decisions(engine, expected: int, timeout_s: float) -> int:
     deadline = time.monotonic() + timeout_s
     got = 0
     while time.monotonic() < deadline:
-        got = int(engine.scalar("SELECT uniqExact(decision_id) FROM decisions.log"))
+        got = int(engine.scalar("SELECT uniqExact(decision_id) FROM sightline.ad_decisions"))
         if got >= expected:
             return got
         time.sleep(0.5)
     return got
 
 
-def analyse(engine, brokers: str, truth: dict, decisions_topic: str) -> tuple[Checks, dict]:
+def analyse(engine, truth: dict, decisions_topic: str) -> tuple[Checks, dict]:
     site = truth["site_key"]
     checks = Checks()
     expected_events = int(truth["traffic"]["events"]) + int(truth["freshness"]["events_sent"])
@@ -200,14 +163,15 @@ def analyse(engine, brokers: str, truth: dict, decisions_topic: str) -> tuple[Ch
     logged = wait_for_decisions(engine, expected_decisions, CONSUME_TIMEOUT_S)
     checks.check("every decision is in the decision log", logged == expected_decisions,
                  f"{logged} distinct decisions in {decisions_topic}, {expected_decisions} answered to the simulator")
-    engine.execute("CREATE TABLE decisions.protected (decision_id String, class String) ENGINE = Memory")
+    engine.execute("CREATE DATABASE IF NOT EXISTS proof")
+    engine.execute("CREATE TABLE proof.protected (decision_id String, class String) ENGINE = Memory")
     wanted = truth["protected_decisions"]
-    engine.execute("INSERT INTO decisions.protected FORMAT JSONEachRow\n"
+    engine.execute("INSERT INTO proof.protected FORMAT JSONEachRow\n"
                    + "\n".join(json.dumps({"decision_id": d, "class": c}) for d, c in wanted.items()))
     found = engine.rows("""
         SELECT p.class AS class, l.policy AS policy, l.privacy_mode AS mode, count() AS decisions,
-               countIf(l.visitor_key != '') AS keyed, max(l.profile_events) AS max_profile_events
-        FROM decisions.protected AS p INNER JOIN decisions.log AS l USING decision_id
+               countIf(l.user_key != '') AS keyed, max(l.profile_events) AS max_profile_events
+        FROM proof.protected AS p INNER JOIN sightline.ad_decisions AS l FINAL USING decision_id
         GROUP BY class, policy, mode ORDER BY class, policy, mode""")
     result["protected_decisions"] = found
     n_found = sum(int(r["decisions"]) for r in found)
@@ -220,14 +184,15 @@ def analyse(engine, brokers: str, truth: dict, decisions_topic: str) -> tuple[Ch
     # Beyond the simulator's own ids: any decision whose request stated a minor, GPC or a mode
     # other than persistent, in the whole log.
     stated = engine.rows("""
-        SELECT policy, count() AS decisions FROM decisions.log
-        WHERE consent_minor OR consent_gpc OR privacy_mode != 'PRIVACY_MODE_PERSISTENT'
+        SELECT policy, count() AS decisions FROM sightline.ad_decisions FINAL
+        WHERE consent_minor OR consent_gpc OR privacy_mode != 'persistent'
         GROUP BY policy ORDER BY policy""")
     result["decision_log_protected_by_policy"] = stated
     checks.check("no behavioural decision in the log for any minor, GPC or non-persistent request",
                  stated and all(r["policy"] != "behavioural" for r in stated), f"policies {stated}")
     result["decision_log_by_policy"] = engine.rows(
-        "SELECT variant, policy, count() AS decisions FROM decisions.log GROUP BY variant, policy ORDER BY variant, policy")
+        "SELECT variant, policy, count() AS decisions FROM sightline.ad_decisions FINAL "
+        "GROUP BY variant, policy ORDER BY variant, policy")
 
     fresh = truth["freshness"]
     checks.check("freshness: every probe reflected", fresh["probes"] > 0 and fresh["reflected"] == fresh["probes"],
@@ -242,7 +207,6 @@ def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--brokers", required=True)
     parser.add_argument("--prefix", default="sightline.", help="the collector's topic prefix")
-    parser.add_argument("--decisions-topic", default="sightline.ad_decisions")
     parser.add_argument("--truth", type=Path, required=True, help="the simulator's ground truth JSON")
     parser.add_argument("--out", type=Path, help="where the measured numbers go (JSON)")
     parser.add_argument("--workdir", type=Path, help="chdb database directory (default: a temporary one)")
@@ -252,11 +216,10 @@ def main(argv: list[str]) -> int:
     engine = Engine(workdir / "db")
     try:
         # A new consumer group reads the topics from the beginning (the Kafka engine's default).
-        group = f"clickhouse-personalization-{time.time_ns()}"
-        pipeline.start(engine, args.brokers, group=group, prefix=args.prefix)
-        start_decision_log(engine, args.brokers, args.decisions_topic, group + "-decisions")
+        pipeline.start(engine, args.brokers, group=f"clickhouse-personalization-{time.time_ns()}",
+                       prefix=args.prefix)
         print("personalization A/B on ClickHouse:", flush=True)
-        checks, result = analyse(engine, args.brokers, truth, args.decisions_topic)
+        checks, result = analyse(engine, truth, args.prefix + "ad_decisions")
     finally:
         engine.close()
     result["checks"] = [{"name": n, "ok": ok, "detail": d} for n, ok, d in checks.results]
