@@ -386,4 +386,16 @@ mod tests {
         let c: Config = toml::from_str("[experiment]\nepsilon = 2.0").unwrap();
         assert!(c.validate().is_err());
     }
+
+    #[test]
+    fn the_example_file_is_valid() {
+        let c: Config = toml::from_str(include_str!("../decide.example.toml")).unwrap();
+        c.validate().unwrap();
+        assert!(
+            c.server
+                .allowed_origins
+                .iter()
+                .any(|p| p.matches("http://localhost:5173"))
+        );
+    }
 }
