@@ -464,3 +464,43 @@ mod tests {
         );
     }
 }
+
+#[cfg(test)]
+mod reload_tests {
+    use super::*;
+
+    #[test]
+    fn a_changed_file_is_reloaded_and_an_invalid_one_keeps_the_old() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("catalogue.toml");
+        let demo = include_str!("../catalogue.toml");
+        std::fs::write(&path, demo).unwrap();
+        let handle = CatalogueHandle::open(&path).unwrap();
+        assert!(!handle.reload_if_changed().unwrap());
+        // A later modification time than the first write (coarse file system clocks).
+        let later = std::time::SystemTime::now() + std::time::Duration::from_secs(5);
+        std::fs::write(&path, "not toml [").unwrap();
+        std::fs::File::options()
+            .write(true)
+            .open(&path)
+            .unwrap()
+            .set_modified(later)
+            .unwrap();
+        assert!(handle.reload_if_changed().is_err());
+        assert_eq!(handle.get().creatives.len(), 12, "old catalogue kept");
+        let retargeted = demo.replace("colleges = [\"IIT Madras\"]", "colleges = [\"IIT Bombay\"]");
+        std::fs::write(&path, retargeted).unwrap();
+        std::fs::File::options()
+            .write(true)
+            .open(&path)
+            .unwrap()
+            .set_modified(later + std::time::Duration::from_secs(5))
+            .unwrap();
+        assert!(handle.reload_if_changed().unwrap());
+        let reloaded = handle.get();
+        assert_eq!(
+            reloaded.creative("iitm-hackathon-v1").unwrap().colleges,
+            ["IIT Bombay"]
+        );
+    }
+}

@@ -47,17 +47,18 @@ pub struct ServerConfig {
     pub max_connections: usize,
     /// `POST /v1/decide` requests being decided at once; beyond: 429 `overloaded`.
     pub max_in_flight_requests: usize,
-    /// Time for a client to send its request head (slowloris bound).
+    /// Time for a client to send a request head, on a new connection or an idle
+    /// keep-alive one (slowloris and idle-connection bound).
     pub header_read_timeout_ms: u64,
     /// Time for the whole body once the head is in.
     pub body_read_timeout_ms: u64,
+    /// Bytes of a request head at most (hyper answers 431 beyond; at least 8192).
+    pub max_header_bytes: usize,
     /// Browser origins allowed to call `/v1/decide` (CORS), e.g. `http://localhost:*`.
     /// Empty: no browser page may (server-side callers send no `Origin` and need none).
     pub allowed_origins: Vec<OriginPattern>,
     /// `Access-Control-Max-Age` of preflight answers.
     pub cors_max_age_s: u64,
-    /// Idle keep-alive connections are closed after this long.
-    pub idle_timeout_ms: u64,
 }
 
 impl Default for ServerConfig {
@@ -68,9 +69,9 @@ impl Default for ServerConfig {
             max_in_flight_requests: 1024,
             header_read_timeout_ms: 5_000,
             body_read_timeout_ms: 2_000,
+            max_header_bytes: 16 * 1024,
             allowed_origins: Vec::new(),
             cors_max_age_s: 600,
-            idle_timeout_ms: 60_000,
         }
     }
 }
@@ -364,6 +365,9 @@ impl Config {
         if self.server.max_connections == 0 || self.server.max_in_flight_requests == 0 {
             return bad("server.max_connections and max_in_flight_requests must be > 0");
         }
+        if self.server.max_header_bytes < 8192 {
+            return bad("server.max_header_bytes must be >= 8192 (hyper's minimum)");
+        }
         if self.kafka.topics.is_empty() {
             return bad("kafka.topics must name at least one topic");
         }
@@ -381,5 +385,17 @@ mod tests {
         assert!(toml::from_str::<Config>("[server]\nlisten_on = 1").is_err());
         let c: Config = toml::from_str("[experiment]\nepsilon = 2.0").unwrap();
         assert!(c.validate().is_err());
+    }
+
+    #[test]
+    fn the_example_file_is_valid() {
+        let c: Config = toml::from_str(include_str!("../decide.example.toml")).unwrap();
+        c.validate().unwrap();
+        assert!(
+            c.server
+                .allowed_origins
+                .iter()
+                .any(|p| p.matches("http://localhost:5173"))
+        );
     }
 }

@@ -181,7 +181,8 @@ impl DecideService {
         if let Some(reload) = reload {
             reload.abort();
         }
-        if let Some(log) = &state.log {
+        if state.log.is_some() {
+            // librdkafka's flush blocks: off the async workers.
             let flush = Duration::from_millis(state.config.shutdown.flush_timeout_ms);
             let state = state.clone();
             let _ = tokio::task::spawn_blocking(move || {
@@ -190,7 +191,6 @@ impl DecideService {
                 }
             })
             .await;
-            let _ = log;
         }
         tracing::info!("sightline-decide stopped cleanly");
     }

@@ -22,7 +22,8 @@ pub fn builder(state: &AppState) -> auto::Builder<TokioExecutor> {
         .header_read_timeout(Duration::from_millis(
             state.config.server.header_read_timeout_ms,
         ))
-        .max_buf_size(16 * 1024);
+        // The read buffer bounds a request head: beyond it hyper answers 431.
+        .max_buf_size(state.config.server.max_header_bytes);
     builder.http1_only()
 }
 
@@ -64,11 +65,10 @@ pub async fn accept_until(
                     .serve_connection(TokioIo::new(stream), service)
                     .into_owned();
                 let connection = graceful.watch(connection);
-                let idle = Duration::from_millis(state.config.server.idle_timeout_ms);
                 tokio::spawn(async move {
-                    // The whole connection is bounded by the idle timeout only while it
-                    // is idle: hyper's keep-alive handles the rest; a stuck peer is cut.
-                    let _ = tokio::time::timeout(idle.max(Duration::from_secs(1)) * 60, connection).await;
+                    // An idle keep-alive connection is closed by hyper once no request
+                    // head arrives within `server.header_read_timeout_ms`.
+                    let _ = connection.await;
                     drop(permit);
                 });
             }
