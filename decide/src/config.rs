@@ -112,6 +112,10 @@ pub struct KafkaConfig {
     /// a batch on `events`; the per-kind topics carry them under `per_kind`/`per_event`.
     /// Missing topics are skipped (and looked for again every `metadata_refresh_ms`).
     pub topics: Vec<String>,
+    /// Suffix of the compacted erasure topic (`sightline-admin erase`): always read from
+    /// its beginning; an erased visitor's profile is dropped and their older events never
+    /// folded again. Empty: erasures are not read.
+    pub erasures_topic: String,
     /// Suffix of the decision log topic (`AdDecision` records, keyed by visitor).
     pub decisions_topic: String,
     /// Produce the decision log. Off only in tests and benchmarks without a broker.
@@ -148,6 +152,7 @@ impl Default for KafkaConfig {
             ]
             .map(str::to_owned)
             .to_vec(),
+            erasures_topic: "erasures".to_owned(),
             decisions_topic: "ad_decisions".to_owned(),
             log_decisions: true,
             group_id: "sightline-decide".to_owned(),

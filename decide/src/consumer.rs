@@ -42,6 +42,8 @@ struct Folder {
     caught_up: Arc<AtomicBool>,
     time: Arc<dyn TimeSource>,
     weights: SignalWeights,
+    /// Full name of the erasure topic (empty: not read).
+    erasures: String,
 }
 
 /// Starts the consumer task. Fails only when the client cannot be created (bad settings);
@@ -71,6 +73,11 @@ pub fn spawn(
         caught_up,
         time,
         weights: config.profiles.weights.clone(),
+        erasures: if kafka.erasures_topic.is_empty() {
+            String::new()
+        } else {
+            kafka.topic(&kafka.erasures_topic)
+        },
     };
     tokio::spawn(run(Arc::new(consumer), kafka, folder));
     Ok(())
@@ -156,10 +163,17 @@ fn assign_new(
     let mut added = Vec::new();
     let mut ends = Ends::new();
     let mut by_time = TopicPartitionList::new();
+    // Erasure requests are read whole, whatever their age: (topic, partition).
+    let mut whole = Vec::new();
     let since = now_ms
         .saturating_sub(i64::try_from(kafka.lookback_s.saturating_mul(1000)).unwrap_or(i64::MAX));
-    for suffix in &kafka.topics {
-        let topic = kafka.topic(suffix);
+    let erasures = (!kafka.erasures_topic.is_empty()).then(|| kafka.topic(&kafka.erasures_topic));
+    for topic in kafka
+        .topics
+        .iter()
+        .map(|suffix| kafka.topic(suffix))
+        .chain(erasures.clone())
+    {
         let metadata = consumer.fetch_metadata(Some(&topic), timeout)?;
         let Some(info) = metadata.topics().first() else {
             continue;
@@ -179,7 +193,11 @@ fn assign_new(
                     ends.insert(key.clone(), high);
                 }
             }
-            by_time.add_partition_offset(&topic, partition.id(), Offset::Offset(since))?;
+            if Some(&topic) == erasures.as_ref() {
+                whole.push(key.clone());
+            } else {
+                by_time.add_partition_offset(&topic, partition.id(), Offset::Offset(since))?;
+            }
             added.push(key);
         }
     }
@@ -187,7 +205,10 @@ fn assign_new(
         return Ok((added, ends));
     }
     let mut assignment = TopicPartitionList::new();
-    if first {
+    for (topic, partition) in &whole {
+        assignment.add_partition_offset(topic, *partition, Offset::Beginning)?;
+    }
+    if first && by_time.count() > 0 {
         // Offsets of the first record at or after `since`; none (all older) → the end.
         let found = consumer.offsets_for_times(by_time, timeout)?;
         for element in found.elements() {
@@ -200,8 +221,8 @@ fn assign_new(
                 ends.remove(&(element.topic().to_owned(), element.partition()));
             }
         }
-    } else {
-        for (topic, partition) in &added {
+    } else if !first {
+        for (topic, partition) in added.iter().filter(|k| !whole.contains(k)) {
             assignment.add_partition_offset(topic, *partition, Offset::Beginning)?;
         }
     }
@@ -209,8 +230,40 @@ fn assign_new(
     Ok((added, ends))
 }
 
+/// The fields of an erasure request that matter here (`sightline-admin erase`'s JSON).
+#[derive(serde::Deserialize)]
+struct Erasure {
+    site: String,
+    id_kind: String,
+    id: String,
+    requested_at_ms: i64,
+}
+
 impl Folder {
+    /// A profile is keyed by user id or anonymous id (the collector's `user_key`); a
+    /// cookieless `visitor_id` never had one.
+    fn erase(&self, payload: &[u8]) {
+        let count = |outcome: &'static str| {
+            self.metrics
+                .erasures
+                .get_or_create(&OutcomeLabel { outcome })
+                .inc();
+        };
+        match serde_json::from_slice::<Erasure>(payload) {
+            Ok(e) if e.id_kind == "user_id" || e.id_kind == "anonymous_id" => {
+                self.profiles.erase(&e.site, &e.id, e.requested_at_ms);
+                count("applied");
+            }
+            Ok(_) => count("no_profile_kind"),
+            Err(_) => count("undecodable"),
+        }
+    }
+
     fn fold_record(&self, message: &BorrowedMessage<'_>) {
+        if !self.erasures.is_empty() && message.topic() == self.erasures {
+            self.erase(message.payload().unwrap_or_default());
+            return;
+        }
         let headers: Vec<(&str, Option<&[u8]>)> = message
             .headers()
             .map(|h| h.iter().map(|h| (h.key, h.value)).collect())
@@ -249,7 +302,7 @@ impl Folder {
                 t => t,
             }
             .min(now);
-            self.profiles.fold(
+            let folded = self.profiles.fold(
                 &event.site_key,
                 &event.user_key,
                 college,
@@ -257,6 +310,10 @@ impl Folder {
                 &found,
                 at,
             );
+            if !folded {
+                count("erased");
+                continue;
+            }
             self.metrics.profile_updates.inc();
             if live && event.received_at_ms > 0 {
                 let lag = (now - event.received_at_ms).max(0) as f64 / 1000.0;

@@ -24,6 +24,17 @@ impl<V> Lru<V> {
         self.entries.len()
     }
 
+    /// Removes `key`'s entry; whether there was one.
+    pub fn remove(&mut self, key: &str) -> bool {
+        match self.entries.remove(key) {
+            Some((used, _)) => {
+                self.by_use.remove(&used);
+                true
+            }
+            None => false,
+        }
+    }
+
     /// Reads without counting as a use (a lookup for a decision does not keep a profile
     /// alive: only its events do).
     pub fn peek(&self, key: &str) -> Option<&V> {
@@ -69,6 +80,12 @@ mod tests {
         assert!(evicted);
         assert_eq!(lru.peek("a"), Some(&1));
         assert_eq!(lru.peek("b"), None);
+        assert_eq!(lru.len(), 2);
+        assert!(lru.remove("a"));
+        assert!(!lru.remove("a"));
+        assert_eq!(lru.len(), 1);
+        lru.touch("d", || 4);
+        lru.touch("e", || 5);
         assert_eq!(lru.len(), 2);
     }
 }

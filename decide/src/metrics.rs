@@ -49,6 +49,7 @@ pub struct Metrics {
     pub freshness_seconds: Histogram,
     pub decision_log: Family<OutcomeLabel, Counter>,
     pub catalogue_reloads: Family<OutcomeLabel, Counter>,
+    pub erasures: Family<OutcomeLabel, Counter>,
     pub caught_up: Gauge,
 }
 
@@ -83,7 +84,7 @@ impl Metrics {
         let events = Family::<OutcomeLabel, Counter>::default();
         registry.register(
             "events",
-            "Events read from Kafka, by outcome: profiled, not_allowed (privacy), undecodable",
+            "Events read from Kafka, by outcome: profiled, not_allowed (privacy), erased, undecodable",
             events.clone(),
         );
         let profile_updates = Counter::default();
@@ -123,6 +124,12 @@ impl Metrics {
             "Catalogue file reloads, by outcome: ok, invalid (old catalogue kept)",
             catalogue_reloads.clone(),
         );
+        let erasures = Family::<OutcomeLabel, Counter>::default();
+        registry.register(
+            "erasures",
+            "Erasure requests read, by outcome: applied, no_profile_kind (visitor_id), undecodable",
+            erasures.clone(),
+        );
         let caught_up = Gauge::default();
         registry.register(
             "caught_up",
@@ -143,6 +150,7 @@ impl Metrics {
             freshness_seconds,
             decision_log,
             catalogue_reloads,
+            erasures,
             caught_up,
         }
     }

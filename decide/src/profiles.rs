@@ -10,7 +10,7 @@
 //! [`ProfileStore::fold`]; the read side is the caller's (`request::Privacy`).
 
 use std::{
-    collections::hash_map::DefaultHasher,
+    collections::{HashMap, hash_map::DefaultHasher},
     hash::{Hash, Hasher},
     sync::{
         Mutex,
@@ -45,6 +45,9 @@ pub struct ProfileStore {
     max_subjects: usize,
     evictions: AtomicU64,
     updates: AtomicU64,
+    /// Erased visitor keys → the erasure request's time: their events up to then are
+    /// never folded again (the topics still hold them until retention drops them).
+    erased: Mutex<HashMap<String, i64>>,
 }
 
 fn key(site: &str, visitor: &str) -> String {
@@ -74,11 +77,13 @@ impl ProfileStore {
             max_subjects: config.max_subjects_per_profile,
             evictions: AtomicU64::new(0),
             updates: AtomicU64::new(0),
+            erased: Mutex::new(HashMap::new()),
         }
     }
 
     /// Folds one profiled event into the visitor's profile and the popularity of its site,
-    /// college and cohort: `signals` are (subject, weight) at `at_ms`.
+    /// college and cohort: `signals` are (subject, weight) at `at_ms`. `false`: not folded,
+    /// the visitor was erased after this event.
     pub fn fold(
         &self,
         site: &str,
@@ -87,8 +92,14 @@ impl ProfileStore {
         cohort: &str,
         signals: &[(String, f64)],
         at_ms: i64,
-    ) {
+    ) -> bool {
         let k = key(site, visitor);
+        if lock(&self.erased)
+            .get(&k)
+            .is_some_and(|until| at_ms <= *until)
+        {
+            return false;
+        }
         {
             let mut shard = lock(&self.profiles[shard_of(&k)]);
             let (profile, evicted) = shard.touch(&k, Profile::default);
@@ -108,7 +119,7 @@ impl ProfileStore {
         }
         self.updates.fetch_add(1, Ordering::Relaxed);
         if signals.is_empty() {
-            return;
+            return true;
         }
         let mut popularity = lock(&self.popularity);
         for group in groups(site, college, cohort).into_iter().flatten() {
@@ -117,6 +128,18 @@ impl ProfileStore {
                 interests.add(subject, *weight, at_ms, self.half_life_ms, usize::MAX);
             }
         }
+        true
+    }
+
+    /// An erasure request (`sightline-admin erase`): the visitor's profile and caps are
+    /// dropped, and their events up to `requested_at_ms` are not folded again. Popularity
+    /// is an aggregate over many visitors and keeps its (decaying) share.
+    pub fn erase(&self, site: &str, visitor: &str, requested_at_ms: i64) {
+        let k = key(site, visitor);
+        lock(&self.profiles[shard_of(&k)]).remove(&k);
+        let mut erased = lock(&self.erased);
+        let until = erased.entry(k).or_insert(requested_at_ms);
+        *until = (*until).max(requested_at_ms);
     }
 
     /// The visitor's profile as of `now_ms`; `None` when there is none.
@@ -237,6 +260,19 @@ mod tests {
         assert_eq!(college[0].0, "Mathematics");
         assert!(cohort.is_empty());
         assert_eq!(site[0].0, "Mathematics");
+    }
+
+    #[test]
+    fn an_erased_visitor_is_forgotten_and_their_older_events_stay_out() {
+        let s = store(100);
+        s.fold("demo", "u1", "", "", &math(), 10);
+        s.erase("demo", "u1", 20);
+        assert!(s.read("demo", "u1", 30).is_none());
+        // A replayed event from before the request is not folded; a later one is.
+        assert!(!s.fold("demo", "u1", "", "", &math(), 15));
+        assert!(s.read("demo", "u1", 30).is_none());
+        assert!(s.fold("demo", "u1", "", "", &math(), 25));
+        assert_eq!(s.read("demo", "u1", 30).map(|v| v.events), Some(1));
     }
 
     #[test]

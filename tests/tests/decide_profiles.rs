@@ -2,7 +2,8 @@
 //! topic build a profile (freshness measured: produced → visible in `profile_events`),
 //! the profiled visitor gets a behavioural decision, and the privacy rules hold on both
 //! sides — a minor's and a cookieless visitor's events are never profiled, and their
-//! decisions are contextual — down to the decision log.
+//! decisions are contextual — down to the decision log; an erasure request drops the
+//! profile.
 
 use std::{
     sync::Arc,
@@ -241,6 +242,33 @@ async fn events_build_profiles_within_seconds_and_privacy_holds_on_both_sides() 
         .ok_or_else(|| anyhow::anyhow!("behavioural decision not in the log"))?;
     assert_eq!(behavioural.visitor_key, adult);
     assert_eq!(behavioural.variant, "personalized");
+
+    // Erasure (`sightline-admin erase`'s record on the compacted topic): the profile goes.
+    let request = json!({"site":"demo","id_kind":"user_id","id":adult,
+                         "requested_at_ms":now_ms(),"reason":"test"})
+    .to_string();
+    producer
+        .send(
+            FutureRecord::to(&topic("erasures"))
+                .key(&format!("demo\tuser_id\t{adult}"))
+                .payload(&request),
+            Duration::from_secs(10),
+        )
+        .await
+        .map_err(|(e, _)| e)?;
+    let erased_at = Instant::now();
+    loop {
+        let a = decide(addr, ask(&adult, persistent.clone())).await?;
+        if a["profile_events"] == 0 {
+            assert_ne!(a["policy"], "behavioural", "{a}");
+            break;
+        }
+        anyhow::ensure!(
+            erased_at.elapsed() < Duration::from_secs(20),
+            "profile not erased within 20 s: {a}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
 
     let _ = stop_tx.send(());
     server.await?;
