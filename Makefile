@@ -5,7 +5,7 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
-.PHONY: help demo test test-browsers test-reliability test-cluster cluster capacity fuzz-smoke sdk kafka-up kafka-down bench report bench-analytics test-dashboard lint docs image test-image test-deploy test-alerts
+.PHONY: help demo test test-personalization test-browsers test-reliability test-cluster cluster capacity fuzz-smoke sdk kafka-up kafka-down bench report bench-analytics test-dashboard lint docs image test-image test-deploy test-alerts
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -15,6 +15,9 @@ demo: ## run Kafka, the collector and the demo site on this machine
 
 test: ## every test: lint, unit, golden vectors, Kafka integration, browser, end to end
 	@scripts/test.sh
+
+test-personalization: ## issue 22's A/B proof: simulated students through collector, Kafka and sightline-decide; CTR per arm in ClickHouse
+	@scripts/test-personalization.sh
 
 test-browsers: ## the SDK's scenarios, CSP and fail-soft in Chromium, Firefox ESR and WebKitGTK; support matrix; wasm tests in Firefox
 	@scripts/test-browsers.sh

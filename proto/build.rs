@@ -12,6 +12,7 @@ const PROTOS: &[&str] = &[
     "sightline/v1/event.proto",
     "sightline/v1/batch.proto",
     "sightline/v1/collected.proto",
+    "sightline/v1/decision.proto",
 ];
 
 /// The 16-byte ids, shown as hex in JSON.

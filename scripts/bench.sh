@@ -9,11 +9,13 @@
 #
 # Steps: build → Kafka up → HTTP ceiling (bare hyper) → Kafka ceiling (raw rdkafka) →
 # collector saturation (closed loop), p99 at 50 % / 80 % of it (open loop), the same with
-# gzip bodies, peak RSS → HTTP ceiling at the same rates → callgrind profiles (hot path
+# gzip bodies, peak RSS → HTTP ceiling at the same rates → ad decisions (sightline-decide
+# beside the collector, its /healthz as baseline) → callgrind profiles (hot path
 # in-process; whole collector idle vs loaded) → Kafka down → SDK in headless Chromium →
 # table.
 #
 # Environment: KAFKA_PORT (19492), BENCH_HTTP_PORT (19480), BENCH_COLLECTOR_PORT (19481),
+# BENCH_DECIDE_PORT (19483), BENCH_DECIDE_RATE (ad decisions per second offered, 1000),
 # BENCH_DURATION (measured seconds per load run, 8), BENCH_WARMUP (2), BENCH_SWEEP
 # (closed-loop connection counts tried for saturation, "32 96 224"; the best counts; the
 # collector sheds load past 256 requests in flight), BENCH_OPEN_CONNECTIONS (open-loop
@@ -34,6 +36,8 @@ source scripts/lib.sh
 export KAFKA_PORT=${KAFKA_PORT:-19492}
 http_port=${BENCH_HTTP_PORT:-19480}
 collector_port=${BENCH_COLLECTOR_PORT:-19481}
+decide_port=${BENCH_DECIDE_PORT:-19483}
+decide_rate=${BENCH_DECIDE_RATE:-1000}
 duration=${BENCH_DURATION:-8}
 warmup=${BENCH_WARMUP:-2}
 sweep=${BENCH_SWEEP:-32 96 224}
@@ -56,7 +60,7 @@ scripts/ensure.sh bench
 for tool in cargo java node npm curl; do
   command -v "$tool" >/dev/null || die "$tool is required (see README: toolchain)"
 done
-for port in "$http_port" "$collector_port"; do
+for port in "$http_port" "$collector_port" "$decide_port"; do
   port_free "$port" || die "port $port is in use; choose others with BENCH_HTTP_PORT=… BENCH_COLLECTOR_PORT=…"
 done
 
@@ -112,8 +116,8 @@ saturate() { # label name target extra-args...
 }
 
 # --- build -------------------------------------------------------------------------------
-step "build release binaries (sightline-bench, sightline-collector)"
-cargo build --release -p sightline-bench -p sightline-collector || die "build failed"
+step "build release binaries (sightline-bench, sightline-collector, sightline-decide)"
+cargo build --release -p sightline-bench -p sightline-collector -p sightline-decide || die "build failed"
 
 sdk_ready=
 [ "$run_sdk" = 1 ] && sdk_ready=yes
@@ -191,6 +195,38 @@ if [ -n "$saturation" ]; then
   done
 fi
 stop_pid "$http_pid"
+
+# --- ad decisions (issue 22) ---------------------------------------------------------------
+# sightline-decide beside a running collector: profiles built from events on the broker,
+# then /v1/decide at a fixed open-loop rate and, in the same run, the collector's /healthz
+# at the same rate as the baseline round trip.
+step "ad decisions: sightline-decide /v1/decide at $decide_rate req/s beside the collector"
+cat >"$out/decide.toml" <<TOML
+[server]
+listen = "127.0.0.1:$decide_port"
+[kafka]
+brokers = "$brokers"
+topics = ["events"]
+[catalogue]
+path = "$repo/decide/catalogue.toml"
+TOML
+"$bin/sightline-collector" --config "$config" --listen "127.0.0.1:$collector_port" --brokers "$brokers" \
+  >"$out/collector-decide.log" 2>&1 &
+collector_pid=$!
+pids+=("$collector_pid")
+"$bin/sightline-decide" --config "$out/decide.toml" >"$out/decide.log" 2>&1 &
+decide_pid=$!
+pids+=("$decide_pid")
+if http_ready "http://127.0.0.1:$collector_port/readyz" 30 && http_ready "http://127.0.0.1:$decide_port/readyz" 120; then
+  "$bin/decide-load" --decide "http://127.0.0.1:$decide_port" --baseline "http://127.0.0.1:$collector_port" \
+    --brokers "$brokers" --rate "$decide_rate" --duration "$duration" --warmup "$warmup" \
+    --json "$out/decide.json" || warn "decide-load failed"
+else
+  warn "the collector or sightline-decide did not become ready; last log lines:"
+  tail -n 20 "$out/decide.log" >&2
+fi
+stop_pid "$decide_pid"
+stop_pid "$collector_pid"
 
 # --- record layouts side by side (issue 16) ----------------------------------------------
 # Today's layout (per_event, v1: one record per event on the kind topics) and the new one

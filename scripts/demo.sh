@@ -3,7 +3,12 @@
 # (collector/sightline.example.toml: site key "demo", localhost origins) and the demo site,
 # print the URLs, and on Ctrl-C stop everything this script started, in reverse order.
 #
-# Environment: KAFKA_PORT (9092), COLLECTOR_PORT (8080), DEMO_PORT (3000), DASHBOARD_PORT (3100).
+# It also starts sightline-decide (issue 22) with the demo catalogue (decide/catalogue.toml): the
+# demo site's display ad slots ask it for their creative and fall back to the static ad when it
+# does not answer in time (demo-site/site/decide.js).
+#
+# Environment: KAFKA_PORT (9092), COLLECTOR_PORT (8080), DEMO_PORT (3000), DASHBOARD_PORT (3100),
+# DECIDE_PORT (8090).
 # Against an edge that is already running (e.g. `make cluster`): DEMO_COLLECTOR_URL (the
 # balancer, e.g. http://localhost:28080) and DEMO_BROKERS (its bootstrap list); then this
 # script starts neither Kafka nor a collector.
@@ -17,6 +22,7 @@ export KAFKA_PORT=${KAFKA_PORT:-9092}
 collector_port=${COLLECTOR_PORT:-8080}
 demo_port=${DEMO_PORT:-3000}
 dashboard_port=${DASHBOARD_PORT:-3100}
+decide_port=${DECIDE_PORT:-8090}
 brokers=${DEMO_BROKERS:-127.0.0.1:$KAFKA_PORT}
 external_collector=${DEMO_COLLECTOR_URL:-}
 collector_url=${external_collector:-http://localhost:$collector_port}
@@ -34,9 +40,9 @@ for tool in cargo node npm java curl; do
 done
 if [ -n "$external_collector" ]; then
   [ -n "${DEMO_BROKERS:-}" ] || die "DEMO_COLLECTOR_URL needs DEMO_BROKERS (the Kafka bootstrap list it produces to)"
-  ports=("$demo_port" "$dashboard_port")
+  ports=("$demo_port" "$dashboard_port" "$decide_port")
 else
-  ports=("$collector_port" "$demo_port" "$dashboard_port")
+  ports=("$collector_port" "$demo_port" "$dashboard_port" "$decide_port")
 fi
 for port in "${ports[@]}"; do
   port_free "$port" || die "port $port is in use; choose others with COLLECTOR_PORT=… DEMO_PORT=…"
@@ -69,8 +75,8 @@ wait_http() { # url seconds name
 step "build the SDK (make sdk)"
 scripts/build-sdk.sh
 
-step "build the collector and sightline-tail (debug build: fast to compile, plenty for a demo)"
-cargo build -p sightline-collector -p sightline-tail
+step "build the collector, sightline-tail and sightline-decide (debug build: fast to compile, plenty for a demo)"
+cargo build -p sightline-collector -p sightline-tail -p sightline-decide
 
 step "build the demo site's Vite page"
 (cd demo-site && npm run --silent build)
@@ -104,7 +110,24 @@ else
   start_local_edge
 fi
 
+step "start sightline-decide on 127.0.0.1:$decide_port (ad decisions from the demo catalogue)"
+# Every demo student is in the personalized arm, so switching students shows their own ads at
+# once; the control arm and the A/B proof are `make test-personalization`'s.
+cat >"$logs/decide.toml" <<EOF
+# Written by scripts/demo.sh.
+[server]
+allowed_origins = ["http://localhost:*", "http://127.0.0.1:*"]
+
+[experiment]
+personalized_share = 1.0
+EOF
+target/debug/sightline-decide --config "$logs/decide.toml" --listen "127.0.0.1:$decide_port" \
+  --brokers "$brokers" --catalogue decide/catalogue.toml >"$logs/decide.log" 2>&1 &
+pids+=($!)
+wait_http "http://127.0.0.1:$decide_port/readyz" 30 sightline-decide
+
 step "start the demo site on localhost:$demo_port"
+SIGHTLINE_DECIDE_URL="http://localhost:$decide_port" \
 node demo-site/server/server.mjs --port "$demo_port" --collector "$collector_url" --media-dir "$logs/media" \
   --brokers "$brokers" --tail target/debug/sightline-tail >"$logs/site.log" 2>&1 &
 pids+=($!)
@@ -128,6 +151,7 @@ Sightline demo is up (ready after $(( $(date +%s) - started )) s):
   Live view of Kafka                 http://localhost:$demo_port/live
   Campaign dashboard (ClickHouse)    http://localhost:$dashboard_port/
   Collector                          $collector_url  (POST /v1/batch, GET /readyz)
+  Ad decisions (sightline-decide)    http://localhost:$decide_port  (POST /v1/decide; switch students to see their ads)
   Kafka bootstrap                    $brokers
 
   Watch the raw events:  target/debug/sightline-tail --brokers $brokers
@@ -145,4 +169,4 @@ status=0
 wait -n "${pids[@]}" || status=$?
 # A child that ended cleanly (0) on that Ctrl-C counts too: the site server exits 0 on SIGINT.
 if [ "$interrupted" = yes ] || [ "$status" = 0 ] || [ "$status" = 130 ] || [ "$status" = 143 ]; then exit 0; fi
-die "a demo process exited on its own (status $status); see $logs/collector.log, $logs/site.log and $logs/dashboard.log"
+die "a demo process exited on its own (status $status); see $logs/collector.log, $logs/decide.log, $logs/site.log and $logs/dashboard.log"

@@ -43,7 +43,7 @@ step ffmpeg            "test e2e demo"                                      apt 
 step shellcheck        "test lint"                                          apt shellcheck:shellcheck
 step valgrind          "bench"                                              apt valgrind:valgrind
 step haproxy           "cluster test-cluster"                               apt haproxy:haproxy
-step java-maven        "test e2e demo bench test-reliability kafka-up cluster test-cluster bench-analytics" apt openjdk-17-jre-headless:java maven:mvn
+step java-maven        "test e2e demo bench test-reliability kafka-up cluster test-cluster bench-analytics test-personalization" apt openjdk-17-jre-headless:java maven:mvn
 step rust-lint         "test lint"                                          rustup-component rustfmt clippy
 step wasm32            "test e2e lint demo sdk bench test-reliability test-browsers" rustup-target wasm32-unknown-unknown
 step wasm-bindgen      "test e2e demo sdk bench test-reliability test-browsers" cargo-install wasm-bindgen-cli "$wasm_bindgen" wasm-bindgen
@@ -60,9 +60,9 @@ step npm-lint          "test lint"                                          npm 
 step npm-import        "test"                                               npm tests/import
 step venv-import       "test"                                               venv .cache/import-venv tests/import/requirements.txt
 step venv-lint         "test lint"                                          venv .cache/lint-venv tools/lint/requirements.txt
-step venv-analytics    "test report bench-analytics test-dashboard demo"    venv .cache/venv analytics/requirements.txt
+step venv-analytics    "test report bench-analytics test-dashboard demo test-personalization"    venv .cache/venv analytics/requirements.txt
 step venv-mmdb         "test"                                               venv .cache/mmdb-venv tests/mmdb/requirements.txt
-step kafka             "test e2e demo bench test-reliability kafka-up cluster test-cluster bench-analytics" run scripts/kafka.sh fetch
+step kafka             "test e2e demo bench test-reliability kafka-up cluster test-cluster bench-analytics test-personalization" run scripts/kafka.sh fetch
 
 # --- how each kind is installed -------------------------------------------------------------
 log() { printf 'ensure: %s\n' "$*"; }

@@ -152,6 +152,10 @@ CREATE TABLE IF NOT EXISTS sightline.events_stream
     event_ad_impression_measurable Bool,
     event_ad_impression_actual_visibility String,
     event_ad_impression_time_to_viewable_ms UInt32,
+    -- The ad decision that filled the slot (issue 22): id, policy, experiment arm.
+    event_ad_impression_ad_decision_id String,
+    event_ad_impression_ad_decision_policy String,
+    event_ad_impression_ad_decision_variant String,
 
     -- Video ads (issue 20): AdVideo, one message per START/quartile/VIEWABLE/COMPLETE/FINAL.
     event_ad_video_ad_slot_id String,
@@ -188,6 +192,9 @@ CREATE TABLE IF NOT EXISTS sightline.events_stream
     event_ad_click_page_rect_height UInt32,
     event_ad_click_since_viewable_ms Int64,
     event_ad_click_href String,
+    event_ad_click_ad_decision_id String,
+    event_ad_click_ad_decision_policy String,
+    event_ad_click_ad_decision_variant String,
 
     event_search_query String,
     event_search_results_count UInt32,
@@ -247,6 +254,11 @@ CREATE TABLE IF NOT EXISTS sightline.events
     creative_id String,
     campaign_id String,
     impression_id String CODEC(ZSTD(1)),
+    -- The ad decision of an ad impression or click (issue 22; empty when the slot was not
+    -- filled by the decision service): CTR per policy and the privacy audit read these.
+    decision_id String CODEC(ZSTD(1)),
+    decision_policy LowCardinality(String),
+    decision_variant LowCardinality(String),
     -- Search text is kept shorter than the events (storage limitation, docs/privacy.md): after
     -- SIGHTLINE_SEARCH_TTL_DAYS merges clear it; the search events (and every aggregate)
     -- stay for SIGHTLINE_RAW_TTL_DAYS. The collector scrubbed PII from it before Kafka.
@@ -318,6 +330,9 @@ SELECT
     if(event_ad_impression_ad_creative_id != '', event_ad_impression_ad_creative_id, event_ad_click_ad_creative_id) AS creative_id,
     if(event_ad_impression_ad_campaign_id != '', event_ad_impression_ad_campaign_id, event_ad_click_ad_campaign_id) AS campaign_id,
     if(event_ad_impression_impression_id != '', event_ad_impression_impression_id, event_ad_click_impression_id) AS impression_id,
+    if(event_ad_impression_ad_decision_id != '', event_ad_impression_ad_decision_id, event_ad_click_ad_decision_id) AS decision_id,
+    if(event_ad_impression_ad_decision_policy != '', event_ad_impression_ad_decision_policy, event_ad_click_ad_decision_policy) AS decision_policy,
+    if(event_ad_impression_ad_decision_variant != '', event_ad_impression_ad_decision_variant, event_ad_click_ad_decision_variant) AS decision_variant,
     event_search_query AS search_query,
     event_search_results_count AS search_results_count,
     event_custom_name AS custom_name,
@@ -385,7 +400,12 @@ CREATE TABLE IF NOT EXISTS sightline.ad_impressions
     measurable Bool,
     rule LowCardinality(String),
     actual_visibility LowCardinality(String),
-    time_to_viewable_ms UInt32
+    time_to_viewable_ms UInt32,
+    -- The ad decision that chose the creative (issue 22): its id in sightline.ad_decisions,
+    -- the policy (behavioural, contextual, explore, static) and the ad_policy arm.
+    decision_id String CODEC(ZSTD(1)),
+    decision_policy LowCardinality(String),
+    decision_variant LowCardinality(String)
 )
 ENGINE = ReplacingMergeTree(phase_rank)
 PARTITION BY day
@@ -422,7 +442,10 @@ SELECT
     event_ad_impression_measurable AS measurable,
     lower(replaceOne(event_ad_impression_rule, 'VIEWABILITY_RULE_', '')) AS rule,
     lower(replaceOne(event_ad_impression_actual_visibility, 'ACTUAL_VISIBILITY_', '')) AS actual_visibility,
-    event_ad_impression_time_to_viewable_ms AS time_to_viewable_ms
+    event_ad_impression_time_to_viewable_ms AS time_to_viewable_ms,
+    event_ad_impression_ad_decision_id AS decision_id,
+    event_ad_impression_ad_decision_policy AS decision_policy,
+    event_ad_impression_ad_decision_variant AS decision_variant
 FROM sightline.events_stream
 WHERE length(kafka_error) = 0 AND kind = 'EVENT_KIND_AD_IMPRESSION';
 
@@ -606,6 +629,42 @@ SELECT
     max(kafka_offset) AS max_offset
 FROM sightline.events_stream
 GROUP BY minute, topic, partition;
+
+-- One row per ad decision of sightline-decide (issue 22; its topic `ad_decisions`, one
+-- sightline.v1.AdDecision per record, proto/sightline/v1/decision.proto). Impressions and clicks
+-- carry decision_id (ad_impressions.decision_id, events.decision_id), so what was decided joins
+-- to what was seen and clicked. user_key is the decision's visitor_key: the profile key (user id,
+-- else anonymous id) for profiled visitors only, empty for everyone else (cookieless, minors,
+-- GPC, no personalization consent): the privacy audit reads it. Erasure deletes by it.
+CREATE TABLE IF NOT EXISTS sightline.ad_decisions
+(
+    decision_id String CODEC(ZSTD(1)),
+    decided_at DateTime64(3, 'UTC'),
+    day Date,
+    site_key LowCardinality(String),
+    slot_id LowCardinality(String),
+    placement_id LowCardinality(String),
+    user_key String,
+    -- as the request stated them: persistent, cookieless, restricted ('' = none stated)
+    privacy_mode LowCardinality(String),
+    consent_personalization LowCardinality(String),
+    consent_gpc Bool,
+    consent_minor Bool,
+    -- behavioural, contextual, explore, static
+    policy LowCardinality(String),
+    experiment LowCardinality(String),
+    variant LowCardinality(String),
+    page_subject LowCardinality(String),
+    profile_events UInt64,
+    -- ranked, best first
+    creative_ids Array(String),
+    creative_subjects Array(LowCardinality(String)),
+    decider_id LowCardinality(String)
+)
+ENGINE = ReplacingMergeTree
+PARTITION BY day
+ORDER BY (site_key, decision_id)
+TTL day + INTERVAL ${SIGHTLINE_RAW_TTL_DAYS} DAY DELETE;
 
 -- ── 3. Dashboard aggregates ───────────────────────────────────────────────────────────────────
 -- CTR, heatmap and A/B aggregates count VALID traffic only: events the collector classified as
@@ -921,6 +980,64 @@ SELECT
     site_key, reason, detail, event_event_id AS event_id, sdk_version, collector_id,
     _error AS decode_error, if(length(_error) > 0, _raw_message, '') AS raw_message
 FROM sightline.kafka_rejected;
+
+-- The decision log (sightline-decide): one AdDecision per record.
+CREATE TABLE IF NOT EXISTS sightline.kafka_ad_decisions
+(
+    decision_id String,
+    decided_at_ms Int64,
+    site_key String,
+    slot_id String,
+    placement_id String,
+    visitor_key String,
+    privacy_mode String,
+    consent_personalization String,
+    consent_gpc Bool,
+    consent_minor Bool,
+    policy String,
+    experiment String,
+    variant String,
+    page_subject String,
+    profile_events UInt64,
+    creatives Nested(creative_id String, subject String),
+    decider_id String
+)
+ENGINE = Kafka
+SETTINGS
+    kafka_broker_list = '${SIGHTLINE_KAFKA_BROKERS}',
+    kafka_topic_list = '${SIGHTLINE_TOPIC_PREFIX}ad_decisions',
+    kafka_group_name = '${SIGHTLINE_KAFKA_GROUP}',
+    kafka_format = 'ProtobufSingle',
+    kafka_schema = 'sightline/v1/decision.proto:AdDecision',
+    kafka_num_consumers = 1,
+    kafka_flush_interval_ms = ${SIGHTLINE_KAFKA_FLUSH_MS},
+    kafka_handle_error_mode = 'stream';
+
+-- An undecodable decision record is dropped here (the decision service is the only producer
+-- and writes what it compiles against); kafka_errors keeps the CollectedEvent topics' ones.
+CREATE MATERIALIZED VIEW IF NOT EXISTS sightline.ad_decisions_consume TO sightline.ad_decisions AS
+SELECT
+    decision_id,
+    fromUnixTimestamp64Milli(decided_at_ms, 'UTC') AS decided_at,
+    toDate(decided_at) AS day,
+    site_key,
+    slot_id,
+    placement_id,
+    visitor_key AS user_key,
+    lower(replaceOne(replaceOne(privacy_mode, 'PRIVACY_MODE_', ''), 'UNSPECIFIED', '')) AS privacy_mode,
+    lower(replaceOne(replaceOne(consent_personalization, 'CONSENT_STATE_', ''), 'UNSPECIFIED', '')) AS consent_personalization,
+    consent_gpc,
+    consent_minor,
+    policy,
+    experiment,
+    variant,
+    page_subject,
+    profile_events,
+    `creatives.creative_id` AS creative_ids,
+    `creatives.subject` AS creative_subjects,
+    decider_id
+FROM sightline.kafka_ad_decisions
+WHERE length(_error) = 0;
 
 -- ── 5. Closed-day rollups (what the dashboards read for finished days) ──────────────────────────
 -- The aggregates above keep uniqExact states: exact and idempotent under redelivery, but a

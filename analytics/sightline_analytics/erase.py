@@ -34,6 +34,9 @@ EVENT_TABLES: dict[str, dict[str, list[str]]] = {
     "ad_videos": {"user_id": ["user_key"], "anonymous_id": ["user_key"], "visitor_id": ["user_key"]},
     "journey_steps": {"user_id": ["user_key"], "anonymous_id": ["user_key"], "visitor_id": ["user_key"]},
     "enrolments": {"user_id": ["user_key"], "anonymous_id": ["user_key"], "visitor_id": ["user_key"]},
+    # The decision log keys only profiled visitors (user id, else anonymous id); a cookieless
+    # visitor id is never in it, so that kind matches nothing there.
+    "ad_decisions": {"user_id": ["user_key"], "anonymous_id": ["user_key"], "visitor_id": ["user_key"]},
 }
 
 ID_KINDS = ("user_id", "anonymous_id", "visitor_id")

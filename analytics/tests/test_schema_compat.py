@@ -113,7 +113,8 @@ def mismatches(messages, table, message) -> list[str]:
     return problems
 
 
-@pytest.mark.parametrize("table,message", [("events_stream", "CollectedEvent"), ("kafka_rejected", "RejectedEvent")])
+@pytest.mark.parametrize("table,message", [("events_stream", "CollectedEvent"), ("kafka_rejected", "RejectedEvent"),
+                                           ("kafka_ad_decisions", "AdDecision")])
 def test_every_kafka_column_reads_a_proto_field(messages, table, message):
     problems = mismatches(messages, table, message)
     assert not problems, "schema.sql no longer matches the .proto:\n" + "\n".join(problems)

@@ -35,6 +35,28 @@ pub struct Inputs {
     pub sdk_wire: Option<SdkWireReport>,
     /// Record layouts side by side (`layout-*.json`).
     pub layouts: crate::layouts::Layouts,
+    /// sightline-decide's `/v1/decide` beside the collector's `/healthz` (`decide.json`,
+    /// written by `decide-load`, issue 22).
+    pub decide: Option<DecideLatency>,
+}
+
+/// One latency run of `decide-load`.
+#[derive(Debug, Clone, serde::Deserialize)]
+pub struct DecideRun {
+    pub offered_rps: f64,
+    pub requests_ok: u64,
+    pub requests_failed: u64,
+    pub p50_ms: f64,
+    pub p99_ms: f64,
+}
+
+/// `decide-load`'s report: the decision service and the baseline at the same rate.
+#[derive(Debug, Clone, serde::Deserialize)]
+pub struct DecideLatency {
+    pub decide: DecideRun,
+    pub baseline: DecideRun,
+    pub p99_ratio: f64,
+    pub profiled_visitors: u32,
 }
 
 fn read<T: DeserializeOwned>(dir: &Path, name: &str) -> Option<T> {
@@ -65,6 +87,7 @@ impl Inputs {
             sdk_page: read(dir, "sdk.json"),
             sdk_wire: read(dir, "sdk-wire.json"),
             layouts: crate::layouts::Layouts::load(dir),
+            decide: read(dir, "decide.json"),
         }
     }
 
@@ -405,6 +428,7 @@ pub fn table(i: &Inputs) -> String {
             String::new(),
         ]);
     }
+    decide_row(i, &mut rows);
     sdk_rows(i, &mut rows);
 
     let mut out = String::from(
@@ -414,6 +438,43 @@ pub fn table(i: &Inputs) -> String {
         out.push_str(&format!("| {} |\n", row.join(" | ")));
     }
     out
+}
+
+/// The ad-decision service's latency at a fixed rate, against the cheapest round trip a
+/// hyper service gives on this machine in the same run (issue 22's goal: p99 < 10 ms).
+fn decide_row(i: &Inputs, rows: &mut Vec<[String; 5]>) {
+    let Some(d) = &i.decide else {
+        rows.push([
+            "Ad decision p99 (sightline-decide `/v1/decide`, beside the collector)".into(),
+            NA.into(),
+            NA.into(),
+            NA.into(),
+            target("p99 < 10 ms", None),
+        ]);
+        return;
+    };
+    rows.push([
+        format!(
+            "Ad decision latency at {} req/s open loop ({} profiled visitors; {} ok, {} failed)",
+            thousands(d.decide.offered_rps),
+            thousands(f64::from(d.profiled_visitors)),
+            d.decide.requests_ok,
+            d.decide.requests_failed
+        ),
+        format!(
+            "p50 {:.2} ms, p99 {:.2} ms",
+            d.decide.p50_ms, d.decide.p99_ms
+        ),
+        format!(
+            "collector `/healthz` at the same rate: p50 {:.2} ms, p99 {:.2} ms",
+            d.baseline.p50_ms, d.baseline.p99_ms
+        ),
+        fmt_ratio(Some(d.p99_ratio)),
+        target(
+            "p99 < 10 ms",
+            Some(d.decide.p99_ms < 10.0 && d.decide.requests_failed == 0),
+        ),
+    ]);
 }
 
 /// The cost of edge enrichment and IVT classification (issue 17): their instructions per

@@ -36,6 +36,8 @@ export function loadConfig(argv = process.argv.slice(2), env = process.env) {
       host: { type: 'string', default: env.DEMO_HOST ?? '127.0.0.1' },
       port: { type: 'string', default: env.DEMO_PORT ?? '3000' },
       collector: { type: 'string', default: env.SIGHTLINE_COLLECTOR_URL ?? 'http://localhost:8080' },
+      // sightline-decide's base URL for the display ad slots (issue 22); '' = static ads only.
+      decide: { type: 'string', default: env.SIGHTLINE_DECIDE_URL ?? '' },
       'site-key': { type: 'string', default: env.SIGHTLINE_SITE_KEY ?? 'demo' },
       brokers: { type: 'string', default: env.SIGHTLINE_KAFKA ?? '127.0.0.1:9092' },
       tail: { type: 'string', default: env.SIGHTLINE_TAIL ?? path.join(repoDir, 'target/debug/sightline-tail') },
@@ -51,6 +53,7 @@ export function loadConfig(argv = process.argv.slice(2), env = process.env) {
     host: values.host,
     port,
     collector: values.collector.replace(/\/+$/, ''),
+    decide: values.decide.replace(/\/+$/, ''),
     siteKey: values['site-key'],
     brokers: values.brokers,
     tailBin: values.tail,

@@ -22,6 +22,7 @@ const liveClients = new Set();
 async function template(html) {
   return html
     .replaceAll('__SIGHTLINE_COLLECTOR__', config.collector)
+    .replaceAll('__SIGHTLINE_DECIDE__', config.decide)
     .replaceAll('__SIGHTLINE_SITE_KEY__', config.siteKey)
     .replace('__SIGHTLINE_SNIPPET__', await loadSnippet(config.dirs));
 }

@@ -9,6 +9,7 @@ import { catalogueView, courseView, searchView } from './views.js';
 import { currentStudent, currentVariant, setStudent, setVariant } from './state.js';
 import { escapeHtml } from './html.js';
 import { mountVideoAds } from './video-ads.js';
+import { fillPendingSlots } from './decide.js';
 
 // Back/forward changes the URL before any script runs. The router unmounts the old view in the
 // first popstate listener of the page — registered when this module is imported, before the SDK
@@ -63,10 +64,14 @@ export function startDemo({ root, sdk, base, home, distribution }) {
     return searchView({ base, query: path.startsWith('/search') ? params.get('q') ?? '' : '', variant });
   }
 
+  // Each render is a generation: a decision answering after the view changed is dropped.
+  let generation = 0;
   function render() {
     const { html, results } = route();
     view.innerHTML = html;
     mountVideoAds(view);
+    const rendered = ++generation;
+    fillPendingSlots(view, base, () => rendered === generation);
     return results;
   }
 
@@ -124,6 +129,8 @@ export function startDemo({ root, sdk, base, home, distribution }) {
     setStudent(chosen?.id ?? null);
     if (chosen) {
       sdk.identify(chosen.id, { college: chosen.college, cohort: chosen.cohort });
+      // The ads are decided per student: the view's slots are asked again for the new one.
+      render();
     } else {
       // Signing out: a fresh page load starts an anonymous page session.
       location.reload();

@@ -17,6 +17,7 @@ pub const TOPIC_SUFFIXES: TopicSuffixes = TopicSuffixes {
     events: "events",
     rejected: "rejected",
     overflow: "overflow",
+    ad_decisions: "ad_decisions",
 };
 
 /// Names of the special topics (see [`TOPIC_SUFFIXES`]).
@@ -24,6 +25,8 @@ pub struct TopicSuffixes {
     pub events: &'static str,
     pub rejected: &'static str,
     pub overflow: &'static str,
+    /// sightline-decide's decision log: `AdDecision` records, one per decision.
+    pub ad_decisions: &'static str,
 }
 
 impl EventKind {
@@ -59,6 +62,7 @@ mod tests {
             TOPIC_SUFFIXES.events,
             TOPIC_SUFFIXES.rejected,
             TOPIC_SUFFIXES.overflow,
+            TOPIC_SUFFIXES.ad_decisions,
         ]);
         for suffix in &expected {
             assert!(created.contains(suffix), "{suffix} missing from topics.txt");

@@ -65,6 +65,9 @@ fn rust_round_trip(message: &str, bytes: &[u8]) -> Vec<u8> {
         "sightline.v1.RejectedEvent" => RejectedEvent::decode(bytes)
             .expect("RejectedEvent")
             .encode_to_vec(),
+        "sightline.v1.AdDecision" => sightline_proto::v1::AdDecision::decode(bytes)
+            .expect("AdDecision")
+            .encode_to_vec(),
         other => panic!("no Rust type mapped for {other}"),
     }
 }
@@ -305,7 +308,11 @@ fn protoc(args: &[&str], input: &[u8]) -> Vec<u8> {
     let mut child = Command::new("protoc")
         .arg(format!("-I{}", root.display()))
         .args(args)
-        .args(["sightline/v1/batch.proto", "sightline/v1/collected.proto"])
+        .args([
+            "sightline/v1/batch.proto",
+            "sightline/v1/collected.proto",
+            "sightline/v1/decision.proto",
+        ])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -427,4 +434,62 @@ fn privacy_vectors_carry_the_mode_consent_and_enforcement() {
     assert_eq!(consent.source(), ConsentSource::Gpc);
     assert_eq!(consent.storage(), ConsentState::Denied);
     assert!(consent.gpc && !consent.minor);
+}
+
+#[test]
+fn ad_decision_vector_carries_the_decision_on_impression_and_click() {
+    let batch = Batch::decode(binpb("batch_ad_decision").as_slice()).expect("decodes");
+    assert_eq!(
+        batch.experiments.get("ad_policy").map(String::as_str),
+        Some("personalized")
+    );
+    let ads: Vec<_> = batch
+        .events
+        .iter()
+        .map(|e| match e.kind.as_ref() {
+            Some(Kind::AdImpression(imp)) => imp.ad.clone().expect("impression ad"),
+            Some(Kind::AdClick(click)) => click.ad.clone().expect("click ad"),
+            other => panic!("expected ad events, got {other:?}"),
+        })
+        .collect();
+    assert_eq!(ads.len(), 2);
+    for ad in ads {
+        assert_eq!(
+            (
+                ad.decision_id.as_str(),
+                ad.decision_policy.as_str(),
+                ad.decision_variant.as_str()
+            ),
+            (
+                "5f0c1e2d3b4a59687766554433221100",
+                "behavioural",
+                "personalized"
+            )
+        );
+    }
+}
+
+#[test]
+fn decision_vector_carries_the_policy_variant_and_ranked_creatives() {
+    use sightline_proto::v1::{AdDecision, ConsentState, PrivacyMode};
+    let decision = AdDecision::decode(binpb("decision_behavioural").as_slice()).expect("decodes");
+    assert_eq!(decision.decision_id.len(), 32);
+    assert_eq!(decision.privacy_mode(), PrivacyMode::Persistent);
+    assert_eq!(
+        decision.consent.expect("consent").personalization(),
+        ConsentState::Granted
+    );
+    assert_eq!(
+        (decision.policy.as_str(), decision.variant.as_str()),
+        ("behavioural", "personalized")
+    );
+    assert_eq!(decision.visitor_key, "stu-asha");
+    assert_eq!(decision.profile_events, 12);
+    let ids: Vec<&str> = decision
+        .creatives
+        .iter()
+        .map(|c| c.creative_id.as_str())
+        .collect();
+    assert_eq!(ids, ["ml-track-v1-728x90", "calc-masterclass-v1-728x90"]);
+    assert!(decision.creatives[0].score > decision.creatives[1].score);
 }

@@ -7,12 +7,13 @@ use sightline_proto::{TOPIC_SUFFIXES, v1::EventKind};
 use crate::{error::TailError, record::Line};
 
 /// Kind names accepted by `--kind`, as printed in each line's `kind` field: every event
-/// kind's name (sightline-proto's `EventKind::name`) and `rejected` for dead letters.
+/// kind's name (sightline-proto's `EventKind::name`), `rejected` for dead letters and
+/// `ad_decision` for sightline-decide's decision log.
 pub fn kind_names() -> impl Iterator<Item = &'static str> {
     EventKind::ALL
         .into_iter()
         .map(EventKind::name)
-        .chain([TOPIC_SUFFIXES.rejected])
+        .chain([TOPIC_SUFFIXES.rejected, crate::record::DECISION_KIND])
 }
 
 /// Empty sets mean "everything".

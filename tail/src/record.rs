@@ -11,7 +11,7 @@ use serde::Serialize;
 use sightline_proto::{
     TOPIC_SUFFIXES,
     record::Layout,
-    v1::{CollectedEvent, PrivacyMode, RejectedEvent},
+    v1::{AdDecision, CollectedEvent, PrivacyMode, RejectedEvent},
 };
 
 #[derive(Debug, Serialize)]
@@ -54,6 +54,8 @@ pub fn privacy_mode_name(value: i32) -> &'static str {
 pub enum Body {
     Collected(Box<CollectedEvent>),
     Rejected(Box<RejectedEvent>),
+    /// A sightline-decide decision (topic `ad_decisions`).
+    Decision(Box<AdDecision>),
     /// Printed rather than skipped: a record nobody can decode is worth seeing.
     Undecodable {
         error: String,
@@ -65,7 +67,9 @@ impl Line {
     pub fn from_message(message: &BorrowedMessage<'_>, prefix: &str) -> Vec<Self> {
         let topic = message.topic();
         let payload = message.payload().unwrap_or_default();
-        let is_rejected = topic.strip_prefix(prefix) == Some(TOPIC_SUFFIXES.rejected);
+        let suffix = topic.strip_prefix(prefix);
+        let is_rejected = suffix == Some(TOPIC_SUFFIXES.rejected);
+        let is_decision = suffix == Some(TOPIC_SUFFIXES.ad_decisions);
         let headers: Vec<(&str, Option<&[u8]>)> = message
             .headers()
             .map(|h| h.iter().map(|h| (h.key, h.value)).collect())
@@ -89,7 +93,12 @@ impl Line {
             },
             body,
         };
-        decode(&headers, payload, is_rejected)
+        let decoded = if is_decision {
+            vec![decode_decision(payload)]
+        } else {
+            decode(&headers, payload, is_rejected)
+        };
+        decoded
             .into_iter()
             .enumerate()
             .map(|(index, decoded)| line(index, decoded))
@@ -122,6 +131,16 @@ fn decode(
             Err(err) => undecodable(err.to_string()),
         })
         .collect()
+}
+
+/// Kind name of decision lines (`--kind ad_decision`).
+pub const DECISION_KIND: &str = "ad_decision";
+
+fn decode_decision(payload: &[u8]) -> (&'static str, Body) {
+    match AdDecision::decode(payload) {
+        Ok(decision) => (DECISION_KIND, Body::Decision(Box::new(decision))),
+        Err(err) => undecodable(err.to_string()),
+    }
 }
 
 fn undecodable(error: String) -> (&'static str, Body) {
@@ -194,6 +213,52 @@ mod tests {
         let json = serde_json::to_value(&body).unwrap();
         assert_eq!(json["collected"]["app"]["name"], "CampusLearn");
         assert_eq!(json["collected"]["app"]["version"], "4.2.0");
+    }
+
+    #[test]
+    fn an_ads_decision_is_printed() {
+        let ad = sightline_proto::v1::Ad {
+            slot_id: "sidebar".into(),
+            creative_id: "bootcamp-v2-300x250".into(),
+            decision_id: "5f0c1e2d3b4a59687766554433221100".into(),
+            decision_policy: "behavioural".into(),
+            decision_variant: "personalized".into(),
+            ..Default::default()
+        };
+        let collected = CollectedEvent {
+            kind: EventKind::AdClick as i32,
+            event: Some(Event {
+                kind: Some(Kind::AdClick(sightline_proto::v1::AdClick {
+                    ad: Some(ad),
+                    ..Default::default()
+                })),
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        let (kind, body) = decode(&[], &collected.encode_to_vec(), false).remove(0);
+        assert_eq!(kind, "ad_click");
+        let json = serde_json::to_value(&body).unwrap();
+        let ad = &json["collected"]["event"]["kind"]["AdClick"]["ad"];
+        assert_eq!(ad["decision_id"], "5f0c1e2d3b4a59687766554433221100");
+        assert_eq!(ad["decision_policy"], "behavioural");
+        assert_eq!(ad["decision_variant"], "personalized");
+    }
+
+    #[test]
+    fn decision_records_are_printed_with_their_policy() {
+        let decision = AdDecision {
+            decision_id: "ab".repeat(16),
+            policy: "behavioural".into(),
+            variant: "personalized".into(),
+            visitor_key: "stu-asha".into(),
+            ..Default::default()
+        };
+        let (kind, body) = decode_decision(&decision.encode_to_vec());
+        assert_eq!(kind, "ad_decision");
+        let json = serde_json::to_value(&body).unwrap();
+        assert_eq!(json["decision"]["policy"], "behavioural");
+        assert_eq!(json["decision"]["visitor_key"], "stu-asha");
     }
 
     #[test]

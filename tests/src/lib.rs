@@ -10,3 +10,4 @@ pub mod kafka;
 pub mod murmur2;
 pub mod raw;
 pub mod reliability;
+pub mod sim;
