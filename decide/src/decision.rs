@@ -467,6 +467,46 @@ mod tests {
     }
 
     #[test]
+    fn a_visitor_without_history_gets_their_colleges_popular_subject() {
+        let d = decider(1.0, 0.0);
+        for n in 0..5 {
+            d.profiles.fold(
+                "demo",
+                &format!("iitm-{n}"),
+                "IIT Madras",
+                "",
+                &[("Physics".to_owned(), 2.0)],
+                NOW - 1000,
+            );
+            d.profiles.fold(
+                "demo",
+                &format!("du-{n}"),
+                "Delhi University",
+                "",
+                &[("Economics".to_owned(), 2.0)],
+                NOW - 1000,
+            );
+        }
+        let ask = |college: &str, privacy: &str| {
+            let json = format!(
+                r#"{{"site":"demo","slot":"s","placement":"top_banner","college":"{college}",
+                   "user_id":"new-student","privacy":{privacy}}}"#
+            );
+            let req = DecideRequest::parse(json.as_bytes(), &LimitsConfig::default()).unwrap();
+            d.decide(&req, &mut StdRng::seed_from_u64(1))
+        };
+        // Eligible but no history: contextual from the college's popularity.
+        let first = ask("IIT Madras", PERSISTENT);
+        assert_eq!(first.policy, Policy::Contextual);
+        assert_eq!(first.variant, Some(Variant::Personalized));
+        assert_eq!(first.creatives[0].creative.subject, "Physics");
+        // A minor gets the same aggregate, never a profile.
+        let minor = ask("Delhi University", r#"{"mode":"restricted","minor":true}"#);
+        assert_eq!(minor.policy, Policy::Contextual);
+        assert_eq!(minor.creatives[0].creative.subject, "Economics");
+    }
+
+    #[test]
     fn targeting_admits_only_the_listed_college() {
         let d = decider(1.0, 0.0);
         let sidebar = |college: &str| {

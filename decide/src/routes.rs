@@ -64,13 +64,10 @@ where
                 state.metrics.render(profiles.len(), profiles.evictions()),
             )
         }
-        (method, "other") => {
-            let _ = method;
-            refuse(
-                &state,
-                &DecideError::NotFound(path_prefix(request.uri().path())),
-            )
-        }
+        (_, "other") => refuse(
+            &state,
+            &DecideError::NotFound(path_prefix(request.uri().path())),
+        ),
         (method, _) => refuse(&state, &DecideError::MethodNotAllowed(method.to_string())),
     };
     let mut response = response;

@@ -48,7 +48,11 @@ async fn send(
     }
 }
 
-async fn start() -> (SocketAddr, tokio::sync::oneshot::Sender<()>) {
+async fn start() -> (
+    SocketAddr,
+    tokio::sync::oneshot::Sender<()>,
+    tokio::task::JoinHandle<()>,
+) {
     let mut config = Config::default();
     config.server.listen = "127.0.0.1:0".parse().unwrap();
     // Nobody listens on port 1: the consumer retries in the background.
@@ -62,10 +66,10 @@ async fn start() -> (SocketAddr, tokio::sync::oneshot::Sender<()>) {
         .unwrap();
     let addr = service.local_addr();
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(service.serve(async {
+    let serving = tokio::spawn(service.serve(async {
         let _ = rx.await;
     }));
-    (addr, tx)
+    (addr, tx, serving)
 }
 
 const JSON: (&str, &str) = ("content-type", "application/json");
@@ -74,7 +78,7 @@ const OK: &str = r#"{"site":"demo","slot":"search-top-banner","placement":"top_b
 
 #[tokio::test]
 async fn decisions_errors_cors_and_metrics() {
-    let (addr, _stop) = start().await;
+    let (addr, stop, serving) = start().await;
     assert_eq!(send(addr, "GET", "/healthz", &[], "").await.status, 200);
     // No broker: never caught up, never ready.
     assert_eq!(send(addr, "GET", "/readyz", &[], "").await.status, 503);
@@ -140,4 +144,13 @@ async fn decisions_errors_cors_and_metrics() {
     assert!(metrics.contains(r#"sightline_decide_refused_total{code="body_too_large"} 1"#));
     assert!(metrics.contains("sightline_decide_decision_duration_seconds_count 2"));
     assert!(metrics.contains("sightline_decide_caught_up 0"));
+
+    // SIGTERM's path: serving ends (connections drained, nothing to flush) and the port
+    // no longer accepts.
+    let _ = stop.send(());
+    tokio::time::timeout(std::time::Duration::from_secs(10), serving)
+        .await
+        .expect("serve ends within 10 s of the shutdown signal")
+        .unwrap();
+    assert!(tokio::net::TcpStream::connect(addr).await.is_err());
 }
