@@ -31,9 +31,9 @@ for (const engine of engines) {
   for (const scenario of scenarios) {
     test(`${engine}: ${scenario.id}`, async (t) => {
       assert.deepEqual(missing(engine), [], `${engine} is not installed (scripts/ensure.sh browsers)`);
-      // A scenario that names this engine in `retryEngines` gets one more try in a fresh
-      // browser (scenarios.mjs says why); the first failure is printed, a second one fails.
-      const attempts = scenario.retryEngines?.includes(engine) ? 2 : 1;
+      // A scenario that names this engine in `retryEngines` gets two more tries, each in a
+      // fresh browser (scenarios.mjs says why); every failed try is printed, a third one fails.
+      const attempts = scenario.retryEngines?.includes(engine) ? 3 : 1;
       let results;
       for (let attempt = 1; !results; attempt++) {
         await recorder.control('reset=1');
@@ -42,7 +42,7 @@ for (const engine of engines) {
           results = await scenario.run(page, recorder);
         } catch (error) {
           if (attempt >= attempts) throw error;
-          t.diagnostic(`${engine}: ${scenario.id}: attempt ${attempt} failed, retrying once: ${error.message}`);
+          t.diagnostic(`${engine}: ${scenario.id}: attempt ${attempt} of ${attempts} failed, retrying in a fresh browser: ${error.message}`);
         } finally {
           await page.close();
         }

@@ -273,10 +273,11 @@ async function noIntersectionObserver(page, recorder) {
 /** `smoke` scenarios run in `make test`; all of them in `make test-browsers`. */
 export const SCENARIOS = [
   { id: 'capture', smoke: true, run: capture },
-  // Firefox under Xvfb sometimes sends no VIEWABLE phase for #top within 35 s although the
-  // document is focused (seen twice in CI in session 6, never locally; cause not found yet): a
-  // fresh browser is tried once more, and the retry is printed (matrix.test.mjs). Two failures
-  // fail.
+  // Firefox under Xvfb sometimes delivers nothing from this page although the document is
+  // visible and focused: no VIEWABLE phase, no AdClick, no request at all in 20 s (Resource
+  // Timing), and no page-hide beacon either (seen in CI and locally at load 15-28 on 2 cores;
+  // the failure message now says whether animation frames still ran). A fresh browser is
+  // tried up to twice more, each retry printed (matrix.test.mjs). Three failures fail.
   { id: 'ads', smoke: true, run: ads, retryEngines: ['firefox'] },
   { id: 'queue', smoke: false, run: queue },
   { id: 'csp-required', smoke: true, run: async (p, r) => { await cspRequired(p, r); return [ok('CSP: the documented policy')]; } },
