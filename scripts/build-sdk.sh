@@ -57,7 +57,7 @@ echo "==> wasm-opt -Oz"
 # shellcheck disable=SC2086
 $SDK/node_modules/.bin/wasm-opt --merge-similar-functions --low-memory-unused \
   --flatten --rereloop --merge-similar-functions -Oz -Oz --converge --reorder-functions-by-name \
-  $WASM_FEATURES --strip-debug --strip-producers \
+  $WASM_FEATURES --strip-debug --strip-producers --strip-target-features \
   "$PKG/sightline_sdk_bg.wasm" -o "$PKG/sightline_sdk_bg.wasm"
 
 echo "==> unreachable read-only data (panic messages and locations, fmt tables)"
