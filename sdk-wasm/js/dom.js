@@ -10,7 +10,7 @@
 // (sdk-wasm/src/boundary.rs); the block below is generated from it and checked by
 // `cargo test -p sightline-sdk --test boundary`, and tests/browser/boundary.test.mjs checks
 // in Chromium that every array written here follows the layouts listed in it.
-// @boundary dispatch nums text el store queue sep click visibility timer delivery intersection metrics page_state evicted rect config_text config_numbers privacy
+// @boundary dispatch nums text el store queue sep click visibility timer delivery intersection metrics page_state evicted rect config_text config_numbers
 // Generated from sdk-wasm/src/boundary.rs: do not edit; after changing the table run
 // SIGHTLINE_BLESS=1 cargo test -p sightline-sdk --test boundary
 var DISPATCH_CLICK = 0, DISPATCH_SCROLL = 1, DISPATCH_MOUSE_OVER = 2, DISPATCH_MOUSE_OUT = 3,
@@ -26,7 +26,6 @@ var STORE_GET = 0, STORE_SET_WITH_COOKIE = 1, STORE_SET_LOCAL = 2, STORE_REMOVE 
 var QUEUE_OPEN = 0, QUEUE_PUT = 1, QUEUE_NEXT = 2, QUEUE_RELEASE = 3, QUEUE_CLEAR = 4,
     QUEUE_BODY = 5;
 var SEP_FIELD = '\u0000', SEP_RECORD = '\u0001', SEP_MISSING = '\u0002';
-var PRIVACY_GPC = 512, PRIVACY_MINOR = 1024, PRIVACY_INVALID = 2048;
 // Arrays of numbers, slot by slot (the JS writes them positionally):
 //   CLICK = [PAGE_X, PAGE_Y, CLIENT_X, CLIENT_Y, BUTTON]
 //   VISIBILITY = [HIDDEN]
@@ -37,8 +36,8 @@ var PRIVACY_GPC = 512, PRIVACY_MINOR = 1024, PRIVACY_INVALID = 2048;
 //   STATE = [ACTIVE, DO_NOT_TRACK, SIGNALS]
 //   EVICTED = [COUNT]
 //   RECT = [X, Y, WIDTH, HEIGHT, SCROLL_X, SCROLL_Y]
-//   CONFIG = [COLLECTOR, SITE_KEY, AD_SELECTOR, DATA_ATTRIBUTES, QUERY_ALLOWLIST]
-//   OPTION = [DEBUG, CLICKS, SCROLL, HOVERS, ADS, ELEMENT_TEXT, HOVER_MS, MAX_EVENTS, MAX_BYTES, FLUSH_INTERVAL_MS, RESPECT_DO_NOT_TRACK, SAMPLE_RATE, QUEUE_MAX_BYTES, PRIVACY]
+//   CONFIG = [COLLECTOR, SITE_KEY, CONSENT, AD_SELECTOR, DATA_ATTRIBUTES, QUERY_ALLOWLIST]
+//   OPTION = [DEBUG, CLICKS, SCROLL, HOVERS, ADS, ELEMENT_TEXT, HOVER_MS, MAX_EVENTS, MAX_BYTES, FLUSH_INTERVAL_MS, RESPECT_DO_NOT_TRACK, SAMPLE_RATE, QUEUE_MAX_BYTES]
 // @end boundary
 var w = window, d = document, on = null, A = [], L = [], H = [], T = new Set(), io, mo, iv, S = [], V;
 
@@ -464,27 +463,10 @@ export function config(options) {
   A = [flag(o.debug), flag(a.clicks), flag(a.scroll), flag(a.hovers), flag(a.ads),
     flag(a.elementText), num(a.hoverMs), num(b.maxEvents), num(b.maxBytes),
     num(b.flushIntervalMs), flag(o.respectDoNotTrack), num(o.sampleRate),
-    num(obj(o.queue).maxBytes),
-    privacy(o.consent, o) | (o.respectGlobalPrivacyControl !== false && navigator.globalPrivacyControl === true ? PRIVACY_GPC : 0)];
+    num(obj(o.queue).maxBytes)];
   // CONFIG layout
-  return [str(o.collector), str(o.siteKey), str(o.adSelector),
+  return [str(o.collector), str(o.siteKey), str(o.consent), str(o.adSelector),
     list(o.dataAttributes), list(o.queryAllowlist)].join(SEP_FIELD);
-}
-
-/**
- * A given word of the core's privacy state (sdk-wasm/src/core/privacy.rs): for each purpose 2
- * bits (0 not given, 1 granted, 2 denied, 3 pending) from `consent`, a state for every purpose
- * or an object of them (PRIVACY_INVALID for anything else given); PRIVACY_MINOR from
- * `options.minor === true` or `options.audience == 'minor'`.
- */
-export function privacy(consent, options) {
-  var t = typeof consent == 'string', n = consent == null || t || typeof consent == 'object' ? 0 : PRIVACY_INVALID;
-  ['measurement', 'personalization', 'storage'].forEach(function (p, i) {
-    var v = t ? consent : consent && consent[p], s = ['granted', 'denied', 'pending'].indexOf(v) + 1;
-    n |= v != null && !s ? PRIVACY_INVALID : s << 2 * i;
-  });
-  options = obj(options);
-  return n | (options.minor === true || options.audience == 'minor' ? PRIVACY_MINOR : 0);
 }
 
 /**

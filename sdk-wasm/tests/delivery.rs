@@ -298,7 +298,7 @@ impl Sim {
         };
         self.tabs.push(Tab {
             id: self.next_tab,
-            delivery: Delivery::new(BatchQueue::new("pk_sim", limits), Consent::Granted, false, true),
+            delivery: Delivery::new(BatchQueue::new("pk_sim", limits), Consent::Granted, false),
             state: TabState::default(),
             seq: 0,
         });

@@ -13,8 +13,7 @@ use crate::boundary::{
     config_text::{self, *},
     pairs, sep,
 };
-use crate::core::config::{self, Config, clamp};
-use crate::core::{privacy, schema::consent_source};
+use crate::core::config::{self, Config, Consent, clamp};
 
 fn debug() -> bool {
     with_sdk(|sdk| sdk.cfg.debug).unwrap_or(false)
@@ -27,8 +26,7 @@ fn bounded(text: &str, max: usize) -> String {
 use js::MISSING;
 
 /// One message for `init({ consent })` and `consent(state)`.
-const CONSENT_STATES: &str =
-    "consent must be 'granted', 'pending', 'denied' or { measurement, personalization, storage } of them";
+const CONSENT_STATES: &str = "consent must be 'granted', 'pending' or 'denied'";
 
 /// A string option, if it was given as a string.
 fn given(text: &str) -> Option<&str> {
@@ -84,9 +82,11 @@ fn read_config(options: &JsValue) -> Option<Config> {
     if let Some(n) = number(FLUSH_INTERVAL_MS) {
         cfg.flush_interval_ms = clamp(n as u32, config::FLUSH_INTERVAL_RANGE);
     }
-    cfg.privacy = numbers.raw(PRIVACY) as u32;
-    if cfg.privacy & privacy::INVALID != 0 {
-        env::report(cfg.debug, CONSENT_STATES);
+    if let Some(consent) = given(strings.get(CONSENT)) {
+        match Consent::parse(consent) {
+            Some(consent) => cfg.consent = consent,
+            None => env::report(cfg.debug, CONSENT_STATES),
+        }
     }
     cfg.respect_do_not_track = flag(RESPECT_DO_NOT_TRACK, false);
     if let Some(rate) = number(SAMPLE_RATE) {
@@ -166,13 +166,7 @@ export interface SightlineConfig {
   /** Durable queue of undelivered batches (IndexedDB, else localStorage): byte cap,
    *  default 1 MiB (65536..67108864); the oldest batches are evicted first, and counted. */
   queue?: { maxBytes?: number };
-  /** One state for every purpose, or per purpose (default: all granted). */
-  consent?: ConsentState | ConsentPurposes;
-  /** `'minor'`: restricted mode (no ids, traits, experiments or behavioural capture). */
-  audience?: 'minor';
-  /** Honour `navigator.globalPrivacyControl` (default true: personalization and storage
-   *  denied, so cookieless, unless the page calls `consent()`). */
-  respectGlobalPrivacyControl?: boolean;
+  consent?: ConsentState;
   respectDoNotTrack?: boolean;
   /** Share of visitors tracked (0..1), stable per visitor. */
   sampleRate?: number;
@@ -185,16 +179,6 @@ export interface SightlineConfig {
   queryAllowlist?: string[];
 }
 export type ConsentState = 'granted' | 'pending' | 'denied';
-/** Consent per purpose; purposes not given keep their state. */
-export interface ConsentPurposes {
-  measurement?: ConsentState;
-  personalization?: ConsentState;
-  storage?: ConsentState;
-}
-/** `minor: true`: the visitor is a known minor (restricted mode for the rest of the page). */
-export interface IdentifyOptions {
-  minor?: boolean;
-}
 export type Traits = Record<string, string | number | boolean>;
 export type Properties = Record<string, string | number | boolean>;
 /** What a video player that is not a `<video>` element reports to `adVideo`. */
@@ -235,7 +219,7 @@ fn text_argument(value: &JsValue, non_empty: bool, message: &str) -> Option<Stri
 }
 
 #[inline(never)]
-fn command(command: Command, first: &JsValue, second: &JsValue, third: &JsValue) {
+fn command(command: Command, first: &JsValue, second: &JsValue) {
     match command {
         Command::Identify => {
             let Some(user_id) =
@@ -246,13 +230,7 @@ fn command(command: Command, first: &JsValue, second: &JsValue, third: &JsValue)
             let Some(traits) = string_map(second) else {
                 return env::report(debug(), "identify: traits must be an object");
             };
-            let minor = js::privacy(&JsValue::UNDEFINED, third) & privacy::MINOR;
-            with_sdk(|sdk| {
-                if minor != 0 {
-                    sdk.set_privacy(minor, consent_source::API);
-                }
-                sdk.identify(bounded(&user_id, config::MAX_NAME_BYTES), traits)
-            });
+            with_sdk(|sdk| sdk.identify(bounded(&user_id, config::MAX_NAME_BYTES), traits));
         }
         Command::SetTraits => match string_map(first) {
             Some(traits) => {
@@ -302,13 +280,12 @@ fn command(command: Command, first: &JsValue, second: &JsValue, third: &JsValue)
                 })
             });
         }
-        Command::Consent => {
-            let given = js::privacy(first, &JsValue::UNDEFINED);
-            if given & privacy::INVALID != 0 || given == 0 {
-                return env::report(debug(), CONSENT_STATES);
+        Command::Consent => match first.as_string().as_deref().and_then(Consent::parse) {
+            Some(state) => {
+                with_sdk(|sdk| sdk.set_consent(state));
             }
-            with_sdk(|sdk| sdk.set_privacy(given, consent_source::API));
-        }
+            None => env::report(debug(), CONSENT_STATES),
+        },
     }
 }
 
@@ -325,14 +302,13 @@ pub fn init(#[wasm_bindgen(unchecked_param_type = "SightlineConfig")] options: J
 pub fn identify(
     #[wasm_bindgen(unchecked_param_type = "string")] user_id: JsValue,
     #[wasm_bindgen(unchecked_param_type = "Traits | undefined")] traits: JsValue,
-    #[wasm_bindgen(unchecked_param_type = "IdentifyOptions | undefined")] options: JsValue,
 ) {
-    command(Command::Identify, &user_id, &traits, &options);
+    command(Command::Identify, &user_id, &traits);
 }
 
 #[wasm_bindgen(js_name = setTraits)]
 pub fn set_traits(#[wasm_bindgen(unchecked_param_type = "Traits")] traits: JsValue) {
-    command(Command::SetTraits, &traits, &JsValue::UNDEFINED, &JsValue::UNDEFINED);
+    command(Command::SetTraits, &traits, &JsValue::UNDEFINED);
 }
 
 #[wasm_bindgen(js_name = setExperiment)]
@@ -340,7 +316,7 @@ pub fn set_experiment(
     #[wasm_bindgen(unchecked_param_type = "string")] name: JsValue,
     #[wasm_bindgen(unchecked_param_type = "string")] variant: JsValue,
 ) {
-    command(Command::SetExperiment, &name, &variant, &JsValue::UNDEFINED);
+    command(Command::SetExperiment, &name, &variant);
 }
 
 /// A custom event with typed properties.
@@ -349,7 +325,7 @@ pub fn track(
     #[wasm_bindgen(unchecked_param_type = "string")] name: JsValue,
     #[wasm_bindgen(unchecked_param_type = "Properties | undefined")] props: JsValue,
 ) {
-    command(Command::Track, &name, &props, &JsValue::UNDEFINED);
+    command(Command::Track, &name, &props);
 }
 
 #[wasm_bindgen]
@@ -357,7 +333,7 @@ pub fn search(
     #[wasm_bindgen(unchecked_param_type = "string")] query: JsValue,
     #[wasm_bindgen(js_name = resultsCount, unchecked_param_type = "number")] results_count: JsValue,
 ) {
-    command(Command::Search, &query, &results_count, &JsValue::UNDEFINED);
+    command(Command::Search, &query, &results_count);
 }
 
 /// A manual page view (for routers the history hooks do not see).
@@ -367,10 +343,8 @@ pub fn page() {
 }
 
 #[wasm_bindgen]
-pub fn consent(
-    #[wasm_bindgen(unchecked_param_type = "ConsentState | ConsentPurposes")] state: JsValue,
-) {
-    command(Command::Consent, &state, &JsValue::UNDEFINED, &JsValue::UNDEFINED);
+pub fn consent(#[wasm_bindgen(unchecked_param_type = "ConsentState")] state: JsValue) {
+    command(Command::Consent, &state, &JsValue::UNDEFINED);
 }
 
 /// Stops all tracking for this browser, persistently, and forgets unsent data.

@@ -62,7 +62,7 @@ fn handle(sdk: &mut Sdk, kind: u32, target: &JsValue) {
         MUTATION => ads::on_mutations(sdk),
         QUEUE_READY => sdk.on_retry_timer(),
         QUEUE_BATCH => sdk.on_queued_batch(),
-        TCF => sdk.on_tcf(Args::read()),
+        TCF => sdk.on_tcf(target, Args::read()),
         AD_VIDEO => sdk.record(Kind::AdVideo(&js::nums(nums::EVENT))),
         _ => {}
     }

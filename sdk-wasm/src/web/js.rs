@@ -52,9 +52,6 @@ extern "C" {
     pub fn config(options: &JsValue) -> String;
     /// A plain object's entries (see `api::entries`); numbers left for `nums(EVENT)`.
     pub fn pairs(object: &JsValue, max: u32) -> Option<String>;
-    /// A `core::privacy` given word: `consent` a state or an object of purposes, `options`
-    /// `{ minor: true }` / `{ audience: 'minor' }`.
-    pub fn privacy(consent: &JsValue, options: &JsValue) -> u32;
 }
 
 /// Numbers JS handed over in one array, read by their `boundary` position (0 where missing
