@@ -112,18 +112,6 @@ const NOT_WRITTEN: &[(&str, NotWritten)] = &[
         ),
     ),
     (
-        "sightline.v1.Ad.decision_id",
-        NotYet("issue 22: the SDK copies the slot's data-ad-decision attribute"),
-    ),
-    (
-        "sightline.v1.Ad.decision_policy",
-        NotYet("issue 22: the SDK copies the slot's data-ad-policy attribute"),
-    ),
-    (
-        "sightline.v1.Ad.decision_variant",
-        NotYet("issue 22: the SDK copies the slot's data-ad-variant attribute"),
-    ),
-    (
         "sightline.v1.Batch.privacy_mode",
         NotYet(
             "issue 18's SDK half: over the SDK's size budget so far (docs/sdk-size.md); the collector treats an absent mode as PERSISTENT and enforces the mode a batch's consent implies",
@@ -213,6 +201,9 @@ fn ad(base: u32) -> Ad {
         creative_id: format!("creative-{base}"),
         campaign_id: format!("campaign-{base}"),
         placement_id: format!("placement-{base}"),
+        decision_id: format!("decision-{base}"),
+        decision_policy: format!("policy-{base}"),
+        decision_variant: format!("variant-{base}"),
         width: base + 1,
         height: base + 2,
     }
@@ -419,7 +410,9 @@ fn pb_ad(a: &Ad) -> pb::Ad {
         placement_id: a.placement_id.clone(),
         width: a.width,
         height: a.height,
-        ..Default::default()
+        decision_id: a.decision_id.clone(),
+        decision_policy: a.decision_policy.clone(),
+        decision_variant: a.decision_variant.clone(),
     }
 }
 

@@ -55,6 +55,11 @@ pub struct Ad {
     pub creative_id: String,
     pub campaign_id: String,
     pub placement_id: String,
+    /// The ad server's decision that chose this creative (issue 22: `data-ad-decision`,
+    /// `data-ad-policy`, `data-ad-variant` of the slot), for impressions and clicks.
+    pub decision_id: String,
+    pub decision_policy: String,
+    pub decision_variant: String,
     pub width: u32,
     pub height: u32,
 }
@@ -228,6 +233,9 @@ fn ad(buf: &mut Vec<u8>, field: Field<Msg>, a: &Ad) {
         wire::string(m, PLACEMENT_ID, &a.placement_id);
         wire::uint32(m, WIDTH, a.width);
         wire::uint32(m, HEIGHT, a.height);
+        wire::string(m, DECISION_ID, &a.decision_id);
+        wire::string(m, DECISION_POLICY, &a.decision_policy);
+        wire::string(m, DECISION_VARIANT, &a.decision_variant);
     });
 }
 
