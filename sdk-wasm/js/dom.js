@@ -10,7 +10,7 @@
 // (sdk-wasm/src/boundary.rs); the block below is generated from it and checked by
 // `cargo test -p sightline-sdk --test boundary`, and tests/browser/boundary.test.mjs checks
 // in Chromium that every array written here follows the layouts listed in it.
-// @boundary dispatch nums text el store queue sep click visibility timer delivery intersection metrics page_state evicted rect config_text config_numbers
+// @boundary dispatch nums text el store queue report sep click visibility timer delivery intersection metrics page_state evicted rect config_text config_numbers
 // Generated from sdk-wasm/src/boundary.rs: do not edit; after changing the table run
 // SIGHTLINE_BLESS=1 cargo test -p sightline-sdk --test boundary
 var DISPATCH_CLICK = 0, DISPATCH_SCROLL = 1, DISPATCH_MOUSE_OVER = 2, DISPATCH_MOUSE_OUT = 3,
@@ -25,6 +25,11 @@ var EL_ATTRIBUTE = 0, EL_TEXT = 1, EL_LINK_HREF = 2;
 var STORE_GET = 0, STORE_SET_WITH_COOKIE = 1, STORE_SET_LOCAL = 2, STORE_REMOVE = 3;
 var QUEUE_OPEN = 0, QUEUE_PUT = 1, QUEUE_NEXT = 2, QUEUE_RELEASE = 3, QUEUE_CLEAR = 4,
     QUEUE_BODY = 5;
+var REPORT_DO_NOT_TRACK = 0, REPORT_TCF_RECEIVED = 1, REPORT_INIT_TWICE = 2,
+    REPORT_INIT_OPTIONS = 3, REPORT_CONSENT_STATES = 4, REPORT_USER_ID = 5,
+    REPORT_IDENTIFY_TRAITS = 6, REPORT_SET_TRAITS = 7, REPORT_EXPERIMENT = 8,
+    REPORT_TRACK_NAME = 9, REPORT_TRACK_PROPS = 10, REPORT_SEARCH_QUERY = 11, REPORT_REJECTED = 12,
+    REPORT_QUEUE_EVICTED = 13;
 var SEP_FIELD = '\u0000', SEP_RECORD = '\u0001', SEP_MISSING = '\u0002';
 // Arrays of numbers, slot by slot (the JS writes them positionally):
 //   CLICK = [PAGE_X, PAGE_Y, CLIENT_X, CLIENT_Y, BUTTON]
@@ -311,7 +316,7 @@ function evict(list, add, cap, remove) {
   for (; total > cap && gone < list.length; gone++) total -= list[gone][1], remove(list[gone][0]);
   if (gone) {
     try { s.setItem('sl_qe', /** @type {*} */ (+s.getItem('sl_qe') + gone)); } catch (x) {}
-    Qdebug && log('queue full, evicted ' + gone);
+    Qdebug && say(REPORT_QUEUE_EVICTED, gone);
   }
 }
 
@@ -444,7 +449,19 @@ export function send(url, body, requestId, beacon) {
   } catch (x) { return false; }
 }
 
-export function log(message) { console.error('sightline:', message); }
+/**
+ * A debug report (`boundary::report` code): its text comes from the optional module
+ * js/modules/debug.js, fetched on the first report (only pages with `debug: true` report;
+ * later imports are answered from the module map). A module that cannot load prints the code.
+ */
+export function log(code) { say(code); }
+
+/** `log`, with a number after the text (`count`: the batches evicted). */
+function say(code, count) {
+  optional(new URL('./sightline-debug.js', import.meta.url),
+    function (m) { console.error('sightline: ' + m.default[code] + (count ? ' ' + count : '')); },
+    function () { console.error('sightline: report ' + code); });
+}
 
 function obj(v) { return v && typeof v == 'object' ? v : {}; }
 function flag(v) { return typeof v == 'boolean' ? +v : NaN; }

@@ -204,6 +204,26 @@ table! {
         BODY = 5,
     }
 
+    /// `log(code)`: a report for the site's developer in debug mode. The texts are in the
+    /// optional module `js/modules/debug.js`, downloaded only by pages with `debug: true`.
+    codes report = "REPORT" {
+        DO_NOT_TRACK = 0,
+        TCF_RECEIVED = 1,
+        INIT_TWICE = 2,
+        INIT_OPTIONS = 3,
+        CONSENT_STATES = 4,
+        USER_ID = 5,
+        IDENTIFY_TRAITS = 6,
+        SET_TRAITS = 7,
+        EXPERIMENT = 8,
+        TRACK_NAME = 9,
+        TRACK_PROPS = 10,
+        SEARCH_QUERY = 11,
+        REJECTED = 12,
+        /// `js/dom.js`: the durable queue was full; the count of batches evicted follows.
+        QUEUE_EVICTED = 13,
+    }
+
     /// `CLICK`'s numbers.
     positions click = "CLICK" {
         PAGE_X = 0,

@@ -167,7 +167,7 @@ impl Io for World<'_> {
     fn jitter(&mut self) -> f64 {
         0.5
     }
-    fn report(&mut self, _message: &str) {}
+    fn report(&mut self, _code: u32) {}
 }
 
 #[derive(Debug, Clone)]

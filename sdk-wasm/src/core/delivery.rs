@@ -69,7 +69,7 @@ pub trait Io {
     /// A number in 0..1 for the backoff's jitter.
     fn jitter(&mut self) -> f64;
     /// A message for the site's developer (debug mode).
-    fn report(&mut self, message: &str);
+    fn report(&mut self, code: u32);
 }
 
 #[derive(Debug)]
@@ -229,7 +229,7 @@ impl Delivery {
                 }
                 if next == Next::Rejected {
                     self.rejected = self.rejected.saturating_add(1);
-                    io.report("collector rejected a batch (4xx); not retried");
+                    io.report(crate::boundary::report::REJECTED);
                 }
                 if pending.stored {
                     // Deletes it (the record handed out last: no other is handed out while a

@@ -11,7 +11,7 @@ use super::{env, js, start, stop, with_sdk};
 use crate::boundary::{
     config_numbers::{self as option, *},
     config_text::{self, *},
-    pairs, sep,
+    pairs, report, sep,
 };
 use crate::core::config::{self, Config, Consent, clamp};
 
@@ -25,8 +25,6 @@ fn bounded(text: &str, max: usize) -> String {
 
 use js::MISSING;
 
-/// One message for `init({ consent })` and `consent(state)`.
-const CONSENT_STATES: &str = "consent must be 'granted', 'pending' or 'denied'";
 
 /// A string option, if it was given as a string.
 fn given(text: &str) -> Option<&str> {
@@ -60,7 +58,7 @@ fn read_config(options: &JsValue) -> Option<Config> {
     let (Some(endpoint), Some(site_key)) =
         (given(strings.get(COLLECTOR)), given(strings.get(SITE_KEY)))
     else {
-        env::report(cfg.debug, "init needs { collector, siteKey } as strings");
+        env::report(cfg.debug, report::INIT_OPTIONS);
         return None;
     };
     cfg.endpoint = endpoint.into();
@@ -85,7 +83,7 @@ fn read_config(options: &JsValue) -> Option<Config> {
     if let Some(consent) = given(strings.get(CONSENT)) {
         match Consent::parse(consent) {
             Some(consent) => cfg.consent = consent,
-            None => env::report(cfg.debug, CONSENT_STATES),
+            None => env::report(cfg.debug, report::CONSENT_STATES),
         }
     }
     cfg.respect_do_not_track = flag(RESPECT_DO_NOT_TRACK, false);
@@ -210,7 +208,7 @@ enum Command {
 }
 
 /// A string argument, or `None` (reported as `message` in debug mode).
-fn text_argument(value: &JsValue, non_empty: bool, message: &str) -> Option<String> {
+fn text_argument(value: &JsValue, non_empty: bool, message: u32) -> Option<String> {
     let text = value.as_string().filter(|t| !non_empty || !t.is_empty());
     if text.is_none() {
         env::report(debug(), message);
@@ -223,12 +221,12 @@ fn command(command: Command, first: &JsValue, second: &JsValue) {
     match command {
         Command::Identify => {
             let Some(user_id) =
-                text_argument(first, true, "identify: userId must be a non-empty string")
+                text_argument(first, true, report::USER_ID)
             else {
                 return;
             };
             let Some(traits) = string_map(second) else {
-                return env::report(debug(), "identify: traits must be an object");
+                return env::report(debug(), report::IDENTIFY_TRAITS);
             };
             with_sdk(|sdk| sdk.identify(bounded(&user_id, config::MAX_NAME_BYTES), traits));
         }
@@ -236,10 +234,10 @@ fn command(command: Command, first: &JsValue, second: &JsValue) {
             Some(traits) => {
                 with_sdk(|sdk| sdk.set_traits(traits));
             }
-            None => env::report(debug(), "setTraits: traits must be an object"),
+            None => env::report(debug(), report::SET_TRAITS),
         },
         Command::SetExperiment => {
-            let message = "setExperiment: name and variant must be strings";
+            let message = report::EXPERIMENT;
             let (Some(name), Some(variant)) = (
                 text_argument(first, false, message),
                 text_argument(second, false, message),
@@ -254,12 +252,12 @@ fn command(command: Command, first: &JsValue, second: &JsValue) {
             });
         }
         Command::Track => {
-            let Some(name) = text_argument(first, true, "track: name must be a non-empty string")
+            let Some(name) = text_argument(first, true, report::TRACK_NAME)
             else {
                 return;
             };
             let Some(properties) = properties(second) else {
-                return env::report(debug(), "track: props must be an object");
+                return env::report(debug(), report::TRACK_PROPS);
             };
             with_sdk(|sdk| {
                 sdk.record(Kind::Custom {
@@ -269,7 +267,7 @@ fn command(command: Command, first: &JsValue, second: &JsValue) {
             });
         }
         Command::Search => {
-            let Some(query) = text_argument(first, false, "search: query must be a string") else {
+            let Some(query) = text_argument(first, false, report::SEARCH_QUERY) else {
                 return;
             };
             let results_count = second.as_f64().unwrap_or(0.0).clamp(0.0, u32::MAX as f64) as u32;
@@ -284,7 +282,7 @@ fn command(command: Command, first: &JsValue, second: &JsValue) {
             Some(state) => {
                 with_sdk(|sdk| sdk.set_consent(state));
             }
-            None => env::report(debug(), CONSENT_STATES),
+            None => env::report(debug(), report::CONSENT_STATES),
         },
     }
 }

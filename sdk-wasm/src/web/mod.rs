@@ -18,7 +18,7 @@ mod transport;
 use alloc::{string::String, vec::Vec};
 use core::cell::RefCell;
 
-use crate::boundary::tcf;
+use crate::boundary::{report, tcf};
 use crate::core::{
     batch::{BatchQueue, Header, Limits},
     config::{self, Config, Consent},
@@ -117,8 +117,8 @@ impl Io for WebIo {
     fn jitter(&mut self) -> f64 {
         self.random.unit()
     }
-    fn report(&mut self, message: &str) {
-        env::report(self.debug, message);
+    fn report(&mut self, code: u32) {
+        env::report(self.debug, code);
     }
 }
 
@@ -181,10 +181,7 @@ impl Sdk {
         let blocked_by_browser = cfg.respect_do_not_track && env::do_not_track();
         let sampled = config::sampled_in(&anonymous_id, cfg.sample_rate);
         if blocked_by_browser {
-            env::report(
-                cfg.debug,
-                "Do-Not-Track or Global Privacy Control is set: not tracking",
-            );
+            env::report(cfg.debug, report::DO_NOT_TRACK);
         }
         let limits = Limits {
             max_events: cfg.max_events,
@@ -416,7 +413,7 @@ impl Sdk {
             tc_string: target.as_string().unwrap_or_default(),
             numbers,
         });
-        env::report(self.cfg.debug, "TCF signal received");
+        env::report(self.cfg.debug, report::TCF_RECEIVED);
     }
 
     /// Every event and timer then reaches `dispatch::dispatch`, which `js/dom.js` calls
@@ -438,7 +435,7 @@ pub fn start(cfg: Config) {
         _ => false,
     };
     if !started {
-        env::report(debug, "init called twice; the second call is ignored");
+        env::report(debug, report::INIT_TWICE);
         return;
     }
     with_sdk(|sdk| {
