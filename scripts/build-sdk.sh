@@ -83,7 +83,7 @@ echo "==> terser (JS glue and script-tag entry)"
 # which neither the glue (no exported classes) nor js/dom.js does (-25 B gzip).
 $SDK/node_modules/.bin/terser "$PKG/sightline_sdk.js" --module --ecma 2020 \
   --compress passes=2,unsafe_arrows --mangle -o "$PKG/sightline_sdk.js"
-$SDK/node_modules/.bin/terser $SDK/js/sightline.js --module --compress --mangle -o "$PKG/sightline.js"
+$SDK/node_modules/.bin/terser $SDK/js/sightline.js --module --ecma 2020 --compress passes=2,unsafe_arrows --mangle -o "$PKG/sightline.js"
 cp $SDK/js/loader.js "$PKG/loader.js"
 
 echo "==> optional modules (js/modules/NAME.js → sightline-NAME.js)"

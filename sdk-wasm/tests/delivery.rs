@@ -298,7 +298,12 @@ impl Sim {
         };
         self.tabs.push(Tab {
             id: self.next_tab,
-            delivery: Delivery::new(BatchQueue::new("pk_sim", limits), Consent::Granted, false),
+            delivery: Delivery::new(
+                BatchQueue::new("pk_sim", limits),
+                Consent::Granted,
+                false,
+                true,
+            ),
             state: TabState::default(),
             seq: 0,
         });

@@ -141,6 +141,12 @@ pub enum Kind<'a> {
         navigation: Navigation,
         page_height: u32,
     },
+    AdImpression(AdImpression<'a>),
+    AdClick(AdClick<'a>),
+    /// An `AdVideo` message encoded by the optional video module (`js/modules/video.js`,
+    /// proven byte-equal to prost by `tests/video_wire.rs`), one byte per number as JS
+    /// handed it over: the core only frames it.
+    AdVideo(&'a [f64]),
     Click {
         element: &'a Element,
         page: Point,
@@ -153,8 +159,6 @@ pub enum Kind<'a> {
         dwell_ms: u32,
         ad_slot_id: &'a str,
     },
-    AdImpression(AdImpression<'a>),
-    AdClick(AdClick<'a>),
     Search {
         query: &'a str,
         results_count: u32,
@@ -163,10 +167,6 @@ pub enum Kind<'a> {
         name: &'a str,
         properties: &'a [(String, Value)],
     },
-    /// An `AdVideo` message encoded by the optional video module (`js/modules/video.js`,
-    /// proven byte-equal to prost by `tests/video_wire.rs`), one byte per number as JS
-    /// handed it over: the core only frames it.
-    AdVideo(&'a [f64]),
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
