@@ -12,7 +12,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 BUDGET_BYTES=${SDK_BUDGET_BYTES:-24576} # 24 KB gzip -9 (issue 4); the aim is 16 KB
-# Every caller (`make sdk`, `make test`, `make demo`, `make bench`) enforces it; 24,449 B at
+# Every caller (`make sdk`, `make test`, `make demo`, `make bench`) enforces it; 24,575 B at
 # the last measurement (docs/sdk-size.md keeps the history and the options left).
 SDK=sdk-wasm
 PKG=$SDK/pkg

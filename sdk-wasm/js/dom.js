@@ -161,7 +161,7 @@ export function now(monotonic) {
 
 /** Strings of the page, by TEXT_* code (TEXT_LOCATION, TEXT_REFERRER, TEXT_LANGUAGE index the array). */
 export function text(which) {
-  return ['' + location.href, d.referrer, nav.language || ''][which] || '';
+  return [location.href, d.referrer, nav.language || ''][which] || '';
 }
 
 /** About an element, by EL_* code: attribute `name`, text, href of the enclosing link. */

@@ -8,7 +8,7 @@
 // Modern syntax (rest/spread, arrows): every browser that runs the wasm (reference types)
 // has it, and it is shorter.
 import load, * as sdk from './sightline_sdk.js';
-var w = window, q = (w.sightline && w.sightline.q) || [];
+var w = window, q = w.sightline?.q || [];
 function run(name, ...args) {
   // 'default' (the loader) is harmless: it returns the instance already loaded.
   var f = sdk[name];

@@ -69,6 +69,7 @@ test('GPC: cookieless by default, nothing stored, no ids sent, events still deli
   });
   assert.equal(batch.identity.anonymous_id, '', 'no anonymous id');
   assert.equal(batch.identity.user_id, '', 'no user id even after identify');
+  assert.deepEqual(batch.identity.traits, {}, 'no traits either (docs/privacy.md: no identity from the browser)');
   assert.match(batch.identity.session_id, /^[0-9a-f]{32}$/, 'the in-memory session id stays');
   assert.notEqual(batch.identity.session_id, 'b'.repeat(32), 'the stored session is not read');
   // The page view of the load came first, cookieless too.

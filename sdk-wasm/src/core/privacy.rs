@@ -45,14 +45,16 @@ pub fn apply(state: u32, given: u32, source: u32) -> u32 {
     // Per purpose, without a loop: `set` has the low bit of each given pair (1, 2 or 3),
     // `pending` of each 3, which is 0 (not expressed) in the state.
     let purposes = given & 0x3f;
-    let set = (purposes | purposes >> 1) & 0b01_01_01;
-    let pending = purposes & purposes >> 1 & 0b01_01_01;
-    let mut next = state & !(set * 3 | 7 << SOURCE)
-        | purposes & !(pending * 3)
-        | source << SOURCE
-        | given & (GPC | MINOR);
+    let set = (purposes | (purposes >> 1)) & 0b01_01_01;
+    let pending = purposes & (purposes >> 1) & 0b01_01_01;
+    let mut next = (state & !((set * 3) | (7 << SOURCE)))
+        | (purposes & !(pending * 3))
+        | (source << SOURCE)
+        | (given & (GPC | MINOR));
     if next & GPC != 0 && source != consent_source::API && next & PERSONAL_MASK != NOT_PERSONAL {
-        next = next & !(PERSONAL_MASK | 7 << SOURCE) | NOT_PERSONAL | consent_source::GPC << SOURCE;
+        next = (next & !(PERSONAL_MASK | (7 << SOURCE)))
+            | NOT_PERSONAL
+            | (consent_source::GPC << SOURCE);
     }
     next
 }

@@ -239,9 +239,9 @@ impl Sdk {
     }
 
     /// Closes the open batch when the context or identity changed.
-    /// What leaves the browser depends on the mode: everything when persistent; no anonymous
-    /// or user id when cookieless (the collector derives a visitor id); when restricted only
-    /// the page-session id, no traits, no experiments.
+    /// What leaves the browser depends on the mode (docs/privacy.md): everything when
+    /// persistent; no anonymous or user id and no traits when cookieless (the collector derives
+    /// a visitor id); when restricted only the page-session id, no experiments either.
     fn refresh_header(&mut self) {
         let mode = privacy::mode(self.privacy);
         let persistent = mode == privacy_mode::PERSISTENT;
@@ -253,7 +253,7 @@ impl Sdk {
                 user_id: if persistent { &self.user_id } else { "" },
                 session_id: if restricted { "" } else { &self.session.id },
                 page_session_id: &self.page_session_id,
-                traits: if restricted { &[] } else { &self.traits },
+                traits: if persistent { &self.traits } else { &[] },
             },
             experiments: if restricted { &[] } else { &self.experiments },
             privacy: self.privacy,
