@@ -10,7 +10,7 @@
 // (sdk-wasm/src/boundary.rs); the block below is generated from it and checked by
 // `cargo test -p sightline-sdk --test boundary`, and tests/browser/boundary.test.mjs checks
 // in Chromium that every array written here follows the layouts listed in it.
-// @boundary dispatch nums text el store queue sep click visibility timer delivery intersection metrics page_state evicted rect config_text config_numbers
+// @boundary dispatch nums text el store queue report sep click visibility timer delivery intersection metrics page_state evicted rect config_text config_numbers privacy
 // Generated from sdk-wasm/src/boundary.rs: do not edit; after changing the table run
 // SIGHTLINE_BLESS=1 cargo test -p sightline-sdk --test boundary
 var DISPATCH_CLICK = 0, DISPATCH_SCROLL = 1, DISPATCH_MOUSE_OVER = 2, DISPATCH_MOUSE_OUT = 3,
@@ -18,14 +18,20 @@ var DISPATCH_CLICK = 0, DISPATCH_SCROLL = 1, DISPATCH_MOUSE_OVER = 2, DISPATCH_M
     DISPATCH_PAGE_HIDE = 7, DISPATCH_FOCUS = 8, DISPATCH_BLUR = 9, DISPATCH_FLUSH_INTERVAL = 10,
     DISPATCH_ANIMATION_FRAME = 11, DISPATCH_TIMER = 12, DISPATCH_DELIVERY = 13,
     DISPATCH_INTERSECTION = 14, DISPATCH_MUTATION = 15, DISPATCH_QUEUE_READY = 16,
-    DISPATCH_QUEUE_BATCH = 17, DISPATCH_TCF = 18, DISPATCH_AD_VIDEO = 19;
+    DISPATCH_QUEUE_BATCH = 17, DISPATCH_TCF = 18, DISPATCH_AD_VIDEO = 19, DISPATCH_CONSENT = 20;
 var NUMS_EVENT = 0, NUMS_METRICS = 1, NUMS_PAGE_STATE = 2, NUMS_EVICTED = 3;
 var TEXT_LOCATION = 0, TEXT_REFERRER = 1, TEXT_LANGUAGE = 2;
 var EL_ATTRIBUTE = 0, EL_TEXT = 1, EL_LINK_HREF = 2;
 var STORE_GET = 0, STORE_SET_WITH_COOKIE = 1, STORE_SET_LOCAL = 2, STORE_REMOVE = 3;
 var QUEUE_OPEN = 0, QUEUE_PUT = 1, QUEUE_NEXT = 2, QUEUE_RELEASE = 3, QUEUE_CLEAR = 4,
     QUEUE_BODY = 5;
+var REPORT_DO_NOT_TRACK = 0, REPORT_TCF_RECEIVED = 1, REPORT_INIT_TWICE = 2,
+    REPORT_INIT_OPTIONS = 3, REPORT_CONSENT_STATES = 4, REPORT_USER_ID = 5,
+    REPORT_IDENTIFY_TRAITS = 6, REPORT_SET_TRAITS = 7, REPORT_EXPERIMENT = 8,
+    REPORT_TRACK_NAME = 9, REPORT_TRACK_PROPS = 10, REPORT_SEARCH_QUERY = 11, REPORT_REJECTED = 12,
+    REPORT_QUEUE_EVICTED = 13;
 var SEP_FIELD = '\u0000', SEP_RECORD = '\u0001', SEP_MISSING = '\u0002';
+var PRIVACY_GPC = 512, PRIVACY_MINOR = 1024, PRIVACY_INVALID = 2048;
 // Arrays of numbers, slot by slot (the JS writes them positionally):
 //   CLICK = [PAGE_X, PAGE_Y, CLIENT_X, CLIENT_Y, BUTTON]
 //   VISIBILITY = [HIDDEN]
@@ -36,10 +42,10 @@ var SEP_FIELD = '\u0000', SEP_RECORD = '\u0001', SEP_MISSING = '\u0002';
 //   STATE = [ACTIVE, DO_NOT_TRACK, SIGNALS]
 //   EVICTED = [COUNT]
 //   RECT = [X, Y, WIDTH, HEIGHT, SCROLL_X, SCROLL_Y]
-//   CONFIG = [COLLECTOR, SITE_KEY, CONSENT, AD_SELECTOR, DATA_ATTRIBUTES, QUERY_ALLOWLIST]
-//   OPTION = [DEBUG, CLICKS, SCROLL, HOVERS, ADS, ELEMENT_TEXT, HOVER_MS, MAX_EVENTS, MAX_BYTES, FLUSH_INTERVAL_MS, RESPECT_DO_NOT_TRACK, SAMPLE_RATE, QUEUE_MAX_BYTES]
+//   CONFIG = [COLLECTOR, SITE_KEY, AD_SELECTOR, DATA_ATTRIBUTES, QUERY_ALLOWLIST]
+//   OPTION = [DEBUG, CLICKS, SCROLL, HOVERS, ADS, ELEMENT_TEXT, HOVER_MS, MAX_EVENTS, MAX_BYTES, FLUSH_INTERVAL_MS, RESPECT_DO_NOT_TRACK, SAMPLE_RATE, QUEUE_MAX_BYTES, PRIVACY]
 // @end boundary
-var w = window, d = document, on = null, A = [], L = [], H = [], T = new Set(), io, mo, iv, S = [], V;
+var w = window, d = document, nav = navigator, on = null, A = [], L = [], H = [], T = new Set(), io, mo, iv, S = [], V;
 
 /** Hands an event to the wasm: `kind` DISPATCH_*, `numbers` in the kind's layout. */
 function fire(kind, target, numbers) {
@@ -138,7 +144,7 @@ export function stop() {
 /** Numbers: NUMS_EVENT the current event's, NUMS_METRICS page metrics (one layout read),
  * NUMS_PAGE_STATE, NUMS_EVICTED the durable queue's eviction count (read and reset). */
 export function nums(which) {
-  var s = /** @type {Screen} */ (w.screen || {}), n = w.navigator;
+  var s = /** @type {Screen} */ (w.screen || {}), n = nav;
   return which == NUMS_EVICTED ? takeEvicted()
     // METRICS layout
     : which == NUMS_METRICS ? [w.innerWidth, w.innerHeight, s.width, s.height, w.devicePixelRatio || 1,
@@ -155,7 +161,7 @@ export function now(monotonic) {
 
 /** Strings of the page, by TEXT_* code (TEXT_LOCATION, TEXT_REFERRER, TEXT_LANGUAGE index the array). */
 export function text(which) {
-  return ['' + location.href, d.referrer, navigator.language || ''][which] || '';
+  return [location.href, d.referrer, nav.language || ''][which] || '';
 }
 
 /** About an element, by EL_* code: attribute `name`, text, href of the enclosing link. */
@@ -311,7 +317,7 @@ function evict(list, add, cap, remove) {
   for (; total > cap && gone < list.length; gone++) total -= list[gone][1], remove(list[gone][0]);
   if (gone) {
     try { s.setItem('sl_qe', /** @type {*} */ (+s.getItem('sl_qe') + gone)); } catch (x) {}
-    Qdebug && log('queue full, evicted ' + gone);
+    Qdebug && say(REPORT_QUEUE_EVICTED, gone);
   }
 }
 
@@ -365,7 +371,7 @@ function oldest() {
  * this tab drains without telling the others: at worst a batch goes twice, none is lost).
  */
 function lock(then) {
-  var n = navigator.locks;
+  var n = nav.locks;
   function deny() { fire(DISPATCH_QUEUE_BATCH); }
   /** Held: `release` gives it back, `renew` (a lease) extends it while this tab drains. */
   function grant(release, renew) { Qheld = release; Qrenew = renew; then(); }
@@ -434,7 +440,7 @@ function idbDel(k) { try { db.transaction('q', 'readwrite').objectStore('q').del
 export function send(url, body, requestId, beacon) {
   try {
     var blob = new Blob([body], { type: 'text/plain' });
-    if (beacon) return navigator.sendBeacon(url, blob);
+    if (beacon) return nav.sendBeacon(url, blob);
     fetch(url, { method: 'POST', body: blob, mode: 'cors', credentials: 'omit', keepalive: true })
       .then(function (r) {
         var after = r.headers.get('retry-after');
@@ -444,7 +450,19 @@ export function send(url, body, requestId, beacon) {
   } catch (x) { return false; }
 }
 
-export function log(message) { console.error('sightline:', message); }
+/**
+ * A debug report (`boundary::report` code): its text comes from the optional module
+ * js/modules/debug.js, fetched on the first report (only pages with `debug: true` report;
+ * later imports are answered from the module map). A module that cannot load prints the code.
+ */
+export function log(code) { say(code); }
+
+/** `log`, with a number after the text (`count`: the batches evicted). */
+function say(code, count) {
+  optional(new URL('./sightline-debug.js', import.meta.url),
+    function (m) { console.error('sightline: ' + m.default[code] + (count ? ' ' + count : '')); },
+    function () { console.error('sightline: report ' + code); });
+}
 
 function obj(v) { return v && typeof v == 'object' ? v : {}; }
 function flag(v) { return typeof v == 'boolean' ? +v : NaN; }
@@ -463,10 +481,47 @@ export function config(options) {
   A = [flag(o.debug), flag(a.clicks), flag(a.scroll), flag(a.hovers), flag(a.ads),
     flag(a.elementText), num(a.hoverMs), num(b.maxEvents), num(b.maxBytes),
     num(b.flushIntervalMs), flag(o.respectDoNotTrack), num(o.sampleRate),
-    num(obj(o.queue).maxBytes)];
+    num(obj(o.queue).maxBytes),
+    privacy(o.consent) | (o.audience == 'minor' ? PRIVACY_MINOR : 0) |
+      (o.respectGlobalPrivacyControl !== false && nav.globalPrivacyControl === true ? PRIVACY_GPC : 0)];
   // CONFIG layout
-  return [str(o.collector), str(o.siteKey), str(o.consent), str(o.adSelector),
+  return [str(o.collector), str(o.siteKey), str(o.adSelector),
     list(o.dataAttributes), list(o.queryAllowlist)].join(SEP_FIELD);
+}
+
+// @package-export consent
+/**
+ * `consent('granted' | 'denied' | 'pending')` for every purpose, or `consent({ measurement,
+ * personalization, storage })`: parsed here, applied by the core from the next event
+ * (DISPATCH_CONSENT). Never throws.
+ */
+function consent(state) { fire(DISPATCH_CONSENT, null, [privacy(state)]); }
+
+// @package-export identify
+/**
+ * `identify(userId, traits, { minor: true })`: a known minor is restricted first
+ * (DISPATCH_CONSENT), then the wasm's `__identify` (module-private in the glue) takes the id
+ * and traits, which are then not sent. Never throws.
+ */
+function identify(userId, traits, options) {
+  obj(options).minor === true && fire(DISPATCH_CONSENT, null, [PRIVACY_MINOR]);
+  __identify(userId, traits);
+}
+
+/**
+ * A given word of the core's privacy state (sdk-wasm/src/core/privacy.rs): for each purpose 2
+ * bits (0 not given, 1 granted, 2 denied, 3 pending) from `consent`, a state for every purpose
+ * or an object of them (PRIVACY_INVALID for a value that is no state; a consent that is neither
+ * a string nor an object gives nothing, which `consent()` reports). PRIVACY_MINOR is added by
+ * `config` (`audience: 'minor'`) and `identify` (`{ minor: true }`).
+ */
+function privacy(consent) {
+  var n = 0;
+  ['measurement', 'personalization', 'storage'].forEach(function (p, i) {
+    var v = typeof consent == 'string' ? consent : obj(consent)[p], s = ['granted', 'denied', 'pending'].indexOf(v) + 1;
+    n |= v != null && !s ? PRIVACY_INVALID : s << 2 * i;
+  });
+  return n;
 }
 
 /**

@@ -5,17 +5,19 @@
 // handled here and sightline(...) becomes a no-op; the report of why (a debug warning, a
 // beacon to the collector) is an optional module fetched only then, so every page that
 // starts fine does not download it.
+// Modern syntax (rest/spread, arrows): every browser that runs the wasm (reference types)
+// has it, and it is shorter.
 import load, * as sdk from './sightline_sdk.js';
-var w = window, q = (w.sightline && w.sightline.q) || [];
-function run(name) {
+var w = window, q = w.sightline?.q || [];
+function run(name, ...args) {
   // 'default' (the loader) is harmless: it returns the instance already loaded.
   var f = sdk[name];
-  if (typeof f == 'function') try { f.apply(0, [].slice.call(arguments, 1)); } catch (e) {}
+  if (typeof f == 'function') try { f(...args); } catch (e) {}
 }
-load({ module_or_path: new URL('sightline_sdk_bg.wasm', import.meta.url) }).then(function () {
+load({ module_or_path: new URL('sightline_sdk_bg.wasm', import.meta.url) }).then(() => {
   w.sightline = run;
-  for (var i = 0; i < q.length; i++) run.apply(0, q[i]);
-}, function (e) {
-  w.sightline = function () {};
-  import('./sightline-unavailable.js').then(function (m) { m.default(e, q); }, function () {});
+  q.forEach((call) => run(...call));
+}, (e) => {
+  w.sightline = () => {};
+  import('./sightline-unavailable.js').then((m) => m.default(e, q), () => {});
 });

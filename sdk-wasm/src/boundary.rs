@@ -144,6 +144,9 @@ table! {
         /// encoded, which the core records as `Event.ad_video` with its own event id, time,
         /// sequence number and page view. numbers: the message's bytes, one per number.
         AD_VIDEO = 19,
+        /// The page called `consent(…)` (a package export of `js/dom.js`, which parses it).
+        /// numbers: `tcf` (a `core::privacy` given word).
+        CONSENT = 20,
     }
 
     /// `nums(which)`: which numbers to read.
@@ -204,6 +207,26 @@ table! {
         BODY = 5,
     }
 
+    /// `log(code)`: a report for the site's developer in debug mode. The texts are in the
+    /// optional module `js/modules/debug.js`, downloaded only by pages with `debug: true`.
+    codes report = "REPORT" {
+        DO_NOT_TRACK = 0,
+        TCF_RECEIVED = 1,
+        INIT_TWICE = 2,
+        INIT_OPTIONS = 3,
+        CONSENT_STATES = 4,
+        USER_ID = 5,
+        IDENTIFY_TRAITS = 6,
+        SET_TRAITS = 7,
+        EXPERIMENT = 8,
+        TRACK_NAME = 9,
+        TRACK_PROPS = 10,
+        SEARCH_QUERY = 11,
+        REJECTED = 12,
+        /// `js/dom.js`: the durable queue was full; the count of batches evicted follows.
+        QUEUE_EVICTED = 13,
+    }
+
     /// `CLICK`'s numbers.
     positions click = "CLICK" {
         PAGE_X = 0,
@@ -254,20 +277,23 @@ table! {
         PAGE_HEIGHT = 11,
     }
 
-    /// `TCF`'s numbers (js/modules/tcf.js).
+    /// `TCF`'s numbers (js/modules/tcf.js: what the CMP's TC data says, mapped there) and
+    /// `CONSENT`'s (`consent()` in js/dom.js).
     positions tcf = "TCF" {
-        /// `gdprApplies` as 1/0; -1 when the CMP does not say.
-        GDPR_APPLIES = 0,
-        /// `cmpId`.
-        CMP_ID = 1,
-        /// `tcfPolicyVersion`.
-        POLICY_VERSION = 2,
-        /// 1 when the user just acted (`useractioncomplete`), 0 for a loaded/stored state.
-        USER_ACTION = 3,
-        /// `purpose.consents` as bits: purpose n is bit n-1 (purposes 1..24).
-        PURPOSE_CONSENTS = 4,
-        /// `purpose.legitimateInterests`, the same way.
-        PURPOSE_LEGITIMATE_INTERESTS = 5,
+        /// A given word of `core::privacy` (2 bits per purpose; see `privacy` below).
+        PURPOSES = 0,
+    }
+
+    /// Bits of a `core::privacy` word above its purposes (bits 0–5: measurement,
+    /// personalization, storage, 2 bits each: 0 unchanged, 1 granted, 2 denied, 3 pending),
+    /// as `js/dom.js`'s `privacy` and `config` and `js/modules/tcf.js` build it.
+    codes privacy = "PRIVACY" {
+        /// `navigator.globalPrivacyControl` is on (and `respectGlobalPrivacyControl` not false).
+        GPC = 512,
+        /// `identify(..., { minor: true })` or `init({ audience: 'minor' })`.
+        MINOR = 1024,
+        /// A consent value that is neither a state nor an object of states.
+        INVALID = 2048,
     }
 
     /// `nums(METRICS)`.
@@ -314,10 +340,9 @@ table! {
     positions config_text = "CONFIG" {
         COLLECTOR = 0,
         SITE_KEY = 1,
-        CONSENT = 2,
-        AD_SELECTOR = 3,
-        DATA_ATTRIBUTES = 4,
-        QUERY_ALLOWLIST = 5,
+        AD_SELECTOR = 2,
+        DATA_ATTRIBUTES = 3,
+        QUERY_ALLOWLIST = 4,
     }
 
     /// `config(options)`'s numbers, left for `nums(EVENT)` (NaN = not given; flags 1/0).
@@ -335,6 +360,8 @@ table! {
         RESPECT_DO_NOT_TRACK = 10,
         SAMPLE_RATE = 11,
         QUEUE_MAX_BYTES = 12,
+        /// `consent`, `audience` and GPC as a `core::privacy` given word (always a number).
+        PRIVACY = 13,
     }
 
     /// Separators of the strings `config`, `pairs` and `path` flatten (char codes).
@@ -406,6 +433,15 @@ mod tests {
                 "{}: a value twice",
                 group.module
             );
+            // `privacy` holds bits of one word (OR-ed together in JS), not codes: distinct
+            // powers of two instead.
+            if group.module == "privacy" {
+                assert!(
+                    values.iter().all(|v| v.is_power_of_two()),
+                    "privacy: not bits"
+                );
+                continue;
+            }
             // Positions and codes alike run 0..n, so a forgotten or skipped slot shows.
             let dense: alloc::vec::Vec<u32> = (0..values.len() as u32).collect();
             assert_eq!(values, dense, "{}: not 0..n", group.module);

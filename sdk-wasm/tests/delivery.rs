@@ -167,7 +167,7 @@ impl Io for World<'_> {
     fn jitter(&mut self) -> f64 {
         0.5
     }
-    fn report(&mut self, _message: &str) {}
+    fn report(&mut self, _code: u32) {}
 }
 
 #[derive(Debug, Clone)]
@@ -298,7 +298,12 @@ impl Sim {
         };
         self.tabs.push(Tab {
             id: self.next_tab,
-            delivery: Delivery::new(BatchQueue::new("pk_sim", limits), Consent::Granted, false),
+            delivery: Delivery::new(
+                BatchQueue::new("pk_sim", limits),
+                Consent::Granted,
+                false,
+                true,
+            ),
             state: TabState::default(),
             seq: 0,
         });

@@ -31,8 +31,19 @@ use sightline_sdk::core::{
         Ad, AdClick, AdImpression, Context, Element, Identity, Kind, Navigation, Pairs, Phase,
         Point, Rect, Scroll, Value, encode_event, encode_header, encode_source, set_pair,
     },
-    schema::{actual_visibility, viewability_rule},
+    privacy,
+    schema::{actual_visibility, consent_source, viewability_rule},
 };
+
+/// Every `ConsentPurposes` field non-zero: measurement granted, personalization and storage
+/// denied by GPC (the source), a minor (so RESTRICTED).
+fn privacy_state() -> u32 {
+    privacy::apply(
+        privacy::DEFAULT,
+        privacy::GPC | privacy::MINOR,
+        consent_source::DEFAULT,
+    )
+}
 
 // ---- The fields the SDK does not write --------------------------------------------------
 
@@ -112,54 +123,6 @@ const NOT_WRITTEN: &[(&str, NotWritten)] = &[
         ),
     ),
     (
-        "sightline.v1.Ad.decision_id",
-        NotYet("issue 22: the SDK copies the slot's data-ad-decision attribute"),
-    ),
-    (
-        "sightline.v1.Ad.decision_policy",
-        NotYet("issue 22: the SDK copies the slot's data-ad-policy attribute"),
-    ),
-    (
-        "sightline.v1.Ad.decision_variant",
-        NotYet("issue 22: the SDK copies the slot's data-ad-variant attribute"),
-    ),
-    (
-        "sightline.v1.Batch.privacy_mode",
-        NotYet(
-            "issue 18's SDK half: over the SDK's size budget so far (docs/sdk-size.md); the collector treats an absent mode as PERSISTENT and enforces the mode a batch's consent implies",
-        ),
-    ),
-    (
-        "sightline.v1.Batch.consent",
-        NotYet(
-            "issue 18's SDK half (see Batch.privacy_mode); the JSON import API sends it as context.privacy",
-        ),
-    ),
-    (
-        "sightline.v1.ConsentPurposes.measurement",
-        NotYet("issue 18's SDK half (see Batch.privacy_mode)"),
-    ),
-    (
-        "sightline.v1.ConsentPurposes.personalization",
-        NotYet("issue 18's SDK half (see Batch.privacy_mode)"),
-    ),
-    (
-        "sightline.v1.ConsentPurposes.storage",
-        NotYet("issue 18's SDK half (see Batch.privacy_mode)"),
-    ),
-    (
-        "sightline.v1.ConsentPurposes.source",
-        NotYet("issue 18's SDK half (see Batch.privacy_mode)"),
-    ),
-    (
-        "sightline.v1.ConsentPurposes.gpc",
-        NotYet("issue 18's SDK half (see Batch.privacy_mode)"),
-    ),
-    (
-        "sightline.v1.ConsentPurposes.minor",
-        NotYet("issue 18's SDK half (see Batch.privacy_mode)"),
-    ),
-    (
         "sightline.v1.RejectedEvent",
         CollectorOnly("dead letter: an event that failed the collector's validation"),
     ),
@@ -213,6 +176,9 @@ fn ad(base: u32) -> Ad {
         creative_id: format!("creative-{base}"),
         campaign_id: format!("campaign-{base}"),
         placement_id: format!("placement-{base}"),
+        decision_id: format!("decision-{base}"),
+        decision_policy: format!("policy-{base}"),
+        decision_variant: format!("variant-{base}"),
         width: base + 1,
         height: base + 2,
     }
@@ -419,7 +385,9 @@ fn pb_ad(a: &Ad) -> pb::Ad {
         placement_id: a.placement_id.clone(),
         width: a.width,
         height: a.height,
-        ..Default::default()
+        decision_id: a.decision_id.clone(),
+        decision_policy: a.decision_policy.clone(),
+        decision_variant: a.decision_variant.clone(),
     }
 }
 
@@ -630,6 +598,7 @@ fn sdk_request() -> Vec<u8> {
         context: &context,
         identity: identity(&traits),
         experiments: &experiments,
+        privacy: privacy_state(),
     });
     for (i, kind) in every_kind().iter().enumerate() {
         assert!(!queue.push(&sdk_event(i, kind)), "one batch holds them all");
@@ -637,7 +606,8 @@ fn sdk_request() -> Vec<u8> {
     assert!(queue.seal());
     let mut outbox = queue.take_outbox();
     assert_eq!(outbox.len(), 1);
-    batch::report_evicted(&mut outbox[0].body, EVICTED, SIGNALS);
+    let state = outbox[0].privacy;
+    batch::report_evicted(&mut outbox[0].body, EVICTED, SIGNALS, state);
     batch::stamp(queue.source(), &outbox[0].body, SENT_AT_MS)
 }
 
@@ -662,8 +632,15 @@ fn a_whole_request_is_written_as_prost_writes_it() {
             webdriver: true,
             prerendering: true,
         }),
-        privacy_mode: 0,
-        consent: None,
+        privacy_mode: pb::PrivacyMode::Restricted as i32,
+        consent: Some(pb::ConsentPurposes {
+            measurement: pb::ConsentState::Granted as i32,
+            personalization: pb::ConsentState::Denied as i32,
+            storage: pb::ConsentState::Denied as i32,
+            source: pb::ConsentSource::Gpc as i32,
+            gpc: true,
+            minor: true,
+        }),
     };
     assert_eq!(sdk_request(), expected.encode_to_vec());
 }

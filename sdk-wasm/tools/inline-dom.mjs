@@ -29,11 +29,14 @@ const bindings = found.map(([, clause]) => {
   throw new Error(`unexpected import of js/dom.js: ${clause}`);
 });
 const block = `const __dom = (function () {\n${body}\nreturn { ${exported.join(', ')} };\n})();\n${bindings.join('\n')}\n${api.map((name) => `export const ${name} = __dom.${name};\n`).join('')}`;
-// The wasm export `__dispatch` (web::dispatch) is what dom.js calls for every event; it is
+// The wasm exports dom.js calls — `__dispatch` (web::dispatch) for every event, `__identify`
+// (web::api) from the package's `identify`, which dom.js wraps to read its options — are
 // made module-private here, so the package's API stays the documented exports.
-const dispatchExport = /^export function __dispatch\(/m;
-if (!dispatchExport.test(glue)) throw new Error('the glue has no export __dispatch (web::dispatch)');
-glue = glue.replace(dispatchExport, 'function __dispatch(');
+for (const name of ['__dispatch', '__identify']) {
+  const privateExport = new RegExp(`^export function ${name}\\(`, 'm');
+  if (!privateExport.test(glue)) throw new Error(`the glue has no export ${name}`);
+  glue = glue.replace(privateExport, `function ${name}(`);
+}
 let first = true;
 glue = glue.replace(importLine, () => (first ? ((first = false), block) : ''));
 writeFileSync(gluePath, glue);

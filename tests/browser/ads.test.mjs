@@ -47,7 +47,9 @@ test('impressions, viewability, positions and clicks', async () => {
   assert.equal(imps.length, 9);
 
   const top = bySlot('top-rect', FINAL)[0];
-  assert.deepEqual(top.ad, { slot_id: 'top-rect', creative_id: 'cr-1', campaign_id: 'camp-9', placement_id: 'home-top', width: 300, height: 250 });
+  // The ad decision attributes (issue 22) travel with the slot's other ids.
+  assert.deepEqual(top.ad, { slot_id: 'top-rect', creative_id: 'cr-1', campaign_id: 'camp-9', placement_id: 'home-top', width: 300, height: 250,
+    decision_id: 'dec-7f3a', decision_policy: 'bandit-ucb', decision_variant: 'arm-2' });
   assert.equal(top.impression_id, bySlot('top-rect', VIEWABLE)[0].impression_id, 'both phases share the impression id');
   assert.ok(top.viewable && top.measurable);
   assert.equal(top.rule, DISPLAY_50);
@@ -90,6 +92,7 @@ test('impressions, viewability, positions and clicks', async () => {
   assert.equal(clicks.length, 1);
   const [click] = clicks;
   assert.equal(click.ad.slot_id, 'top-rect');
+  assert.deepEqual([click.ad.decision_id, click.ad.decision_policy, click.ad.decision_variant], ['dec-7f3a', 'bandit-ucb', 'arm-2'], 'the click carries the decision too');
   assert.equal(click.impression_id, top.impression_id);
   assert.deepEqual(click.in_ad, { x: 30, y: 40 });
   assert.deepEqual(click.page, { x: 50, y: 140 });

@@ -278,7 +278,7 @@ test('config flattens init options into the CONFIG strings and OPTION numbers', 
     collector: 'https://c.example', siteKey: 'pk_1', consent: 'pending', adSelector: '.ad',
     dataAttributes: ['x', 'y'], queryAllowlist: ['utm_*'],
     autocapture: { hoverMs: 701 }, batch: { maxEvents: 7, maxBytes: 2049, flushIntervalMs: 333 },
-    sampleRate: 0.25, queue: { maxBytes: 70_001 },
+    sampleRate: 0.25, queue: { maxBytes: 70_001 }, audience: 'minor',
   };
   const flags = { DEBUG: ['debug'], CLICKS: ['autocapture', 'clicks'], SCROLL: ['autocapture', 'scroll'],
     HOVERS: ['autocapture', 'hovers'], ADS: ['autocapture', 'ads'], ELEMENT_TEXT: ['autocapture', 'elementText'],
@@ -290,7 +290,7 @@ test('config flattens init options into the CONFIG strings and OPTION numbers', 
 
   const { strings, numbers } = await run(options);
   assert.deepEqual(byLayout(layouts.CONFIG, strings.split(codes.SEP_FIELD)), {
-    COLLECTOR: 'https://c.example', SITE_KEY: 'pk_1', CONSENT: 'pending', AD_SELECTOR: '.ad',
+    COLLECTOR: 'https://c.example', SITE_KEY: 'pk_1', AD_SELECTOR: '.ad',
     DATA_ATTRIBUTES: `x${codes.SEP_RECORD}y`, QUERY_ALLOWLIST: 'utm_*',
   });
   const got = byLayout(layouts.OPTION, numbers);
@@ -298,6 +298,16 @@ test('config flattens init options into the CONFIG strings and OPTION numbers', 
     FLUSH_INTERVAL_MS: got.FLUSH_INTERVAL_MS, SAMPLE_RATE: got.SAMPLE_RATE, QUEUE_MAX_BYTES: got.QUEUE_MAX_BYTES },
   { HOVER_MS: 701, MAX_EVENTS: 7, MAX_BYTES: 2049, FLUSH_INTERVAL_MS: 333, SAMPLE_RATE: 0.25, QUEUE_MAX_BYTES: 70_001 });
   for (const slot of Object.keys(flags)) assert.ok(Number.isNaN(got[slot]), `${slot}: not given is NaN`);
+  // PRIVACY: a core::privacy given word, 2 bits per purpose (3 = pending) and the minor bit.
+  assert.equal(got.PRIVACY, 0b11_11_11 | codes.PRIVACY_MINOR, 'consent pending for all, audience minor');
+  const privacy = async (o) => byLayout(layouts.OPTION, (await run(o)).numbers).PRIVACY;
+  assert.equal(await privacy({ consent: { measurement: 'granted', storage: 'denied' } }), 0b10_00_01, 'per purpose');
+  assert.equal(await privacy({ consent: 'yes' }) & codes.PRIVACY_INVALID, codes.PRIVACY_INVALID, 'not a state');
+  assert.equal(await page.evaluate(() => {
+    Object.defineProperty(Navigator.prototype, 'globalPrivacyControl', { get: () => true, configurable: true });
+  }), undefined);
+  assert.equal(await privacy({}), codes.PRIVACY_GPC, 'GPC honoured by default');
+  assert.equal(await privacy({ respectGlobalPrivacyControl: false }), 0, 'unless the site says otherwise');
 
   // One flag true and every other false at a time: each flag lands in its own slot.
   for (const [slot, [first, second]] of Object.entries(flags)) {
@@ -388,28 +398,32 @@ test('queue: each QUEUE_* code does its operation; QUEUE_NEXT answers with DISPA
   await close();
 });
 
-test('the optional TCF module forwards the CMP signal in the TCF layout', async () => {
+test('the optional TCF module maps the CMP signal to a privacy word in the TCF layout', async () => {
   const tcf = table(tcfSource);
   const { page, close } = await open();
   const got = await page.evaluate(async () => {
+    const purposes = (list) => Object.fromEntries(list.map((n) => [n, true]));
     window.__tcfapi = (command, version, callback) => {
       if (command !== 'addEventListener' || version !== 2) return;
-      callback({ eventStatus: 'cmpuishown' }, true); // the user is being asked: nothing yet
-      callback({ tcString: 'CPtc', gdprApplies: false, eventStatus: 'useractioncomplete', cmpId: 300,
-        tcfPolicyVersion: 4, purpose: { consents: { 1: true, 4: true }, legitimateInterests: { 2: true, 7: true } } }, true);
+      callback({ eventStatus: 'cmpuishown', gdprApplies: true }, true); // the user is being asked: nothing yet
+      callback({ eventStatus: 'tcloaded' }, true); // gdprApplies not said: nothing changes
+      callback({ tcString: 'CPtc', gdprApplies: false, eventStatus: 'tcloaded' }, true);
+      // Purpose 1 refused; measurement by legitimate interest.
+      callback({ tcString: 'CPtc', gdprApplies: true, eventStatus: 'useractioncomplete',
+        purpose: { consents: purposes([3, 4]), legitimateInterests: purposes([7, 8, 9]) } }, true);
+      callback({ gdprApplies: true, eventStatus: 'useractioncomplete',
+        purpose: { consents: purposes([1, 3, 4, 7, 8]), legitimateInterests: {} } }, false); // not ok: ignored
     };
     const calls = [];
     const m = await import('/tcf.js');
     m.default((kind, target, numbers) => calls.push({ kind, target, numbers }));
     return calls;
   });
-  assert.equal(got.length, 1, 'only decided states are forwarded');
+  assert.equal(got.length, 2, 'only decided states are forwarded');
   assert.equal(got[0].kind, tcf.codes.DISPATCH_TCF);
   assert.equal(got[0].kind, codes.DISPATCH_TCF, 'the same kind as js/dom.js knows');
-  assert.equal(got[0].target, 'CPtc');
-  assert.deepEqual(byLayout(tcf.layouts.TCF, got[0].numbers), {
-    GDPR_APPLIES: 0, CMP_ID: 300, POLICY_VERSION: 4, USER_ACTION: 1,
-    PURPOSE_CONSENTS: 0b1001, PURPOSE_LEGITIMATE_INTERESTS: 0b1000010,
-  });
+  // [measurement, personalization, storage], 2 bits each: 1 granted, 2 denied.
+  assert.deepEqual(byLayout(tcf.layouts.TCF, got[0].numbers), { PURPOSES: 0b01_01_01 }, 'GDPR does not apply');
+  assert.deepEqual(byLayout(tcf.layouts.TCF, got[1].numbers), { PURPOSES: 0b10_01_01 });
   await close();
 });

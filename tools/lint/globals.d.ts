@@ -40,6 +40,9 @@ interface Window {
 /** sdk-wasm/js/dom.js runs inside the wasm-bindgen glue (tools/inline-dom.mjs), where the
  * glue's wrapper of the wasm export `dispatch` is in scope under this name. */
 declare function __dispatch(kind: number, target?: unknown): void;
+/** The wasm's `identify` (web::api), module-private in the glue like `__dispatch`; js/dom.js's
+ *  package export `identify` calls it. */
+declare function __identify(userId: unknown, traits: unknown): void;
 
 // The SDK's npm package is built into sdk-wasm/pkg by `make sdk` (its types come from
 // wasm-bindgen). When it is built, the checker uses its real types; on a fresh clone, where

@@ -3,8 +3,8 @@
 // pages without one do not download it. It talks to the core only through the dispatch
 // table: `fire(DISPATCH_TCF, tcString, numbers)` with the TCF layout below.
 //
-// Skeleton (issue 15): it forwards what the CMP reports; what the core makes of it (consent
-// purposes → the SDK's consent state, the wire fields) is issue 18's.
+// The mapping (TCF purposes → the SDK's measurement/personalization/storage) is done here,
+// so pages without a CMP do not download it: see `mapping`.
 // @boundary dispatch tcf
 // Generated from sdk-wasm/src/boundary.rs: do not edit; after changing the table run
 // SIGHTLINE_BLESS=1 cargo test -p sightline-sdk --test boundary
@@ -13,15 +13,27 @@ var DISPATCH_CLICK = 0, DISPATCH_SCROLL = 1, DISPATCH_MOUSE_OVER = 2, DISPATCH_M
     DISPATCH_PAGE_HIDE = 7, DISPATCH_FOCUS = 8, DISPATCH_BLUR = 9, DISPATCH_FLUSH_INTERVAL = 10,
     DISPATCH_ANIMATION_FRAME = 11, DISPATCH_TIMER = 12, DISPATCH_DELIVERY = 13,
     DISPATCH_INTERSECTION = 14, DISPATCH_MUTATION = 15, DISPATCH_QUEUE_READY = 16,
-    DISPATCH_QUEUE_BATCH = 17, DISPATCH_TCF = 18, DISPATCH_AD_VIDEO = 19;
+    DISPATCH_QUEUE_BATCH = 17, DISPATCH_TCF = 18, DISPATCH_AD_VIDEO = 19, DISPATCH_CONSENT = 20;
 // Arrays of numbers, slot by slot (the JS writes them positionally):
-//   TCF = [GDPR_APPLIES, CMP_ID, POLICY_VERSION, USER_ACTION, PURPOSE_CONSENTS, PURPOSE_LEGITIMATE_INTERESTS]
+//   TCF = [PURPOSES]
 // @end boundary
 
-/** Purposes 1..24 of a TCF `{n: true}` object as bits (purpose n is bit n-1). */
-function bits(purposes) {
-  for (var n = 0, i = 1; i < 25; i++) n += purposes && purposes[i] ? 2 ** (i - 1) : 0;
-  return n;
+/**
+ * The consent purposes a TCF v2.2 TC data object gives, as a given word of the core's privacy
+ * state (2 bits per purpose: 1 granted, 2 denied; measurement bits 0-1, personalization 2-3,
+ * storage 4-5); 0 when the CMP does not say whether GDPR applies (nothing changes then).
+ * gdprApplies false: TCF does not restrict, all granted. Else storage = purpose 1 by consent;
+ * personalization = purposes 3 and 4 by consent (TCF v2.2 allows no legitimate interest for
+ * them); measurement = purposes 7, 8 and 9, each by consent or legitimate interest.
+ */
+export function mapping(data) {
+  var applies = data.gdprApplies, p = data.purpose || {},
+    c = p.consents || {}, li = p.legitimateInterests || {};
+  function state(granted) { return granted ? 1 : 2; }
+  function interest(n) { return c[n] || li[n]; }
+  return applies === false ? 21 : applies !== true ? 0 :
+    state(interest(7) && interest(8) && interest(9)) +
+    (state(c[3] && c[4]) << 2) + (state(c[1]) << 4);
 }
 
 /** Called by js/dom.js once loaded, with its `fire(kind, target, numbers)`. */
@@ -29,17 +41,9 @@ export default function (fire) {
   try {
     window.__tcfapi('addEventListener', 2, function (data, ok) {
       // 'cmpuishown' means the user is being asked: nothing decided yet.
-      if (!ok || !data || data.eventStatus == 'cmpuishown') return;
-      var applies = data.gdprApplies, purpose = data.purpose || {};
+      var purposes = ok && data && data.eventStatus != 'cmpuishown' && mapping(data);
       // TCF layout
-      fire(DISPATCH_TCF, '' + (data.tcString || ''), [
-        applies === true ? 1 : applies === false ? 0 : -1,
-        +data.cmpId || 0,
-        +data.tcfPolicyVersion || 0,
-        data.eventStatus == 'useractioncomplete' ? 1 : 0,
-        bits(purpose.consents),
-        bits(purpose.legitimateInterests),
-      ]);
+      if (purposes) fire(DISPATCH_TCF, null, [purposes]);
     });
   } catch (e) {}
 }

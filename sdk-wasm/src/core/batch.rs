@@ -5,7 +5,8 @@
 //! A batch is written in field-number order, like prost and protoc write it (so the bytes
 //! the SDK sends equal `Batch::encode_to_vec()`, see `tests/wire_contract.rs`): site key and
 //! version (1–2), `sent_at_ms` (3, inserted by [`stamp`] at send time), `batch_seq` (4),
-//! context, identity, experiments (5–7), events (8), `evicted_batches` (9, [`report_evicted`]).
+//! context, identity, experiments (5–7), events (8), `evicted_batches` and `signals` (9–10) and
+//! `privacy_mode` and `consent` (11–12), the last three added by [`report_evicted`].
 
 use alloc::{string::String, vec::Vec};
 
@@ -26,13 +27,14 @@ pub struct Limits {
     pub max_outbox_batches: usize,
 }
 
-/// What every event of a batch shares.
 /// What every event of a batch shares, borrowed from the SDK's state (encoded at once).
 #[derive(Debug, Clone, Copy)]
 pub struct Header<'a> {
     pub context: &'a Context,
     pub identity: Identity<'a>,
     pub experiments: &'a [(String, String)],
+    /// The privacy state (`core::privacy`) the batch is built under.
+    pub privacy: u32,
 }
 
 /// An encoded batch without `sent_at_ms`; see [`stamp`].
@@ -41,6 +43,8 @@ pub struct Sealed {
     pub batch_seq: u64,
     pub events: usize,
     pub body: Vec<u8>,
+    /// The privacy state it was built under, written by [`report_evicted`].
+    pub privacy: u32,
 }
 
 #[derive(Debug)]
@@ -50,6 +54,8 @@ pub struct BatchQueue {
     source: Vec<u8>,
     /// Fields 5–7 of the open batch; comparing bytes tells whether the header changed.
     header: Vec<u8>,
+    /// The privacy state of the open batch (a change closes it, like the header's).
+    privacy: u32,
     /// Encoded `events` fields of the open batch, back to back.
     events: Vec<u8>,
     event_count: usize,
@@ -65,6 +71,7 @@ impl BatchQueue {
             limits,
             source: encode_source(site_key, SDK_VERSION),
             header: encode_header(&Context::default(), &Identity::default(), &[]),
+            privacy: 0,
             events: Vec::new(),
             event_count: 0,
             next_batch_seq: 1,
@@ -77,11 +84,12 @@ impl BatchQueue {
     /// Returns true when a batch was closed.
     pub fn set_header(&mut self, header: &Header) -> bool {
         let encoded = encode_header(header.context, &header.identity, header.experiments);
-        if encoded == self.header {
+        if encoded == self.header && header.privacy == self.privacy {
             return false;
         }
         let sealed = self.seal();
         self.header = encoded;
+        self.privacy = header.privacy;
         sealed
     }
 
@@ -124,6 +132,7 @@ impl BatchQueue {
             batch_seq: self.next_batch_seq,
             events: self.event_count,
             body,
+            privacy: self.privacy,
         });
         self.events.clear();
         self.event_count = 0;
@@ -153,10 +162,11 @@ impl BatchQueue {
     }
 }
 
-/// Adds `Batch.evicted_batches` and `Batch.signals` (the last fields of a batch) to a freshly
-/// sealed body, before it is sent or queued, so a retry carries the same report; each omitted
-/// when 0. `signals`: bit 0 `navigator.webdriver`, bit 1 `document.prerendering`.
-pub fn report_evicted(body: &mut Vec<u8>, evicted: u32, signals: u32) {
+/// Adds `Batch.evicted_batches` and `Batch.signals` (each omitted when 0), then
+/// `privacy_mode` and `consent` (the last fields of a batch, from the `privacy` state) to a
+/// freshly sealed body, before it is sent or queued, so a retry carries the same report.
+/// `signals`: bit 0 `navigator.webdriver`, bit 1 `document.prerendering`.
+pub fn report_evicted(body: &mut Vec<u8>, evicted: u32, signals: u32, privacy: u32) {
     wire::uint32(body, batch::EVICTED_BATCHES, evicted);
     if signals != 0 {
         use super::schema::client_signals::*;
@@ -165,6 +175,7 @@ pub fn report_evicted(body: &mut Vec<u8>, evicted: u32, signals: u32) {
         wire::boolean(&mut m, PRERENDERING, signals & 2 != 0);
         wire::encoded_message(body, batch::SIGNALS, &m);
     }
+    super::privacy::encode(body, privacy);
 }
 
 /// The request body for `body` (sealed, or read back from the durable queue: never stamped)
@@ -222,6 +233,7 @@ mod tests {
                 ..Default::default()
             },
             experiments: &[],
+            privacy: 0,
         })
     }
 
@@ -326,15 +338,17 @@ mod tests {
         queue.push(&event(2, 4));
         let mut outbox = queue.take_outbox();
         let plain = outbox[1].body.clone();
-        report_evicted(&mut outbox[0].body, 3, 0);
-        report_evicted(&mut outbox[1].body, 0, 0);
+        let mut privacy_only = plain.clone();
+        crate::core::privacy::encode(&mut privacy_only, 0);
+        report_evicted(&mut outbox[0].body, 3, 0, 0);
+        report_evicted(&mut outbox[1].body, 0, 0, 0);
         let reported = decode(&outbox[0]);
         assert_eq!((reported.evicted_batches, reported.batch_seq), (3, 1));
         assert_eq!(reported.events.len(), 1);
-        assert_eq!(outbox[1].body, plain, "0 is not written");
+        assert_eq!(outbox[1].body, privacy_only, "0 is not written");
         assert_eq!(decode(&outbox[1]).evicted_batches, 0);
         let mut huge = plain.clone();
-        report_evicted(&mut huge, u32::MAX, 0);
+        report_evicted(&mut huge, u32::MAX, 0, 0);
         let stamped = stamp(queue.source(), &huge, 1);
         assert_eq!(
             Batch::decode(stamped.as_slice())
@@ -353,7 +367,7 @@ mod tests {
         for (bits, webdriver, prerendering) in [(1, true, false), (2, false, true), (3, true, true)]
         {
             let mut body = plain.clone();
-            report_evicted(&mut body, 2, bits);
+            report_evicted(&mut body, 2, bits, 0);
             let batch = Batch::decode(stamp(queue.source(), &body, 1).as_slice()).expect("decodes");
             let signals = batch.signals.expect("signals written");
             assert_eq!(
@@ -362,8 +376,13 @@ mod tests {
             );
             assert_eq!(batch.evicted_batches, 2);
         }
-        report_evicted(&mut outbox[0].body, 0, 0);
-        assert_eq!(outbox[0].body, plain, "no signals, nothing written");
+        report_evicted(&mut outbox[0].body, 0, 0, 0);
+        let mut privacy_only = plain.clone();
+        crate::core::privacy::encode(&mut privacy_only, 0);
+        assert_eq!(
+            outbox[0].body, privacy_only,
+            "no signals: only the privacy fields"
+        );
     }
 
     #[test]

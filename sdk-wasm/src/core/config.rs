@@ -66,17 +66,6 @@ pub enum Consent {
     Denied,
 }
 
-impl Consent {
-    pub fn parse(text: &str) -> Option<Consent> {
-        match text {
-            "granted" => Some(Consent::Granted),
-            "pending" => Some(Consent::Pending),
-            "denied" => Some(Consent::Denied),
-            _ => None,
-        }
-    }
-}
-
 #[derive(Debug, Clone)]
 pub struct Config {
     /// Full endpoint URL (the browser layer appends `/v1/batch` to a bare origin).
@@ -90,7 +79,10 @@ pub struct Config {
     pub max_events: usize,
     pub max_bytes: usize,
     pub flush_interval_ms: u32,
-    pub consent: Consent,
+    /// `init`'s consent, audience and GPC as a given word of `core::privacy` (parsed by
+    /// `js/dom.js`: `consent` a state or an object of purposes, `audience: 'minor'`,
+    /// `navigator.globalPrivacyControl` unless `respectGlobalPrivacyControl: false`).
+    pub privacy: u32,
     pub respect_do_not_track: bool,
     /// Share of visitors tracked, 0..=1, decided per anonymous id so it is stable.
     pub sample_rate: f64,
@@ -119,7 +111,7 @@ impl Default for Config {
             max_events: DEFAULT_MAX_EVENTS,
             max_bytes: DEFAULT_MAX_BYTES,
             flush_interval_ms: DEFAULT_FLUSH_INTERVAL_MS,
-            consent: Consent::Granted,
+            privacy: 0,
             respect_do_not_track: false,
             sample_rate: 1.0,
             debug: false,
@@ -191,7 +183,5 @@ mod tests {
         assert_eq!(clamp(0, MAX_EVENTS_RANGE), 1);
         assert_eq!(truncate("héllo", 2), "h");
         assert_eq!(truncate("abc", 5), "abc");
-        assert_eq!(Consent::parse("pending"), Some(Consent::Pending));
-        assert_eq!(Consent::parse("yes"), None);
     }
 }

@@ -69,7 +69,7 @@ pub trait Io {
     /// A number in 0..1 for the backoff's jitter.
     fn jitter(&mut self) -> f64;
     /// A message for the site's developer (debug mode).
-    fn report(&mut self, message: &str);
+    fn report(&mut self, code: u32);
 }
 
 #[derive(Debug)]
@@ -79,6 +79,9 @@ pub struct Delivery {
     pub consent: Consent,
     /// Opt-out, Do-Not-Track/GPC or sampling: nothing is captured or drained.
     pub blocked: bool,
+    /// The durable queue may be read (the privacy mode is persistent; `web::storage` gates
+    /// the writes): a cookieless or restricted page neither drains nor fills it.
+    pub durable: bool,
     /// Batches to send, oldest first, and the one request in flight.
     ready: Vec<Pending>,
     inflight: Option<(u32, Pending)>,
@@ -93,11 +96,12 @@ pub struct Delivery {
 }
 
 impl Delivery {
-    pub fn new(batches: BatchQueue, consent: Consent, blocked: bool) -> Delivery {
+    pub fn new(batches: BatchQueue, consent: Consent, blocked: bool, durable: bool) -> Delivery {
         Delivery {
             batches,
             consent,
             blocked,
+            durable,
             ready: Vec::new(),
             inflight: None,
             backoff: Backoff::default(),
@@ -165,7 +169,7 @@ impl Delivery {
     fn take_sealed(&mut self, io: &mut impl Io) {
         for mut sealed in self.batches.take_outbox() {
             let signals = io.signals();
-            batch::report_evicted(&mut sealed.body, io.take_evicted(), signals);
+            batch::report_evicted(&mut sealed.body, io.take_evicted(), signals, sealed.privacy);
             self.ready.push(Pending {
                 body: sealed.body,
                 stored: false,
@@ -229,7 +233,7 @@ impl Delivery {
                 }
                 if next == Next::Rejected {
                     self.rejected = self.rejected.saturating_add(1);
-                    io.report("collector rejected a batch (4xx); not retried");
+                    io.report(crate::boundary::report::REJECTED);
                 }
                 if pending.stored {
                     // Deletes it (the record handed out last: no other is handed out while a
@@ -278,7 +282,7 @@ impl Delivery {
     /// goes on draining.
     pub fn drain(&mut self, io: &mut impl Io) {
         let stored_in_flight = matches!(self.inflight, Some((_, Pending { stored: true, .. })));
-        if self.draining || stored_in_flight || !self.granted() || self.blocked {
+        if self.draining || stored_in_flight || !self.granted() || self.blocked || !self.durable {
             return;
         }
         self.draining = true;

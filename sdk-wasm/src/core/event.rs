@@ -55,6 +55,11 @@ pub struct Ad {
     pub creative_id: String,
     pub campaign_id: String,
     pub placement_id: String,
+    /// The ad server's decision that chose this creative (issue 22: `data-ad-decision`,
+    /// `data-ad-policy`, `data-ad-variant` of the slot), for impressions and clicks.
+    pub decision_id: String,
+    pub decision_policy: String,
+    pub decision_variant: String,
     pub width: u32,
     pub height: u32,
 }
@@ -136,6 +141,12 @@ pub enum Kind<'a> {
         navigation: Navigation,
         page_height: u32,
     },
+    AdImpression(AdImpression<'a>),
+    AdClick(AdClick<'a>),
+    /// An `AdVideo` message encoded by the optional video module (`js/modules/video.js`,
+    /// proven byte-equal to prost by `tests/video_wire.rs`), one byte per number as JS
+    /// handed it over: the core only frames it.
+    AdVideo(&'a [f64]),
     Click {
         element: &'a Element,
         page: Point,
@@ -148,8 +159,6 @@ pub enum Kind<'a> {
         dwell_ms: u32,
         ad_slot_id: &'a str,
     },
-    AdImpression(AdImpression<'a>),
-    AdClick(AdClick<'a>),
     Search {
         query: &'a str,
         results_count: u32,
@@ -158,10 +167,6 @@ pub enum Kind<'a> {
         name: &'a str,
         properties: &'a [(String, Value)],
     },
-    /// An `AdVideo` message encoded by the optional video module (`js/modules/video.js`,
-    /// proven byte-equal to prost by `tests/video_wire.rs`), one byte per number as JS
-    /// handed it over: the core only frames it.
-    AdVideo(&'a [f64]),
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -228,6 +233,9 @@ fn ad(buf: &mut Vec<u8>, field: Field<Msg>, a: &Ad) {
         wire::string(m, PLACEMENT_ID, &a.placement_id);
         wire::uint32(m, WIDTH, a.width);
         wire::uint32(m, HEIGHT, a.height);
+        wire::string(m, DECISION_ID, &a.decision_id);
+        wire::string(m, DECISION_POLICY, &a.decision_policy);
+        wire::string(m, DECISION_VARIANT, &a.decision_variant);
     });
 }
 

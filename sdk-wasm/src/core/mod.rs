@@ -8,6 +8,7 @@ pub mod delivery;
 pub mod event;
 pub mod hex;
 pub mod num;
+pub mod privacy;
 pub mod retry;
 pub mod schema {
     //! Field numbers (typed by protobuf type, see `wire::Field`) and enum values of

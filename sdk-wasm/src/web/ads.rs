@@ -97,6 +97,9 @@ fn scan(sdk: &mut Sdk) {
             creative_id: attribute(&element, "data-ad-creative"),
             campaign_id: attribute(&element, "data-ad-campaign"),
             placement_id: attribute(&element, "data-ad-placement"),
+            decision_id: attribute(&element, "data-ad-decision"),
+            decision_policy: attribute(&element, "data-ad-policy"),
+            decision_variant: attribute(&element, "data-ad-variant"),
             width: 0,
             height: 0,
         };

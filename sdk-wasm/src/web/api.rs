@@ -11,9 +11,10 @@ use super::{env, js, start, stop, with_sdk};
 use crate::boundary::{
     config_numbers::{self as option, *},
     config_text::{self, *},
-    pairs, sep,
+    pairs, report, sep,
 };
-use crate::core::config::{self, Config, Consent, clamp};
+use crate::core::config::{self, Config, clamp};
+use crate::core::privacy;
 
 fn debug() -> bool {
     with_sdk(|sdk| sdk.cfg.debug).unwrap_or(false)
@@ -24,9 +25,6 @@ fn bounded(text: &str, max: usize) -> String {
 }
 
 use js::MISSING;
-
-/// One message for `init({ consent })` and `consent(state)`.
-const CONSENT_STATES: &str = "consent must be 'granted', 'pending' or 'denied'";
 
 /// A string option, if it was given as a string.
 fn given(text: &str) -> Option<&str> {
@@ -60,7 +58,7 @@ fn read_config(options: &JsValue) -> Option<Config> {
     let (Some(endpoint), Some(site_key)) =
         (given(strings.get(COLLECTOR)), given(strings.get(SITE_KEY)))
     else {
-        env::report(cfg.debug, "init needs { collector, siteKey } as strings");
+        env::report(cfg.debug, report::INIT_OPTIONS);
         return None;
     };
     cfg.endpoint = endpoint.into();
@@ -82,11 +80,9 @@ fn read_config(options: &JsValue) -> Option<Config> {
     if let Some(n) = number(FLUSH_INTERVAL_MS) {
         cfg.flush_interval_ms = clamp(n as u32, config::FLUSH_INTERVAL_RANGE);
     }
-    if let Some(consent) = given(strings.get(CONSENT)) {
-        match Consent::parse(consent) {
-            Some(consent) => cfg.consent = consent,
-            None => env::report(cfg.debug, CONSENT_STATES),
-        }
+    cfg.privacy = numbers.raw(PRIVACY) as u32;
+    if cfg.privacy & privacy::INVALID != 0 {
+        env::report(cfg.debug, report::CONSENT_STATES);
     }
     cfg.respect_do_not_track = flag(RESPECT_DO_NOT_TRACK, false);
     if let Some(rate) = number(SAMPLE_RATE) {
@@ -166,7 +162,13 @@ export interface SightlineConfig {
   /** Durable queue of undelivered batches (IndexedDB, else localStorage): byte cap,
    *  default 1 MiB (65536..67108864); the oldest batches are evicted first, and counted. */
   queue?: { maxBytes?: number };
-  consent?: ConsentState;
+  /** One state for every purpose, or per purpose (default: all granted). */
+  consent?: ConsentState | ConsentPurposes;
+  /** `'minor'`: restricted mode (no ids, traits, experiments or behavioural capture). */
+  audience?: 'minor';
+  /** Honour `navigator.globalPrivacyControl` (default true: personalization and storage
+   *  denied, so cookieless, unless the page calls `consent()`). */
+  respectGlobalPrivacyControl?: boolean;
   respectDoNotTrack?: boolean;
   /** Share of visitors tracked (0..1), stable per visitor. */
   sampleRate?: number;
@@ -178,7 +180,23 @@ export interface SightlineConfig {
   /** Query parameters kept in URLs; a trailing `*` is a prefix match (default `utm_*`). */
   queryAllowlist?: string[];
 }
+/** Attaches a user id (and optional traits) to everything that follows; `{ minor: true }`:
+ *  a known minor (restricted mode for the rest of the page: the id and traits are not sent). */
+export function identify(userId: string, traits?: Traits, options?: IdentifyOptions): void;
 export type ConsentState = 'granted' | 'pending' | 'denied';
+/** Consent for every purpose, or per purpose (purposes not given keep their state); from
+ *  the next event on. Never throws (an invalid value is reported in debug mode). */
+export function consent(state: ConsentState | ConsentPurposes): void;
+/** Consent per purpose; purposes not given keep their state. */
+export interface ConsentPurposes {
+  measurement?: ConsentState;
+  personalization?: ConsentState;
+  storage?: ConsentState;
+}
+/** `minor: true`: the visitor is a known minor (restricted mode for the rest of the page). */
+export interface IdentifyOptions {
+  minor?: boolean;
+}
 export type Traits = Record<string, string | number | boolean>;
 export type Properties = Record<string, string | number | boolean>;
 /** What a video player that is not a `<video>` element reports to `adVideo`. */
@@ -206,11 +224,10 @@ enum Command {
     SetExperiment,
     Track,
     Search,
-    Consent,
 }
 
 /// A string argument, or `None` (reported as `message` in debug mode).
-fn text_argument(value: &JsValue, non_empty: bool, message: &str) -> Option<String> {
+fn text_argument(value: &JsValue, non_empty: bool, message: u32) -> Option<String> {
     let text = value.as_string().filter(|t| !non_empty || !t.is_empty());
     if text.is_none() {
         env::report(debug(), message);
@@ -222,13 +239,11 @@ fn text_argument(value: &JsValue, non_empty: bool, message: &str) -> Option<Stri
 fn command(command: Command, first: &JsValue, second: &JsValue) {
     match command {
         Command::Identify => {
-            let Some(user_id) =
-                text_argument(first, true, "identify: userId must be a non-empty string")
-            else {
+            let Some(user_id) = text_argument(first, true, report::USER_ID) else {
                 return;
             };
             let Some(traits) = string_map(second) else {
-                return env::report(debug(), "identify: traits must be an object");
+                return env::report(debug(), report::IDENTIFY_TRAITS);
             };
             with_sdk(|sdk| sdk.identify(bounded(&user_id, config::MAX_NAME_BYTES), traits));
         }
@@ -236,10 +251,10 @@ fn command(command: Command, first: &JsValue, second: &JsValue) {
             Some(traits) => {
                 with_sdk(|sdk| sdk.set_traits(traits));
             }
-            None => env::report(debug(), "setTraits: traits must be an object"),
+            None => env::report(debug(), report::SET_TRAITS),
         },
         Command::SetExperiment => {
-            let message = "setExperiment: name and variant must be strings";
+            let message = report::EXPERIMENT;
             let (Some(name), Some(variant)) = (
                 text_argument(first, false, message),
                 text_argument(second, false, message),
@@ -254,12 +269,11 @@ fn command(command: Command, first: &JsValue, second: &JsValue) {
             });
         }
         Command::Track => {
-            let Some(name) = text_argument(first, true, "track: name must be a non-empty string")
-            else {
+            let Some(name) = text_argument(first, true, report::TRACK_NAME) else {
                 return;
             };
             let Some(properties) = properties(second) else {
-                return env::report(debug(), "track: props must be an object");
+                return env::report(debug(), report::TRACK_PROPS);
             };
             with_sdk(|sdk| {
                 sdk.record(Kind::Custom {
@@ -269,7 +283,7 @@ fn command(command: Command, first: &JsValue, second: &JsValue) {
             });
         }
         Command::Search => {
-            let Some(query) = text_argument(first, false, "search: query must be a string") else {
+            let Some(query) = text_argument(first, false, report::SEARCH_QUERY) else {
                 return;
             };
             let results_count = second.as_f64().unwrap_or(0.0).clamp(0.0, u32::MAX as f64) as u32;
@@ -280,12 +294,6 @@ fn command(command: Command, first: &JsValue, second: &JsValue) {
                 })
             });
         }
-        Command::Consent => match first.as_string().as_deref().and_then(Consent::parse) {
-            Some(state) => {
-                with_sdk(|sdk| sdk.set_consent(state));
-            }
-            None => env::report(debug(), CONSENT_STATES),
-        },
     }
 }
 
@@ -297,12 +305,11 @@ pub fn init(#[wasm_bindgen(unchecked_param_type = "SightlineConfig")] options: J
     }
 }
 
-/// Attaches a user id (and optional traits) to everything that follows.
-#[wasm_bindgen]
-pub fn identify(
-    #[wasm_bindgen(unchecked_param_type = "string")] user_id: JsValue,
-    #[wasm_bindgen(unchecked_param_type = "Traits | undefined")] traits: JsValue,
-) {
+/// Attaches a user id (and optional traits) to everything that follows. The package's
+/// `identify(userId, traits, options)` is `js/dom.js`'s, which applies `options.minor` first
+/// (DISPATCH_CONSENT) and then calls this export (module-private: `tools/inline-dom.mjs`).
+#[wasm_bindgen(js_name = __identify, skip_typescript)]
+pub fn identify(user_id: JsValue, traits: JsValue) {
     command(Command::Identify, &user_id, &traits);
 }
 
@@ -340,11 +347,6 @@ pub fn search(
 #[wasm_bindgen]
 pub fn page() {
     with_sdk(|sdk| sdk.start_page_view(Navigation::Manual));
-}
-
-#[wasm_bindgen]
-pub fn consent(#[wasm_bindgen(unchecked_param_type = "ConsentState")] state: JsValue) {
-    command(Command::Consent, &state, &JsValue::UNDEFINED);
 }
 
 /// Stops all tracking for this browser, persistently, and forgets unsent data.

@@ -14,7 +14,10 @@ use super::{
 };
 use crate::{
     boundary::{dispatch::*, nums, timer, visibility},
-    core::event::{Kind, Navigation},
+    core::{
+        event::{Kind, Navigation},
+        schema::consent_source,
+    },
 };
 
 /// A wasm export rather than a `Closure` handed to `js::start`: no closure table entry,
@@ -62,7 +65,8 @@ fn handle(sdk: &mut Sdk, kind: u32, target: &JsValue) {
         MUTATION => ads::on_mutations(sdk),
         QUEUE_READY => sdk.on_retry_timer(),
         QUEUE_BATCH => sdk.on_queued_batch(),
-        TCF => sdk.on_tcf(target, Args::read()),
+        TCF => sdk.on_privacy(Args::read(), consent_source::TCF),
+        CONSENT => sdk.on_privacy(Args::read(), consent_source::API),
         AD_VIDEO => sdk.record(Kind::AdVideo(&js::nums(nums::EVENT))),
         _ => {}
     }

@@ -29,10 +29,11 @@ pub fn clear_timeout(handle: i32) {
     js::clear(handle);
 }
 
-/// `console.error` with a fixed message (no formatting machinery in the wasm).
-pub fn report(debug: bool, message: &str) {
+/// `console.error` of a fixed message in debug mode: a `boundary::report` code, whose text
+/// `js/dom.js` takes from the optional module `js/modules/debug.js` (no texts in the wasm).
+pub fn report(debug: bool, code: u32) {
     if debug {
-        js::log(message);
+        js::log(code);
     }
 }
 

@@ -46,7 +46,8 @@ extern "C" {
     /// `boundary::queue` operations on the durable queue, see `storage::queue`.
     pub fn queue(op: u32, body: &[u8], a: f64, b: f64) -> Option<Vec<u8>>;
     pub fn send(url: &str, body: &[u8], request_id: u32, beacon: bool) -> bool;
-    pub fn log(message: &str);
+    /// `boundary::report`: `console.error` of the code's text (loads `js/modules/debug.js`).
+    pub fn log(code: u32);
     /// `init` options flattened: the strings of `boundary::config_text` joined by
     /// `sep::FIELD`; the numbers of `boundary::config_numbers` left for `nums(EVENT)`.
     pub fn config(options: &JsValue) -> String;

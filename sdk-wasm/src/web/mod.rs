@@ -18,28 +18,19 @@ mod transport;
 use alloc::{string::String, vec::Vec};
 use core::cell::RefCell;
 
-use crate::boundary::tcf;
+use crate::boundary::{report, tcf};
 use crate::core::{
     batch::{BatchQueue, Header, Limits},
-    config::{self, Config, Consent},
+    config::{self, Config},
     delivery::{Delivery, Io, Timer},
     event::{Context, Identity, Kind, Navigation, Pairs, encode_event, set_pair},
+    privacy::{self, MINOR, STORAGE},
+    schema::{consent_source, privacy_mode},
     scroll::ScrollDepth,
     session::Session,
     url,
 };
 use capture::hover::Hovering;
-
-/// The IAB TCF v2 signal of the page's consent-management platform, as the optional module
-/// `js/modules/tcf.js` forwards it. Skeleton of issue 15: kept as it came; what it means for
-/// the SDK's consent state and the wire (purposes, `gdprApplies`) is issue 18's mapping.
-#[expect(dead_code, reason = "read by the consent mapping of issue 18")]
-pub struct TcfSignal {
-    pub tc_string: String,
-    /// `boundary::tcf`: gdprApplies (1/0/-1), CMP id, policy version, user action (1/0),
-    /// purpose consents and legitimate interests (bit n-1: purpose n).
-    pub numbers: js::Args<tcf::Layout>,
-}
 
 /// What a timer started through `env::set_timeout` is for (its `key` says which slot).
 pub mod timers {
@@ -51,7 +42,6 @@ pub mod timers {
 
 const KEY_ANONYMOUS_ID: &str = "sl_aid";
 const KEY_SESSION: &str = "sl_sid";
-const KEY_OPT_OUT: &str = "sl_optout";
 
 /// The one SDK instance of the page. A plain static (the wasm build is no_std, so no
 /// `thread_local!`): wasm32-unknown-unknown without the atomics feature has exactly one
@@ -117,8 +107,8 @@ impl Io for WebIo {
     fn jitter(&mut self) -> f64 {
         self.random.unit()
     }
-    fn report(&mut self, message: &str) {
-        env::report(self.debug, message);
+    fn report(&mut self, code: u32) {
+        env::report(self.debug, code);
     }
 }
 
@@ -146,8 +136,8 @@ pub struct Sdk {
     /// The current page view's full URL without fragment (see `url::page_key`).
     page_key: String,
     context: Context,
-    /// The CMP's latest TCF signal (optional module `js/modules/tcf.js`).
-    pub tcf: Option<TcfSignal>,
+    /// Consent purposes and the identity mode they decide (`core::privacy`).
+    privacy: u32,
     /// Batching, sending, retries and the durable queue (`core::delivery`).
     delivery: Delivery,
     /// The browser for `delivery`, and the page's random ids.
@@ -162,29 +152,22 @@ impl Sdk {
     #[inline(never)]
     fn new(cfg: Config) -> Sdk {
         let mut random = env::Random::new();
-        let now = env::now_ms();
-        let anonymous_id = storage::get(KEY_ANONYMOUS_ID)
-            .filter(|id| id.len() == 32)
-            .unwrap_or_else(|| {
-                let id = random.hex_id();
-                storage::set(KEY_ANONYMOUS_ID, &id, true);
-                id
-            });
-        let mut session = storage::get(KEY_SESSION)
+        let privacy = privacy::apply(privacy::DEFAULT, cfg.privacy, consent_source::DEFAULT);
+        let persistent = storage::persist(privacy);
+        forget_stored_ids(privacy);
+        let anonymous_id = stored_anonymous_id(random.hex_id());
+        // Cookieless and restricted pages read nothing (the gate): a session per page load.
+        let session = storage::get(KEY_SESSION)
             .and_then(|stored| Session::parse(&stored))
             .unwrap_or_else(|| Session {
                 id: random.hex_id(),
-                last_activity_ms: now,
+                last_activity_ms: env::now_ms(),
             });
-        session.touch(now, || random.hex_id());
-        let opted_out = storage::get(KEY_OPT_OUT).is_some();
+        let opted_out = storage::opted_out();
         let blocked_by_browser = cfg.respect_do_not_track && env::do_not_track();
         let sampled = config::sampled_in(&anonymous_id, cfg.sample_rate);
         if blocked_by_browser {
-            env::report(
-                cfg.debug,
-                "Do-Not-Track or Global Privacy Control is set: not tracking",
-            );
+            env::report(cfg.debug, report::DO_NOT_TRACK);
         }
         let limits = Limits {
             max_events: cfg.max_events,
@@ -198,8 +181,9 @@ impl Sdk {
         Sdk {
             delivery: Delivery::new(
                 BatchQueue::new(&cfg.site_key, limits),
-                cfg.consent,
+                privacy::delivery_consent(privacy),
                 opted_out || blocked_by_browser || !sampled,
+                persistent,
             ),
             opted_out,
             anonymous_id,
@@ -213,7 +197,7 @@ impl Sdk {
             page_url: String::new(),
             page_key: String::new(),
             context: Default::default(),
-            tcf: None,
+            privacy,
             io: WebIo {
                 endpoint,
                 random,
@@ -233,7 +217,13 @@ impl Sdk {
 
     /// Appends one event to the open batch. The only work done on the interaction path.
     pub fn record(&mut self, kind: Kind) {
-        if !self.capturing() {
+        // Restricted (a minor): page views and ad measurement only, no behaviour.
+        let restricted = self.privacy & MINOR != 0
+            && !matches!(
+                kind,
+                Kind::PageView { .. } | Kind::AdImpression(_) | Kind::AdClick(_) | Kind::AdVideo(_)
+            );
+        if !self.capturing() || restricted {
             return;
         }
         let now = env::now_ms();
@@ -249,17 +239,24 @@ impl Sdk {
     }
 
     /// Closes the open batch when the context or identity changed.
+    /// What leaves the browser depends on the mode (docs/privacy.md): everything when
+    /// persistent; no anonymous or user id and no traits when cookieless (the collector derives
+    /// a visitor id); when restricted only the page-session id, no experiments either.
     fn refresh_header(&mut self) {
+        let mode = privacy::mode(self.privacy);
+        let persistent = mode == privacy_mode::PERSISTENT;
+        let restricted = mode == privacy_mode::RESTRICTED;
         let header = Header {
             context: &self.context,
             identity: Identity {
-                anonymous_id: &self.anonymous_id,
-                user_id: &self.user_id,
-                session_id: &self.session.id,
+                anonymous_id: if persistent { &self.anonymous_id } else { "" },
+                user_id: if persistent { &self.user_id } else { "" },
+                session_id: if restricted { "" } else { &self.session.id },
                 page_session_id: &self.page_session_id,
-                traits: &self.traits,
+                traits: if persistent { &self.traits } else { &[] },
             },
-            experiments: &self.experiments,
+            experiments: if restricted { &[] } else { &self.experiments },
+            privacy: self.privacy,
         };
         let (delivery, io) = delivery!(self);
         delivery.set_header(io, &header);
@@ -359,8 +356,26 @@ impl Sdk {
         delivery.on_hide(io, final_hide);
     }
 
-    pub fn set_consent(&mut self, consent: Consent) {
-        if consent == Consent::Denied {
+    /// A privacy change (`consent()`, `identify(…, { minor })`, the TCF module), effective
+    /// from the next event: the storage gate, the stored ids and durable queue (adopted when
+    /// storage became allowed, deleted when it was refused or the visitor is a minor), the
+    /// batch header and delivery's consent (measurement).
+    pub fn set_privacy(&mut self, given: u32, source: u32) {
+        let state = privacy::apply(self.privacy, given, source);
+        let was_persistent = privacy::mode(self.privacy) == privacy_mode::PERSISTENT;
+        let persistent = storage::persist(state);
+        self.privacy = state;
+        self.delivery.durable = persistent;
+        if persistent && !was_persistent {
+            // A fresh id unless one is stored: the page's in-memory id of a cookieless or
+            // restricted period (or one whose storage was refused, i.e. erased) never returns.
+            self.anonymous_id = stored_anonymous_id(self.io.random.hex_id());
+            storage::queue::open(self.cfg.retry_bytes, self.cfg.debug);
+        }
+        forget_stored_ids(state);
+        self.refresh_header();
+        let consent = privacy::delivery_consent(state);
+        if consent == config::Consent::Denied {
             self.forget_page();
         }
         let (delivery, io) = delivery!(self);
@@ -376,13 +391,13 @@ impl Sdk {
     pub fn set_opt_out(&mut self, opted_out: bool) {
         self.opted_out = opted_out;
         if opted_out {
-            storage::set(KEY_OPT_OUT, "1", true);
+            storage::set_opted_out(true);
             self.delivery.blocked = true;
             self.forget_page();
             let (delivery, io) = delivery!(self);
             delivery.forget(io);
         } else {
-            storage::remove(KEY_OPT_OUT);
+            storage::set_opted_out(false);
             let blocked_by_browser = self.cfg.respect_do_not_track && env::do_not_track();
             self.delivery.blocked =
                 blocked_by_browser || !config::sampled_in(&self.anonymous_id, self.cfg.sample_rate);
@@ -409,20 +424,41 @@ impl Sdk {
         self.refresh_header();
     }
 
-    /// The TCF module forwarded the CMP's signal: the TC string and its numbers
-    /// (`boundary::tcf`), kept as they came for the consent mapping of issue 18.
-    fn on_tcf(&mut self, target: &wasm_bindgen::JsValue, numbers: js::Args<tcf::Layout>) {
-        self.tcf = Some(TcfSignal {
-            tc_string: target.as_string().unwrap_or_default(),
-            numbers,
-        });
-        env::report(self.cfg.debug, "TCF signal received");
+    /// A given word from the TCF module (`js/modules/tcf.js` maps the CMP's purposes) or
+    /// from the page's `consent()` (parsed by `js/dom.js`; nothing valid in it is reported).
+    fn on_privacy(&mut self, numbers: js::Args<tcf::Layout>, source: u32) {
+        let given = numbers.get(tcf::PURPOSES) as u32;
+        if given == 0 || given & privacy::INVALID != 0 {
+            return env::report(self.cfg.debug, report::CONSENT_STATES);
+        }
+        self.set_privacy(given, source);
     }
 
     /// Every event and timer then reaches `dispatch::dispatch`, which `js/dom.js` calls
     /// directly (no closure object: see there).
     fn attach(&mut self) {
         js::start(self.cfg.flush_interval_ms, self.cfg.ads);
+    }
+}
+
+/// The stored anonymous id, or `fresh`, stored (the storage gate makes both a no-op unless
+/// the mode is persistent: `fresh` is then a per-page id that is never sent).
+fn stored_anonymous_id(fresh: String) -> String {
+    storage::get(KEY_ANONYMOUS_ID)
+        .filter(|id| id.len() == 32)
+        .unwrap_or_else(|| {
+            storage::set(KEY_ANONYMOUS_ID, &fresh, true);
+            fresh
+        })
+}
+
+/// Deletes the stored ids and the durable queue when storage was refused or the visitor is a
+/// minor.
+fn forget_stored_ids(state: u32) {
+    if privacy::purpose(state, STORAGE) == 2 || state & MINOR != 0 {
+        storage::remove(KEY_ANONYMOUS_ID);
+        storage::remove(KEY_SESSION);
+        storage::queue::clear();
     }
 }
 
@@ -438,7 +474,7 @@ pub fn start(cfg: Config) {
         _ => false,
     };
     if !started {
-        env::report(debug, "init called twice; the second call is ignored");
+        env::report(debug, report::INIT_TWICE);
         return;
     }
     with_sdk(|sdk| {
@@ -446,7 +482,9 @@ pub fn start(cfg: Config) {
         sdk.start_page_view(Navigation::Load);
         // Batches earlier page loads (or other tabs) could not deliver, as soon as
         // IndexedDB is open (or failed to: then localStorage).
-        storage::queue::open(sdk.cfg.retry_bytes, sdk.cfg.debug);
+        if sdk.delivery.durable {
+            storage::queue::open(sdk.cfg.retry_bytes, sdk.cfg.debug);
+        }
         let (delivery, io) = delivery!(sdk);
         delivery.drain(io);
     });

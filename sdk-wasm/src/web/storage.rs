@@ -3,20 +3,53 @@
 //! calls are in `js/dom.js` (`store`); what is stored where is decided here.
 
 use alloc::string::String;
+use core::sync::atomic::{AtomicBool, Ordering::Relaxed};
 
 use super::js;
 use crate::boundary::store::{GET, REMOVE, SET_LOCAL, SET_WITH_COOKIE};
+use crate::core::{privacy, schema::privacy_mode};
+
+/// The visitor's own opt-out: kept in every privacy mode (it is what they asked for), so it
+/// does not pass the gate (`opted_out`, `set_opted_out`).
+const KEY_OPT_OUT: &str = "sl_optout";
+
+/// The storage gate (issue 18): only a persistent privacy mode reads or writes the device
+/// (ids, session, durable queue); cookieless and restricted pages leave no trace. Removing
+/// is always allowed. A static, not an `Sdk` field: every storage call passes here.
+static PERSISTENT: AtomicBool = AtomicBool::new(false);
+
+/// Sets the gate from a privacy state; returns whether storage is allowed.
+pub fn persist(state: u32) -> bool {
+    let persistent = privacy::mode(state) == privacy_mode::PERSISTENT;
+    PERSISTENT.store(persistent, Relaxed);
+    persistent
+}
+
+pub fn opted_out() -> bool {
+    js::store(GET, KEY_OPT_OUT, "").is_some()
+}
+
+pub fn set_opted_out(opted_out: bool) {
+    let op = if opted_out { SET_WITH_COOKIE } else { REMOVE };
+    js::store(op, KEY_OPT_OUT, "1");
+}
 
 /// Values larger than this never go to the cookie fallback (cookies travel with requests).
 const MAX_COOKIE_VALUE: usize = 512;
 
 pub fn get(key: &str) -> Option<String> {
+    if !PERSISTENT.load(Relaxed) {
+        return None;
+    }
     js::store(GET, key, "")
 }
 
 /// Stores `value`; `cookie_fallback` allows the cookie when localStorage is unavailable
 /// (only for short, cookie-safe values).
 pub fn set(key: &str, value: &str, cookie_fallback: bool) {
+    if !PERSISTENT.load(Relaxed) {
+        return;
+    }
     let cookie_safe = value.len() <= MAX_COOKIE_VALUE
         && value
             .bytes()
@@ -49,6 +82,7 @@ pub mod queue {
 
     /// Opens IndexedDB with the queue's byte cap (async; drains wait for it, and use
     /// localStorage when it fails).
+    /// Only when the storage gate is open (callers check `Delivery::durable`).
     pub fn open(max_bytes: usize, debug: bool) {
         js::queue(OPEN, &[], max_bytes as f64, debug as u8 as f64);
     }
@@ -56,6 +90,9 @@ pub mod queue {
     /// Keeps `body` for a later attempt. `at_exit`: the page is going away, so only a
     /// synchronous write (localStorage) is sure to land.
     pub fn put(body: &[u8], at_exit: bool) {
+        if !super::PERSISTENT.load(super::Relaxed) {
+            return;
+        }
         js::queue(PUT, body, at_exit as u8 as f64, 0.0);
     }
 
