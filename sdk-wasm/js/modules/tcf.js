@@ -25,23 +25,40 @@ var DISPATCH_CLICK = 0, DISPATCH_SCROLL = 1, DISPATCH_MOUSE_OVER = 2, DISPATCH_M
  * gdprApplies false: TCF does not restrict, all granted. Else storage = purpose 1 by consent;
  * personalization = purposes 3 and 4 by consent (TCF v2.2 allows no legitimate interest for
  * them); measurement = purposes 7, 8 and 9, each by consent or legitimate interest.
+ * `vendor` (the site's IAB Global Vendor List id for its Sightline deployment, 0 or absent:
+ * none): when set, the vendor must also be allowed — consent for storage and personalization,
+ * consent or legitimate interest for measurement — as a CMP's per-vendor choices say.
  */
-export function mapping(data) {
+export function mapping(data, vendor) {
   var applies = data.gdprApplies, p = data.purpose || {},
-    c = p.consents || {}, li = p.legitimateInterests || {};
+    c = p.consents || {}, li = p.legitimateInterests || {},
+    v = data.vendor || {}, vc = !vendor || (v.consents || {})[vendor],
+    vli = vc || (v.legitimateInterests || {})[vendor];
   function state(granted) { return granted ? 1 : 2; }
   function interest(n) { return c[n] || li[n]; }
   return applies === false ? 21 : applies !== true ? 0 :
-    state(interest(7) && interest(8) && interest(9)) +
-    (state(c[3] && c[4]) << 2) + (state(c[1]) << 4);
+    state(vli && interest(7) && interest(8) && interest(9)) +
+    (state(vc && c[3] && c[4]) << 2) + (state(vc && c[1]) << 4);
+}
+
+/**
+ * The vendor id the page configures for the TCF check, `<meta name="sightline-tcf-vendor"
+ * content="N">` (read here, in the optional module, so that pages without a CMP pay nothing
+ * for the option); 0 when absent or not a positive integer.
+ */
+export function configuredVendor(doc) {
+  var meta = doc.querySelector('meta[name="sightline-tcf-vendor"]'),
+    id = meta ? Number(meta.getAttribute('content')) : 0;
+  return id > 0 && id % 1 == 0 ? id : 0;
 }
 
 /** Called by js/dom.js once loaded, with its `fire(kind, target, numbers)`. */
 export default function (fire) {
   try {
+    var vendor = configuredVendor(document);
     window.__tcfapi('addEventListener', 2, function (data, ok) {
       // 'cmpuishown' means the user is being asked: nothing decided yet.
-      var purposes = ok && data && data.eventStatus != 'cmpuishown' && mapping(data);
+      var purposes = ok && data && data.eventStatus != 'cmpuishown' && mapping(data, vendor);
       // TCF layout
       if (purposes) fire(DISPATCH_TCF, null, [purposes]);
     });
