@@ -127,6 +127,16 @@ const NOT_WRITTEN: &[(&str, NotWritten)] = &[
         CollectorOnly("dead letter: an event that failed the collector's validation"),
     ),
     (
+        "sightline.v1.AdDecision",
+        OtherProducers(
+            "the decision log of sightline-decide (issue 22), topic ad_decisions; the SDK carries a decision's id, policy and variant in Ad",
+        ),
+    ),
+    (
+        "sightline.v1.DecidedCreative",
+        OtherProducers("a creative of an AdDecision (sightline-decide, issue 22)"),
+    ),
+    (
         "sightline.v1.AppInfo",
         OtherProducers(
             "context.app of the JSON import API's app sources (issue 19), CollectedEvent.app",
