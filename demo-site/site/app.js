@@ -10,6 +10,7 @@ import { currentStudent, currentVariant, setStudent, setVariant } from './state.
 import { escapeHtml } from './html.js';
 import { mountVideoAds } from './video-ads.js';
 import { fillPendingSlots } from './decide.js';
+import { decideUrl } from './ads.js';
 
 // Back/forward changes the URL before any script runs. The router unmounts the old view in the
 // first popstate listener of the page — registered when this module is imported, before the SDK
@@ -129,8 +130,10 @@ export function startDemo({ root, sdk, base, home, distribution }) {
     setStudent(chosen?.id ?? null);
     if (chosen) {
       sdk.identify(chosen.id, { college: chosen.college, cohort: chosen.cohort });
-      // The ads are decided per student: the view's slots are asked again for the new one.
-      render();
+      // With sightline-decide the ads are decided per student: the view's slots are asked
+      // again for the new one. Without it the static ads do not depend on the student, and the
+      // view stays as it is (a re-render replaces every slot element mid-page-view).
+      if (decideUrl()) render();
     } else {
       // Signing out: a fresh page load starts an anonymous page session.
       location.reload();
