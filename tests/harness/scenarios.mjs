@@ -97,6 +97,9 @@ async function ads(page, recorder) {
     visibility: document.visibilityState,
     focus: document.hasFocus(),
     errors: window.pageErrors,
+    fetches: window.pageRequests,
+    focusEvents: window.pageFocus,
+    intersections: window.pageIntersections,
     // IntersectionObserver notifies in the rendering steps: a window the browser does not
     // render (throttled as occluded) gets no animation frames and no intersections.
     animationFrame: await new Promise((resolve) => { requestAnimationFrame(() => resolve(true)); setTimeout(() => resolve(false), 1000); }),

@@ -26,6 +26,9 @@ interface Window {
   /** tests/browser/pages/csp.html: the host page's own state, errors, CSP violations, warnings. */
   hostReady?: boolean;
   pageErrors?: string[];
+  pageRequests?: { url: string, at: number, outcome: string | number }[];
+  pageFocus?: string[];
+  pageIntersections?: string[];
   violations?: string[];
   warnings?: string[];
   /** tests/e2e/ivt.test.mjs: the in-page scripted clicker's count of clicks once it is done. */
