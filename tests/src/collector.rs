@@ -111,8 +111,11 @@ impl Reply {
     }
 }
 
+/// The plain HTTP/1.1 client the tests talk to collectors with.
+pub type HttpClient = Client<HttpConnector, Full<Bytes>>;
+
 /// HTTP/1.1 client with keep-alive.
-pub fn client() -> Client<HttpConnector, Full<Bytes>> {
+pub fn client() -> HttpClient {
     Client::builder(TokioExecutor::new()).build_http()
 }
 
