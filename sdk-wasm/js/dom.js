@@ -21,7 +21,7 @@ var DISPATCH_CLICK = 0, DISPATCH_SCROLL = 1, DISPATCH_MOUSE_OVER = 2, DISPATCH_M
     DISPATCH_QUEUE_BATCH = 17, DISPATCH_TCF = 18, DISPATCH_AD_VIDEO = 19, DISPATCH_CONSENT = 20;
 var NUMS_EVENT = 0, NUMS_METRICS = 1, NUMS_PAGE_STATE = 2, NUMS_EVICTED = 3;
 var TEXT_LOCATION = 0, TEXT_REFERRER = 1, TEXT_LANGUAGE = 2;
-var EL_ATTRIBUTE = 0, EL_TEXT = 1, EL_LINK_HREF = 2;
+var EL_ATTRIBUTE = 0, EL_TEXT = 1, EL_LINK_HREF = 2, EL_HIDDEN = 3;
 var STORE_GET = 0, STORE_SET_WITH_COOKIE = 1, STORE_SET_LOCAL = 2, STORE_REMOVE = 3;
 var QUEUE_OPEN = 0, QUEUE_PUT = 1, QUEUE_NEXT = 2, QUEUE_RELEASE = 3, QUEUE_CLEAR = 4,
     QUEUE_BODY = 5;
@@ -33,7 +33,7 @@ var REPORT_DO_NOT_TRACK = 0, REPORT_TCF_RECEIVED = 1, REPORT_INIT_TWICE = 2,
 var SEP_FIELD = '\u0000', SEP_RECORD = '\u0001', SEP_MISSING = '\u0002';
 var PRIVACY_GPC = 512, PRIVACY_MINOR = 1024, PRIVACY_INVALID = 2048;
 // Arrays of numbers, slot by slot (the JS writes them positionally):
-//   CLICK = [PAGE_X, PAGE_Y, CLIENT_X, CLIENT_Y, BUTTON]
+//   CLICK = [PAGE_X, PAGE_Y, CLIENT_X, CLIENT_Y, BUTTON, TRUSTED]
 //   VISIBILITY = [HIDDEN]
 //   TIMER = [PURPOSE, KEY]
 //   DELIVERY = [REQUEST_ID, STATUS, RETRY_DATE_MS]
@@ -71,7 +71,7 @@ export function start(intervalMs, ads) {
   on = __dispatch;
   listen(d, 'click', true, function (e) {
     // CLICK layout
-    fire(DISPATCH_CLICK, element(e.target), [e.pageX, e.pageY, e.clientX, e.clientY, e.button]);
+    fire(DISPATCH_CLICK, element(e.target), [e.pageX, e.pageY, e.clientX, e.clientY, e.button, e.isTrusted]);
   });
   listen(w, 'scroll', false, function () { fire(DISPATCH_SCROLL); });
   listen(d, 'mouseover', true, function (e) { fire(DISPATCH_MOUSE_OVER, element(e.target)); });
@@ -164,11 +164,16 @@ export function text(which) {
   return [location.href, d.referrer, nav.language || ''][which] || '';
 }
 
-/** About an element, by EL_* code: attribute `name`, text, href of the enclosing link. */
+/**
+ * About an element, by EL_* code: attribute `name`, text, '' when CSS hides it (null when
+ * not), href of the enclosing link.
+ */
 export function el(element, which, name) {
   try {
     if (which == EL_ATTRIBUTE) return element.getAttribute(name);
     if (which == EL_TEXT) return element.textContent;
+    // A removed element has no box either: it says nothing, so it is not "hidden".
+    if (which == EL_HIDDEN) return element.isConnected && element.checkVisibility?.({ opacityProperty: true, visibilityProperty: true }) == 0 ? '' : null;
     var link = element.closest('a[href]');
     return link ? '' + link.href : null;
   } catch (x) { return null; }
@@ -441,7 +446,8 @@ export function send(url, body, requestId, beacon) {
   try {
     var blob = new Blob([body], { type: 'text/plain' });
     if (beacon) return nav.sendBeacon(url, blob);
-    fetch(url, { method: 'POST', body: blob, mode: 'cors', credentials: 'omit', keepalive: true })
+    // CORS is fetch's default mode for a URL.
+    fetch(url, { method: 'POST', body: blob, credentials: 'omit', keepalive: true })
       .then(function (r) {
         var after = r.headers.get('retry-after');
         fire(DISPATCH_DELIVERY, after, [requestId, r.status, after ? Date.parse(after) - Date.now() : NaN]);

@@ -176,6 +176,9 @@ table! {
         TEXT = 1,
         /// The href of the enclosing link.
         LINK_HREF = 2,
+        /// Some('') when `Element.checkVisibility` says CSS hides the (connected) element:
+        /// `display: none`, `visibility: hidden`, or an opacity of 0 on it or an ancestor.
+        HIDDEN = 3,
     }
 
     /// `store(op, key, value)`: localStorage, with a cookie fallback. The two set operations
@@ -234,6 +237,9 @@ table! {
         CLIENT_X = 2,
         CLIENT_Y = 3,
         BUTTON = 4,
+        /// `MouseEvent.isTrusted` (true/false become 1/0 in the numbers array): 0 for a
+        /// click dispatched by script (`AdClick.synthetic`, an invalid-traffic signal).
+        TRUSTED = 5,
     }
 
     /// `VISIBILITY`'s numbers.

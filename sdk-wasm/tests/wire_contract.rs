@@ -99,27 +99,15 @@ const NOT_WRITTEN: &[(&str, NotWritten)] = &[
         ),
     ),
     (
+        "sightline.v1.AdImpression.slot_transparent",
+        Unused(
+            "the SDK reports every slot CSS hides (opacity 0, visibility hidden, display none) as slot_hidden: one Element.checkVisibility call answers them together (saves SDK bytes)",
+        ),
+    ),
+    (
         "sightline.v1.AdImpression.slot_tiny",
         Unused(
             "the collector derives it from page_rect / viewport_rect, which the SDK sends (saves SDK bytes)",
-        ),
-    ),
-    (
-        "sightline.v1.AdImpression.slot_transparent",
-        NotYet(
-            "issue 17 follow-up: computed opacity at first sight; over the SDK's size budget for now (the collector flags it for any producer that sets it)",
-        ),
-    ),
-    (
-        "sightline.v1.AdImpression.slot_hidden",
-        NotYet(
-            "issue 17 follow-up: computed visibility at first sight; over the SDK's size budget for now (the collector flags it for any producer that sets it)",
-        ),
-    ),
-    (
-        "sightline.v1.AdClick.synthetic",
-        NotYet(
-            "issue 17: MouseEvent.isTrusted; left out of the SDK for its size budget (the collector flags it for any producer that sets it)",
         ),
     ),
     (
@@ -203,7 +191,7 @@ fn leak<T>(value: T) -> &'static T {
 /// in one message (three enums of two values, two bools) two, so every pair of such fields
 /// differs in at least one of them.
 fn every_kind() -> Vec<Kind<'static>> {
-    let impression = |phase: Phase, rule, actual, viewable, measurable, base: u32| {
+    let impression = |phase: Phase, rule, actual, viewable, measurable, hidden, base: u32| {
         Kind::AdImpression(AdImpression {
             ad: leak(ad(base)),
             impression_id: leak([base as u8; 16]),
@@ -231,6 +219,7 @@ fn every_kind() -> Vec<Kind<'static>> {
             measurable,
             actual_visibility: actual,
             time_to_viewable_ms: base + 8,
+            hidden,
         })
     };
     vec![
@@ -263,6 +252,7 @@ fn every_kind() -> Vec<Kind<'static>> {
             actual_visibility::OBSCURED,
             true,
             false,
+            true,
             300,
         ),
         impression(
@@ -271,6 +261,7 @@ fn every_kind() -> Vec<Kind<'static>> {
             actual_visibility::VISIBLE,
             false,
             true,
+            false,
             400,
         ),
         Kind::AdClick(AdClick {
@@ -287,6 +278,7 @@ fn every_kind() -> Vec<Kind<'static>> {
             },
             since_viewable_ms: 1234,
             href: "https://ads.example/landing",
+            synthetic: true,
         }),
         Kind::Search {
             query: "data science",
@@ -461,7 +453,7 @@ fn pb_kind(kind: &Kind) -> pb::event::Kind {
             time_to_viewable_ms: i.time_to_viewable_ms,
             slot_tiny: false,
             slot_transparent: false,
-            slot_hidden: false,
+            slot_hidden: i.hidden,
         }),
         Kind::AdClick(c) => K::AdClick(pb::AdClick {
             ad: Some(pb_ad(c.ad)),
@@ -472,7 +464,7 @@ fn pb_kind(kind: &Kind) -> pb::event::Kind {
             page_rect: Some(pb_rect(&c.page_rect)),
             since_viewable_ms: c.since_viewable_ms,
             href: c.href.to_string(),
-            synthetic: false,
+            synthetic: c.synthetic,
         }),
         Kind::Search {
             query,

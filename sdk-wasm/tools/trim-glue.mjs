@@ -8,9 +8,46 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 
 const REPLACEMENTS = [
+  // The loader's feature checks and its response-type test. Every browser that can run this
+  // wasm (reference types: Chrome 96, Firefox 79, Safari 15) has `Response`, `Request`, `URL`
+  // and `WebAssembly.instantiateStreaming`; the SDK fetches its .wasm in CORS mode, so the
+  // response type is never opaque (for one that were, both versions reject: this one after the
+  // fallback finds no bytes). Same behaviour, -45 B gzip (issue 17's slot signals).
   [
-    "console.warn(\"`WebAssembly.instantiateStreaming` failed because your server does not serve Wasm with `application/wasm` MIME type. Falling back to `WebAssembly.instantiate` which is slower. Original error:\\n\", e);",
-    "console.warn('sightline: serve .wasm as application/wasm', e);",
+    `        if (typeof WebAssembly.instantiateStreaming === 'function') {
+            try {
+                return await WebAssembly.instantiateStreaming(module, imports);
+            } catch (e) {
+                const validResponse = expectedResponseType(module.type);
+
+                if (validResponse && module.headers.get('Content-Type') !== 'application/wasm') {
+                    console.warn("\`WebAssembly.instantiateStreaming\` failed because your server does not serve Wasm with \`application/wasm\` MIME type. Falling back to \`WebAssembly.instantiate\` which is slower. Original error:\\n", e);
+
+                } else { throw e; }
+            }
+        }`,
+    `        try {
+            return await WebAssembly.instantiateStreaming(module, imports);
+        } catch (e) {
+            if (module.headers.get('Content-Type') == 'application/wasm') throw e;
+            console.warn('sightline: serve .wasm as application/wasm', e);
+        }`,
+  ],
+  [
+    `
+
+    function expectedResponseType(type) {
+        switch (type) {
+            case 'basic': case 'cors': case 'default': return true;
+        }
+        return false;
+    }`,
+    '',
+  ],
+  ["if (typeof Response === 'function' && module instanceof Response) {", 'if (module instanceof Response) {'],
+  [
+    "(typeof Request === 'function' && module_or_path instanceof Request) || (typeof URL === 'function' && module_or_path instanceof URL)",
+    'module_or_path instanceof Request || module_or_path instanceof URL',
   ],
   // The deprecation warning for `init(path)` (positional): the call still works, only the
   // console line goes (issue 20: -30 B gzip towards the video module's loader).
@@ -95,6 +132,28 @@ function apply(path, replacements) {
   writeFileSync(path, text);
 }
 
+// wasm-bindgen writes a returned (pointer, length) pair with two DataView stores in every
+// import that returns a string or a vector (a dozen of them); one helper does it once
+// (-10 B gzip). The pattern must still be there (an upgrade that changes it fails the build).
+const RETURN_PAIR = /getDataViewMemory0\(\)\.setInt32\(\(arg0 >>> 0\) \+ 4 \* 1, (\w+), true\);\s*getDataViewMemory0\(\)\.setInt32\(\(arg0 >>> 0\) \+ 4 \* 0, (\w+), true\);/g;
+const RETURN_PAIR_HELPER = `
+function returnPair(at, ptr, len) {
+    const view = getDataViewMemory0();
+    view.setInt32((at >>> 0) + 4, len, true);
+    view.setInt32(at >>> 0, ptr, true);
+}
+`;
+
+function returnPairs(path) {
+  let text = readFileSync(path, 'utf8');
+  const count = (text.match(RETURN_PAIR) || []).length;
+  if (count < 5) throw new Error(`trim-glue: expected wasm-bindgen's (pointer, length) stores, found ${count} in ${path}`);
+  text = text.replace(RETURN_PAIR, 'returnPair(arg0, $2, $1);');
+  text = text.replace('function getDataViewMemory0() {', () => `${RETURN_PAIR_HELPER}\nfunction getDataViewMemory0() {`);
+  writeFileSync(path, text);
+}
+
 const path = process.argv[2];
 apply(path, REPLACEMENTS);
+returnPairs(path);
 apply(path.replace(/\.js$/, '.d.ts'), DECLARATIONS);

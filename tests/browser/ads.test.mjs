@@ -102,6 +102,30 @@ test('impressions, viewability, positions and clicks', async () => {
   assert.equal(events.filter((e) => kindOf(e) === 'Click').length, 1, 'the ad click is also a normal click');
 });
 
+test('invalid-traffic signals: slots CSS hides, clicks dispatched by script', async () => {
+  await recorder.control('reset=1');
+  const page = await browser.newPage({ viewport: { width: 1000, height: 800 } });
+  await page.goto(`${recorder.url}/pages/ads.html?ivt=1`);
+  await page.waitForFunction(() => window.ready === true);
+  await page.waitForTimeout(1500);
+  await page.mouse.click(20 + 30, 100 + 40); // a real click inside #top …
+  await page.evaluate(() => document.getElementById('top-link').click()); // … and a scripted one
+  await page.goto('about:blank');
+  const { events } = await waitForEvents(recorder, (evs) => impressions(evs).filter((i) => i.phase === FINAL).length >= 9
+    && evs.filter((e) => kindOf(e) === 'AdClick').length >= 2);
+  await page.close();
+  const imps = impressions(events);
+  const hiddenOf = (slot) => [...new Set(imps.filter((i) => i.ad.slot_id === slot).map((i) => i.slot_hidden))];
+  // Recorded when each row is (VIEWABLE, FINAL): the hidden slots in every row, the slot that
+  // faded in and the ordinary ones in none.
+  assert.deepEqual(hiddenOf('ghost'), [true], 'opacity 0 on an ancestor');
+  assert.deepEqual(hiddenOf('cloak'), [true], 'visibility: hidden');
+  for (const slot of ['fade', 'top-rect', 'billboard', 'below-fold']) assert.deepEqual(hiddenOf(slot), [false], slot);
+  assert.ok(imps.filter((i) => i.ad.slot_id === 'fade' && i.phase === VIEWABLE).length === 1, 'the faded-in slot is viewable');
+  const clicks = events.filter((e) => kindOf(e) === 'AdClick').map((e) => e.kind.AdClick);
+  assert.deepEqual(clicks.map((c) => c.synthetic), [false, true], 'isTrusted: the mouse click, then the scripted one');
+});
+
 test('no viewability time accrues while the tab is hidden', async () => {
   await recorder.control('reset=1');
   const page = await browser.newPage({ viewport: { width: 1000, height: 800 } });

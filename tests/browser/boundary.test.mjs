@@ -109,7 +109,8 @@ test('every DOM event reaches the wasm with its own dispatch kind and the CLICK 
   // A real click (the browser computes page coordinates from the scroll offset) …
   await page.mouse.click(11, 12);
   const click = await dispatched(page, codes.DISPATCH_CLICK);
-  assert.deepEqual(byLayout(layouts.CLICK, click.numbers), { PAGE_X: 41, PAGE_Y: 52, CLIENT_X: 11, CLIENT_Y: 12, BUTTON: 0 });
+  assert.deepEqual(byLayout(layouts.CLICK, click.numbers), { PAGE_X: 41, PAGE_Y: 52, CLIENT_X: 11, CLIENT_Y: 12, BUTTON: 0, TRUSTED: true });
+  // (booleans become 1/0 on the way into the wasm: the glue copies the array into a Float64Array)
   // … and a synthetic one for a button other than 0.
   await page.evaluate(() => {
     window.seen = [];
@@ -118,6 +119,7 @@ test('every DOM event reaches the wasm with its own dispatch kind and the CLICK 
   const secondary = await dispatched(page, codes.DISPATCH_CLICK);
   assert.equal(secondary.target, 'inner', 'the clicked element is the target');
   assert.equal(byLayout(layouts.CLICK, secondary.numbers).BUTTON, 2);
+  assert.equal(byLayout(layouts.CLICK, secondary.numbers).TRUSTED, false, 'dispatched by script: not trusted');
 
   const events = [
     ['DISPATCH_SCROLL', () => window.scrollTo(31, 41)],
@@ -251,11 +253,21 @@ test('text, el, path and rect answer by their codes and layouts', async () => {
   const got = await page.evaluate((c) => {
     const inner = document.getElementById('inner'), link = document.getElementById('link');
     const r = link.getBoundingClientRect();
+    const hiddenUnder = (style) => {
+      link.setAttribute('style', style);
+      const hidden = window.dom.el(inner, c.EL_HIDDEN, '');
+      link.removeAttribute('style');
+      return hidden;
+    };
     return {
       location: window.dom.text(c.TEXT_LOCATION), referrer: window.dom.text(c.TEXT_REFERRER), language: window.dom.text(c.TEXT_LANGUAGE),
       attribute: window.dom.el(inner, c.EL_ATTRIBUTE, 'data-track'), text: window.dom.el(inner, c.EL_TEXT, ''),
       href: window.dom.el(inner, c.EL_LINK_HREF, ''), path: window.dom.path(inner, 3),
       rect: Array.from(window.dom.rect(link)), expected: [r.x, r.y, r.width, r.height],
+      // EL_HIDDEN: '' when CSS hides the element (opacity 0 on an ancestor, visibility,
+      // display), null when it shows or is not in the document.
+      hidden: ['', 'opacity: 0', 'visibility: hidden', 'display: none'].map(hiddenUnder)
+        .concat(window.dom.el(document.createElement('div'), c.EL_HIDDEN, '')),
     };
   }, codes);
   assert.equal(got.location, `${ORIGIN}/page?q=1`);
@@ -264,6 +276,7 @@ test('text, el, path and rect answer by their codes and layouts', async () => {
   assert.equal(got.attribute, 'buy');
   assert.equal(got.text, 'Course seven');
   assert.equal(got.href, `${ORIGIN}/course/7?x=1`);
+  assert.deepEqual(got.hidden, [null, '', '', '', null]);
   const { SEP_FIELD: F, SEP_RECORD: R } = codes;
   assert.equal(got.path, `span${F}inner${F}${R}a${F}link${F}card wide${R}body${F}${F}`, "lower-case tags");
   const [x, y, width, height] = got.expected;

@@ -2,7 +2,7 @@
 // The issue's four browser sessions, each in its own browser whose user agent names it:
 // a default headless browser (navigator.webdriver true) → GIVT automation; a crawler agent →
 // GIVT crawler; a scripted clicker (ad clicks from 50 ms after load, 20 clicks/s, no
-// impression, dispatched by a script in the page) → its clicks SIVT with the reasons below; a human-like visit with automation
+// impression, dispatched by a script in the page, so not isTrusted) → its clicks SIVT with the reasons below; a human-like visit with automation
 // hidden → VALID. Run by tests/e2e/run.sh (collector with the example config, real broker).
 //
 // Each browser is launched with `--user-agent`, not a per-context override: Playwright's
@@ -31,6 +31,7 @@ const CLASS = { VALID: 1, GIVT: 2, SIVT: 3 };
 const REASON = {
   CRAWLER: 1, AUTOMATION: 2,
   CLICK_WITHOUT_IMPRESSION: 20, CLICK_TOO_FAST: 21, CLICK_BURST: 22, REPEATED_CLICK_POSITION: 24,
+  SYNTHETIC_CLICK: 25,
 };
 // The example config's thresholds (collector/sightline.example.toml [ivt]).
 const CLICK_BURST_MAX = 5;
@@ -192,6 +193,7 @@ test('headless, crawler, scripted clicker and human-like sessions are classified
       const expected = [REASON.CLICK_WITHOUT_IMPRESSION, REASON.CLICK_TOO_FAST];
       if (i >= CLICK_BURST_MAX) expected.push(REASON.CLICK_BURST);
       if (i >= REPEATED_CLICK_POSITION_MAX) expected.push(REASON.REPEATED_CLICK_POSITION);
+      expected.push(REASON.SYNTHETIC_CLICK); // dispatchEvent: MouseEvent.isTrusted is false
       assert.equal(r.collected.traffic_class, CLASS.SIVT, `click ${i + 1}`);
       assert.deepEqual(reasons(r), expected, `click ${i + 1} (slot ${adClick(r).ad.slot_id})`);
     });

@@ -103,6 +103,8 @@ pub struct AdImpression<'a> {
     /// `schema::actual_visibility`.
     pub actual_visibility: u32,
     pub time_to_viewable_ms: u32,
+    /// CSS hid the slot when the row was recorded (`boundary::el::HIDDEN`).
+    pub hidden: bool,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -115,6 +117,8 @@ pub struct AdClick<'a> {
     pub page_rect: Rect,
     pub since_viewable_ms: i64,
     pub href: &'a str,
+    /// Dispatched by script (`MouseEvent.isTrusted` false).
+    pub synthetic: bool,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
@@ -304,6 +308,7 @@ fn kind(buf: &mut Vec<u8>, kind: &Kind) {
             wire::boolean(m, MEASURABLE, i.measurable);
             wire::enumeration(m, ACTUAL_VISIBILITY, i.actual_visibility);
             wire::uint32(m, TIME_TO_VIEWABLE_MS, i.time_to_viewable_ms);
+            wire::boolean(m, SLOT_HIDDEN, i.hidden);
         }),
         Kind::AdClick(c) => wire::message(buf, event::AD_CLICK, |m| {
             use schema::ad_click::*;
@@ -315,6 +320,7 @@ fn kind(buf: &mut Vec<u8>, kind: &Kind) {
             rect(m, PAGE_RECT, &c.page_rect);
             wire::int64(m, SINCE_VIEWABLE_MS, c.since_viewable_ms);
             wire::string(m, HREF, c.href);
+            wire::boolean(m, SYNTHETIC, c.synthetic);
         }),
         Kind::Search {
             query,

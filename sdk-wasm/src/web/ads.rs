@@ -286,6 +286,9 @@ fn impression(slot: &mut Slot, phase: Phase, now: f64) -> Kind<'_> {
         measurable,
         actual_visibility: actual,
         time_to_viewable_ms: totals.map_or(0, |t| t.time_to_viewable_ms as u32),
+        // When the row is recorded ("at impression time"): a slot fading in from opacity 0
+        // is visible by the time it is viewable, a slot hidden all along is hidden then too.
+        hidden: element::css_hidden(&slot.element),
     })
 }
 
@@ -309,7 +312,7 @@ pub fn end_page_view(sdk: &mut Sdk) {
 }
 
 /// A click inside an ad slot.
-pub fn on_click(sdk: &mut Sdk, target: &JsValue, page: &Point, viewport: &Point) {
+pub fn on_click(sdk: &mut Sdk, target: &JsValue, page: &Point, viewport: &Point, synthetic: bool) {
     let Some(slot_element) = element::closest(target, &sdk.cfg.ad_selector) else {
         return;
     };
@@ -336,6 +339,7 @@ pub fn on_click(sdk: &mut Sdk, target: &JsValue, page: &Point, viewport: &Point)
             page_rect,
             since_viewable_ms,
             href: &href,
+            synthetic,
         }));
     }
     sdk.ads.slots = slots;

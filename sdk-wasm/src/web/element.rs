@@ -8,7 +8,7 @@ use wasm_bindgen::JsValue;
 
 use super::js::{self, Numbers};
 use crate::boundary::{
-    el::{ATTRIBUTE, LINK_HREF, TEXT},
+    el::{ATTRIBUTE, HIDDEN, LINK_HREF, TEXT},
     rect::{self as layout, HEIGHT, SCROLL_X, SCROLL_Y, WIDTH, X, Y},
     sep,
 };
@@ -29,6 +29,11 @@ pub fn attribute(element: &JsValue, name: &str) -> Option<String> {
 
 fn read(element: &JsValue, which: u32) -> String {
     js::el(element, which, "").unwrap_or_default()
+}
+
+/// CSS hides `element` (`boundary::el::HIDDEN`): an invalid-traffic signal for ad slots.
+pub fn css_hidden(element: &JsValue) -> bool {
+    js::el(element, HIDDEN, "").is_some()
 }
 
 /// `element.closest(selector)`, if any.

@@ -22,7 +22,8 @@ pub fn on_click(sdk: &mut Sdk, target: &JsValue, args: &Args<click::Layout>) {
         y: args.get(CLIENT_Y) as i32,
     };
     if sdk.cfg.ads {
-        super::super::ads::on_click(sdk, target, &page, &viewport);
+        let synthetic = args.get(TRUSTED) == 0.0;
+        super::super::ads::on_click(sdk, target, &page, &viewport, synthetic);
     }
     if !sdk.cfg.clicks {
         return;
