@@ -19,6 +19,8 @@ use std::{
 
 use ipnet::IpNet;
 use serde::{Deserialize, Serialize};
+use sightline_service::config::ReadError;
+pub use sightline_service::logging::LogFormat;
 
 mod origin;
 pub use origin::{OriginPattern, OriginPatternError};
@@ -28,11 +30,8 @@ pub const ENV_PREFIX: &str = "SIGHTLINE__";
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
-    #[error("cannot read config file {path}: {source}")]
-    Read {
-        path: String,
-        source: std::io::Error,
-    },
+    #[error(transparent)]
+    Read(#[from] ReadError),
     #[error("config is not valid TOML or has unknown/mistyped options: {0}")]
     Parse(#[from] toml::de::Error),
     #[error("environment variable {name}: {detail}")]
@@ -483,13 +482,6 @@ impl Default for ShutdownConfig {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum LogFormat {
-    Text,
-    Json,
-}
-
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct LogConfig {
@@ -684,7 +676,7 @@ impl PrivacyConfig {
     fn load_secret_file(&mut self) -> Result<(), ConfigError> {
         if self.visitor_id_secret.is_empty() && !self.visitor_id_secret_file.is_empty() {
             let text = std::fs::read_to_string(&self.visitor_id_secret_file).map_err(|source| {
-                ConfigError::Read {
+                ReadError {
                     path: self.visitor_id_secret_file.clone(),
                     source,
                 }
@@ -771,13 +763,7 @@ impl std::fmt::Debug for SourceConfig {
 impl Config {
     /// Reads `path` (if given), applies `SIGHTLINE__*` environment overrides and validates.
     pub fn load(path: Option<&Path>) -> Result<Self, ConfigError> {
-        let text = match path {
-            Some(path) => std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
-                path: path.display().to_string(),
-                source,
-            })?,
-            None => String::new(),
-        };
+        let text = sightline_service::config::read_text(path)?;
         Self::from_toml_with_env(&text, std::env::vars())
     }
 

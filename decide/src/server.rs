@@ -1,15 +1,15 @@
-//! Accept loop: a cap on open connections, HTTP/1.1 keep-alive with a header read
-//! timeout, and graceful draining (every connection asked to close, cut after
-//! `shutdown.drain_timeout_ms`).
+//! Each accepted connection: a cap on open connections, HTTP/1.1 keep-alive with a header
+//! read timeout, and graceful draining (every connection asked to close, cut after
+//! `shutdown.drain_timeout_ms`). The accept loop itself is `sightline_service::server`'s.
 
-use std::{future::Future, pin::pin, sync::Arc, time::Duration};
+use std::{sync::Arc, time::Duration};
 
 use hyper::service::service_fn;
 use hyper_util::{
     rt::{TokioExecutor, TokioIo, TokioTimer},
     server::{conn::auto, graceful::GracefulShutdown},
 };
-use tokio::{net::TcpListener, sync::Semaphore};
+use tokio::{net::TcpStream, sync::Semaphore};
 
 use crate::{routes, state::AppState};
 
@@ -27,51 +27,32 @@ pub fn builder(state: &AppState) -> auto::Builder<TokioExecutor> {
     builder.http1_only()
 }
 
-/// Serves connections from `listener` until `stop` resolves; the connections still open
-/// are then tracked by `graceful`.
-pub async fn accept_until(
-    listener: &TcpListener,
+/// One connection from the accept loop: closed at once when `connections` has no permit
+/// left, else served on its own task and tracked by `graceful` for the drain.
+pub fn accept(
     state: &Arc<AppState>,
     builder: &auto::Builder<TokioExecutor>,
     graceful: &GracefulShutdown,
     connections: &Arc<Semaphore>,
-    stop: impl Future<Output = ()>,
+    stream: TcpStream,
 ) {
-    let mut stop = pin!(stop);
-    loop {
-        tokio::select! {
-            biased;
-            () = &mut stop => return,
-            accepted = listener.accept() => {
-                let (stream, _peer) = match accepted {
-                    Ok(pair) => pair,
-                    Err(err) => {
-                        // EMFILE and friends: back off briefly instead of spinning.
-                        tracing::warn!(%err, "accept failed");
-                        tokio::time::sleep(Duration::from_millis(50)).await;
-                        continue;
-                    }
-                };
-                let Ok(permit) = connections.clone().try_acquire_owned() else {
-                    drop(stream);
-                    continue;
-                };
-                let _ = stream.set_nodelay(true);
-                let service = {
-                    let state = state.clone();
-                    service_fn(move |request| routes::handle(state.clone(), request))
-                };
-                let connection = builder
-                    .serve_connection(TokioIo::new(stream), service)
-                    .into_owned();
-                let connection = graceful.watch(connection);
-                tokio::spawn(async move {
-                    // An idle keep-alive connection is closed by hyper once no request
-                    // head arrives within `server.header_read_timeout_ms`.
-                    let _ = connection.await;
-                    drop(permit);
-                });
-            }
-        }
-    }
+    let Ok(permit) = connections.clone().try_acquire_owned() else {
+        drop(stream);
+        return;
+    };
+    let _ = stream.set_nodelay(true);
+    let service = {
+        let state = state.clone();
+        service_fn(move |request| routes::handle(state.clone(), request))
+    };
+    let connection = builder
+        .serve_connection(TokioIo::new(stream), service)
+        .into_owned();
+    let connection = graceful.watch(connection);
+    tokio::spawn(async move {
+        // An idle keep-alive connection is closed by hyper once no request
+        // head arrives within `server.header_read_timeout_ms`.
+        let _ = connection.await;
+        drop(permit);
+    });
 }

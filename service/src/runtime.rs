@@ -1,0 +1,52 @@
+//! A service binary's `main` after its configuration is loaded: the multi-threaded
+//! runtime, the service's future, and the exit code.
+
+use std::{fmt::Display, future::Future, process::ExitCode};
+
+/// Runs `service` on a new multi-threaded runtime. `binary` prefixes the messages on
+/// stderr (the log may not be where the operator looks when a service will not start);
+/// `what` names the service in the error log line.
+///
+/// Exit codes: 0 when `service` returned `Ok`, 1 when the runtime cannot start or the
+/// service failed (2 stays the binaries' "invalid configuration").
+pub fn run<E: Display>(
+    binary: &str,
+    what: &str,
+    service: impl Future<Output = Result<(), E>>,
+) -> ExitCode {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(err) => {
+            eprintln!("{binary}: cannot start the runtime: {err}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(service) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            tracing::error!(%err, "{what} failed");
+            eprintln!("{binary}: {err}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exit_code_follows_the_service() {
+        assert_eq!(
+            run("test", "test", async { Ok::<(), String>(()) }),
+            ExitCode::SUCCESS
+        );
+        assert_eq!(
+            run("test", "test", async { Err::<(), _>("broken".to_owned()) }),
+            ExitCode::FAILURE
+        );
+    }
+}
