@@ -6,9 +6,10 @@
 //! `SIGHTLINE__LIMITS__MAX_BODY_BYTES=1048576`), then the CLI flags (`--listen`,
 //! `--brokers`, … which also read their own `SIGHTLINE_*` variables).
 //!
-//! A leaf: it imports no other collector module (only its own `origin` patterns and the
-//! kind names of `sightline-proto`), so every module can depend on it and none of its
-//! types drags in the request path.
+//! A leaf: it imports no other collector module (only its own `origin` patterns, the
+//! kind names of `sightline-proto` and the file reading and `LogFormat` of
+//! `sightline-service`), so every module can depend on it and none of its types drags in
+//! the request path.
 
 use std::{
     collections::BTreeMap,

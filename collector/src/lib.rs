@@ -139,8 +139,11 @@ impl Collector {
             listener,
             shutdown,
             Duration::from_millis(config.shutdown.readiness_grace_ms),
-            || state.start_draining(),
-            |stream, peer| http::server::accept(&shared, stream, peer),
+            || {
+                tracing::info!("shutdown requested: readyz now 503");
+                state.start_draining();
+            },
+            http::server::Acceptor(&shared),
         )
         .await;
 

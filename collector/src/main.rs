@@ -86,7 +86,7 @@ fn main() -> ExitCode {
     sightline_service::logging::init(&config.log.level, config.log.format);
     sightline_service::runtime::run(
         "sightline-collector",
-        "collector",
         sightline_collector::run(config, sightline_collector::shutdown_signal()),
+        |err| tracing::error!(%err, "collector failed"),
     )
 }

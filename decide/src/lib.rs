@@ -150,8 +150,16 @@ impl DecideService {
             listener,
             shutdown,
             Duration::from_millis(state.config.shutdown.readiness_grace_ms),
-            || state.start_draining(),
-            |stream, _peer| server::accept(&state, &builder, &graceful, &connections, stream),
+            || {
+                tracing::info!("shutdown requested: readyz now 503");
+                state.start_draining();
+            },
+            server::Acceptor {
+                state: &state,
+                builder: &builder,
+                graceful: &graceful,
+                connections: &connections,
+            },
         )
         .await;
         let drain = Duration::from_millis(state.config.shutdown.drain_timeout_ms);

@@ -71,7 +71,7 @@ fn main() -> ExitCode {
     sightline_service::logging::init(&config.log.level, config.log.format);
     sightline_service::runtime::run(
         "sightline-decide",
-        "sightline-decide",
         sightline_decide::run(config, sightline_decide::shutdown_signal()),
+        |err| tracing::error!(%err, "sightline-decide failed"),
     )
 }

@@ -5,14 +5,15 @@ use std::{fmt::Display, future::Future, process::ExitCode};
 
 /// Runs `service` on a new multi-threaded runtime. `binary` prefixes the messages on
 /// stderr (the log may not be where the operator looks when a service will not start);
-/// `what` names the service in the error log line.
+/// `log_failure` writes the service's own error log line (here it would carry this
+/// crate's `tracing` target instead of the service's).
 ///
 /// Exit codes: 0 when `service` returned `Ok`, 1 when the runtime cannot start or the
 /// service failed (2 stays the binaries' "invalid configuration").
 pub fn run<E: Display>(
     binary: &str,
-    what: &str,
     service: impl Future<Output = Result<(), E>>,
+    log_failure: impl FnOnce(&E),
 ) -> ExitCode {
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -27,7 +28,7 @@ pub fn run<E: Display>(
     match runtime.block_on(service) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
-            tracing::error!(%err, "{what} failed");
+            log_failure(&err);
             eprintln!("{binary}: {err}");
             ExitCode::FAILURE
         }
@@ -40,13 +41,19 @@ mod tests {
 
     #[test]
     fn exit_code_follows_the_service() {
+        let mut logged = Vec::new();
         assert_eq!(
-            run("test", "test", async { Ok::<(), String>(()) }),
+            run("test", async { Ok::<(), String>(()) }, |err| logged
+                .push(err.clone())),
             ExitCode::SUCCESS
         );
+        assert!(logged.is_empty());
         assert_eq!(
-            run("test", "test", async { Err::<(), _>("broken".to_owned()) }),
+            run("test", async { Err::<(), _>("broken".to_owned()) }, |err| {
+                logged.push(err.clone())
+            }),
             ExitCode::FAILURE
         );
+        assert_eq!(logged, ["broken"]);
     }
 }

@@ -1,6 +1,11 @@
 //! Binding, the accept loop through the readiness grace, and the shutdown signal. What a
 //! service does with each connection (caps, protocol, drain) is its own: it is handed
 //! every accepted stream.
+//!
+//! The loop logs nothing itself: a `tracing` target is fixed where the macro stands, and
+//! the services' lines keep their own (`sightline_collector`, `sightline_decide`), so
+//! their log output and `RUST_LOG` filters stay as they were. The callers log in the
+//! hooks they pass.
 
 use std::{future::Future, net::SocketAddr, pin::pin, time::Duration};
 
@@ -28,12 +33,19 @@ pub async fn bind(addr: SocketAddr) -> Result<(TcpListener, SocketAddr), BindErr
     Ok((listener, local_addr))
 }
 
-/// Hands every connection accepted on `listener` to `on_accept` until `stop` resolves.
-/// `on_accept` must not wait: it spawns whatever serves the connection.
+/// What the accept loop hands back to its service.
+pub trait Acceptor {
+    /// A new connection. Must not wait: spawns whatever serves it.
+    fn accept(&mut self, stream: TcpStream, peer: SocketAddr);
+    /// `accept` failed (EMFILE and friends); the loop backs off briefly after this.
+    fn failed(&mut self, err: &std::io::Error);
+}
+
+/// Hands every connection accepted on `listener` to `acceptor` until `stop` resolves.
 pub async fn accept_until(
     listener: &TcpListener,
     stop: impl Future<Output = ()>,
-    on_accept: &mut impl FnMut(TcpStream, SocketAddr),
+    acceptor: &mut impl Acceptor,
 ) {
     let mut stop = pin!(stop);
     loop {
@@ -42,10 +54,10 @@ pub async fn accept_until(
             biased;
             () = &mut stop => return,
             accepted = listener.accept() => match accepted {
-                Ok((stream, peer)) => on_accept(stream, peer),
+                Ok((stream, peer)) => acceptor.accept(stream, peer),
                 Err(err) => {
+                    acceptor.failed(&err);
                     // EMFILE and friends: back off briefly instead of spinning.
-                    tracing::warn!(%err, "accept failed");
                     tokio::time::sleep(Duration::from_millis(50)).await;
                 }
             },
@@ -62,13 +74,12 @@ pub async fn accept_through_grace(
     shutdown: impl Future<Output = ()>,
     readiness_grace: Duration,
     start_draining: impl FnOnce(),
-    mut on_accept: impl FnMut(TcpStream, SocketAddr),
+    mut acceptor: impl Acceptor,
 ) {
-    accept_until(&listener, shutdown, &mut on_accept).await;
-    tracing::info!("shutdown requested: readyz now 503");
+    accept_until(&listener, shutdown, &mut acceptor).await;
     start_draining();
     let grace = tokio::time::sleep(readiness_grace);
-    accept_until(&listener, grace, &mut on_accept).await;
+    accept_until(&listener, grace, &mut acceptor).await;
     drop(listener);
 }
 
@@ -124,6 +135,15 @@ mod tests {
         drop(listener);
     }
 
+    struct Count(Arc<AtomicUsize>);
+
+    impl Acceptor for Count {
+        fn accept(&mut self, _stream: TcpStream, _peer: SocketAddr) {
+            self.0.fetch_add(1, Ordering::SeqCst);
+        }
+        fn failed(&mut self, _err: &std::io::Error) {}
+    }
+
     #[tokio::test]
     async fn accepts_through_the_grace_then_closes() {
         let (listener, addr) = bind("127.0.0.1:0".parse().expect("addr"))
@@ -141,9 +161,7 @@ mod tests {
                 },
                 Duration::from_millis(300),
                 move || draining.store(true, Ordering::SeqCst),
-                move |_stream, _peer| {
-                    accepted.fetch_add(1, Ordering::SeqCst);
-                },
+                Count(accepted),
             )
         });
         let _before = TcpStream::connect(addr).await.expect("connect before");

@@ -43,9 +43,23 @@ pub struct Shared {
     pub draining: watch::Receiver<bool>,
 }
 
+/// The collector's side of `sightline_service::server`'s accept loop.
+pub struct Acceptor<'a>(pub &'a Arc<Shared>);
+
+impl sightline_service::server::Acceptor for Acceptor<'_> {
+    fn accept(&mut self, stream: TcpStream, peer: SocketAddr) {
+        accept(self.0, stream, peer);
+    }
+
+    fn failed(&mut self, err: &std::io::Error) {
+        // Logged here, not in the shared loop, so the line keeps this crate's target.
+        tracing::warn!(%err, "accept failed");
+    }
+}
+
 /// One connection from the accept loop: refused at once when a cap is reached (counted),
 /// else served on its own task.
-pub fn accept(shared: &Arc<Shared>, stream: TcpStream, peer: SocketAddr) {
+fn accept(shared: &Arc<Shared>, stream: TcpStream, peer: SocketAddr) {
     // Without PROXY protocol the client is known now: its cap is checked
     // before it takes one of the connections everybody shares.
     let early_slot = if shared.state.config.server.proxy_protocol {
