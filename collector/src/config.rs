@@ -6,9 +6,10 @@
 //! `SIGHTLINE__LIMITS__MAX_BODY_BYTES=1048576`), then the CLI flags (`--listen`,
 //! `--brokers`, … which also read their own `SIGHTLINE_*` variables).
 //!
-//! A leaf: it imports no other collector module (only its own `origin` patterns and the
-//! kind names of `sightline-proto`), so every module can depend on it and none of its
-//! types drags in the request path.
+//! A leaf: it imports no other collector module (only its own `origin` patterns, the
+//! kind names of `sightline-proto` and the file reading and `LogFormat` of
+//! `sightline-service`), so every module can depend on it and none of its types drags in
+//! the request path.
 
 use std::{
     collections::BTreeMap,
@@ -19,6 +20,8 @@ use std::{
 
 use ipnet::IpNet;
 use serde::{Deserialize, Serialize};
+use sightline_service::config::ReadError;
+pub use sightline_service::logging::LogFormat;
 
 mod origin;
 pub use origin::{OriginPattern, OriginPatternError};
@@ -28,11 +31,8 @@ pub const ENV_PREFIX: &str = "SIGHTLINE__";
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
-    #[error("cannot read config file {path}: {source}")]
-    Read {
-        path: String,
-        source: std::io::Error,
-    },
+    #[error(transparent)]
+    Read(#[from] ReadError),
     #[error("config is not valid TOML or has unknown/mistyped options: {0}")]
     Parse(#[from] toml::de::Error),
     #[error("environment variable {name}: {detail}")]
@@ -483,13 +483,6 @@ impl Default for ShutdownConfig {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum LogFormat {
-    Text,
-    Json,
-}
-
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct LogConfig {
@@ -684,7 +677,7 @@ impl PrivacyConfig {
     fn load_secret_file(&mut self) -> Result<(), ConfigError> {
         if self.visitor_id_secret.is_empty() && !self.visitor_id_secret_file.is_empty() {
             let text = std::fs::read_to_string(&self.visitor_id_secret_file).map_err(|source| {
-                ConfigError::Read {
+                ReadError {
                     path: self.visitor_id_secret_file.clone(),
                     source,
                 }
@@ -771,13 +764,7 @@ impl std::fmt::Debug for SourceConfig {
 impl Config {
     /// Reads `path` (if given), applies `SIGHTLINE__*` environment overrides and validates.
     pub fn load(path: Option<&Path>) -> Result<Self, ConfigError> {
-        let text = match path {
-            Some(path) => std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
-                path: path.display().to_string(),
-                source,
-            })?,
-            None => String::new(),
-        };
+        let text = sightline_service::config::read_text(path)?;
         Self::from_toml_with_env(&text, std::env::vars())
     }
 

@@ -37,15 +37,14 @@ use config::Config;
 use sinks::{Sink, kafka::KafkaSink, spool::SpoolSink};
 use state::AppState;
 
+pub use sightline_service::server::shutdown_signal;
+
 #[derive(Debug, thiserror::Error)]
 pub enum RunError {
     #[error(transparent)]
     Kafka(#[from] sinks::kafka::KafkaSinkError),
-    #[error("cannot listen on {addr}: {source}")]
-    Bind {
-        addr: SocketAddr,
-        source: std::io::Error,
-    },
+    #[error(transparent)]
+    Bind(#[from] sightline_service::server::BindError),
     #[error("producer flush at shutdown failed: {0}")]
     Flush(sinks::SinkError),
     #[error(transparent)]
@@ -80,13 +79,7 @@ impl Collector {
 
     /// Binds with any [`Sink`] (tests use the in-memory one).
     pub async fn bind_with_sink(config: Config, sink: Arc<dyn Sink>) -> Result<Self, RunError> {
-        let addr = config.server.listen;
-        let listener = TcpListener::bind(addr)
-            .await
-            .map_err(|source| RunError::Bind { addr, source })?;
-        let local_addr = listener
-            .local_addr()
-            .map_err(|source| RunError::Bind { addr, source })?;
+        let (listener, local_addr) = sightline_service::server::bind(config.server.listen).await?;
         Ok(Self {
             listener,
             state: Arc::new(AppState::new(config, sink)?),
@@ -142,12 +135,17 @@ impl Collector {
         });
         tracing::info!(addr = %self.local_addr, "collector listening");
 
-        http::server::accept_until(&listener, &shared, shutdown).await;
-        tracing::info!("shutdown requested: readyz now 503");
-        state.start_draining();
-        let grace = tokio::time::sleep(Duration::from_millis(config.shutdown.readiness_grace_ms));
-        http::server::accept_until(&listener, &shared, grace).await;
-        drop(listener);
+        sightline_service::server::accept_through_grace(
+            listener,
+            shutdown,
+            Duration::from_millis(config.shutdown.readiness_grace_ms),
+            || {
+                tracing::info!("shutdown requested: readyz now 503");
+                state.start_draining();
+            },
+            http::server::Acceptor(&shared),
+        )
+        .await;
 
         // Every connection finishes its requests and closes; all connection permits
         // back means all are gone (each is cut at the latest after the drain time).
@@ -174,32 +172,4 @@ impl Collector {
 /// Binds, connects Kafka and serves until `shutdown` resolves.
 pub async fn run(config: Config, shutdown: impl Future<Output = ()>) -> Result<(), RunError> {
     Collector::bind(config).await?.serve(shutdown).await
-}
-
-/// Resolves on SIGTERM or SIGINT (Ctrl-C).
-pub async fn shutdown_signal() {
-    let ctrl_c = async {
-        if let Err(err) = tokio::signal::ctrl_c().await {
-            tracing::error!(%err, "cannot listen for SIGINT");
-            std::future::pending::<()>().await;
-        }
-    };
-    #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(err) => {
-                tracing::error!(%err, "cannot listen for SIGTERM");
-                std::future::pending::<()>().await;
-            }
-        }
-    };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {},
-        () = term => {},
-    }
 }

@@ -55,17 +55,6 @@ fn load(cli: &Cli) -> Result<Config, sightline_collector::config::ConfigError> {
     Ok(config)
 }
 
-fn init_logging(config: &Config) {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .or_else(|_| tracing_subscriber::EnvFilter::try_new(&config.log.level))
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter);
-    match config.log.format {
-        LogFormat::Json => builder.json().init(),
-        LogFormat::Text => builder.init(),
-    }
-}
-
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let config = match load(&cli) {
@@ -94,26 +83,10 @@ fn main() -> ExitCode {
         );
         return ExitCode::SUCCESS;
     }
-    init_logging(&config);
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(runtime) => runtime,
-        Err(err) => {
-            eprintln!("sightline-collector: cannot start the runtime: {err}");
-            return ExitCode::FAILURE;
-        }
-    };
-    match runtime.block_on(sightline_collector::run(
-        config,
-        sightline_collector::shutdown_signal(),
-    )) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(err) => {
-            tracing::error!(%err, "collector failed");
-            eprintln!("sightline-collector: {err}");
-            ExitCode::FAILURE
-        }
-    }
+    sightline_service::logging::init(&config.log.level, config.log.format);
+    sightline_service::runtime::run(
+        "sightline-collector",
+        sightline_collector::run(config, sightline_collector::shutdown_signal()),
+        |err| tracing::error!(%err, "collector failed"),
+    )
 }

@@ -4,7 +4,7 @@
 //! table from a registry where every family has one series, see `touch_every_family`).
 
 use prometheus_client::{
-    encoding::{EncodeLabelSet, text::encode},
+    encoding::EncodeLabelSet,
     metrics::{
         counter::Counter,
         family::Family,
@@ -508,12 +508,7 @@ impl Metrics {
 
     /// Prometheus text exposition format.
     pub fn render(&self) -> String {
-        let mut out = String::new();
-        // Writing into a String cannot fail; an error here would be a bug in the encoder.
-        if let Err(err) = encode(&mut out, &self.registry) {
-            tracing::error!(%err, "encoding metrics failed");
-        }
-        out
+        sightline_service::metrics::render(&self.registry)
     }
 }
 

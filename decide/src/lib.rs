@@ -47,15 +47,12 @@ use crate::{
     time::{SystemTime, TimeSource},
 };
 
-pub use sightline_collector::shutdown_signal;
+pub use sightline_service::server::shutdown_signal;
 
 #[derive(Debug, thiserror::Error)]
 pub enum RunError {
-    #[error("cannot listen on {addr}: {source}")]
-    Bind {
-        addr: SocketAddr,
-        source: std::io::Error,
-    },
+    #[error(transparent)]
+    Bind(#[from] sightline_service::server::BindError),
     #[error(transparent)]
     Catalogue(#[from] CatalogueError),
     #[error("Kafka client: {0}")]
@@ -73,13 +70,7 @@ impl DecideService {
     /// Binds, loads the catalogue, connects the decision log (unless disabled) and starts
     /// the profile consumer. `time`: the clock of decay and caps (tests inject theirs).
     pub async fn bind(config: Config, time: Arc<dyn TimeSource>) -> Result<Self, RunError> {
-        let addr = config.server.listen;
-        let listener = TcpListener::bind(addr)
-            .await
-            .map_err(|source| RunError::Bind { addr, source })?;
-        let local_addr = listener
-            .local_addr()
-            .map_err(|source| RunError::Bind { addr, source })?;
+        let (listener, local_addr) = sightline_service::server::bind(config.server.listen).await?;
         let catalogue = Arc::new(CatalogueHandle::open(&config.catalogue.path)?);
         let profiles = Arc::new(ProfileStore::new(&config.profiles));
         let metrics = Arc::new(Metrics::new());
@@ -155,22 +146,22 @@ impl DecideService {
             })
         });
         tracing::info!(addr = %self.local_addr, "sightline-decide listening");
-        server::accept_until(
-            &listener,
-            &state,
-            &builder,
-            &graceful,
-            &connections,
+        sightline_service::server::accept_through_grace(
+            listener,
             shutdown,
+            Duration::from_millis(state.config.shutdown.readiness_grace_ms),
+            || {
+                tracing::info!("shutdown requested: readyz now 503");
+                state.start_draining();
+            },
+            server::Acceptor {
+                state: &state,
+                builder: &builder,
+                graceful: &graceful,
+                connections: &connections,
+            },
         )
         .await;
-        tracing::info!("shutdown requested: readyz now 503");
-        state.start_draining();
-        let grace = tokio::time::sleep(Duration::from_millis(
-            state.config.shutdown.readiness_grace_ms,
-        ));
-        server::accept_until(&listener, &state, &builder, &graceful, &connections, grace).await;
-        drop(listener);
         let drain = Duration::from_millis(state.config.shutdown.drain_timeout_ms);
         if tokio::time::timeout(drain, graceful.shutdown())
             .await

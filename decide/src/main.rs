@@ -3,7 +3,7 @@
 use std::{net::SocketAddr, path::PathBuf, process::ExitCode};
 
 use clap::Parser;
-use sightline_decide::config::{Config, ConfigError, LogFormat};
+use sightline_decide::config::{Config, ConfigError};
 
 /// Sightline ad decisions: real-time interest profiles from Kafka, ranked creatives over HTTP.
 #[derive(Debug, Parser)]
@@ -41,17 +41,6 @@ fn load(cli: &Cli) -> Result<Config, ConfigError> {
     Ok(config)
 }
 
-fn init_logging(config: &Config) {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .or_else(|_| tracing_subscriber::EnvFilter::try_new(&config.log.level))
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter);
-    match config.log.format {
-        LogFormat::Json => builder.json().init(),
-        LogFormat::Text => builder.init(),
-    }
-}
-
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let config = match load(&cli) {
@@ -79,26 +68,10 @@ fn main() -> ExitCode {
             }
         };
     }
-    init_logging(&config);
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(runtime) => runtime,
-        Err(err) => {
-            eprintln!("sightline-decide: cannot start the runtime: {err}");
-            return ExitCode::FAILURE;
-        }
-    };
-    match runtime.block_on(sightline_decide::run(
-        config,
-        sightline_decide::shutdown_signal(),
-    )) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(err) => {
-            tracing::error!(%err, "sightline-decide failed");
-            eprintln!("sightline-decide: {err}");
-            ExitCode::FAILURE
-        }
-    }
+    sightline_service::logging::init(&config.log.level, config.log.format);
+    sightline_service::runtime::run(
+        "sightline-decide",
+        sightline_decide::run(config, sightline_decide::shutdown_signal()),
+        |err| tracing::error!(%err, "sightline-decide failed"),
+    )
 }

@@ -4,7 +4,7 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use prometheus_client::{
-    encoding::{EncodeLabelSet, text::encode},
+    encoding::EncodeLabelSet,
     metrics::{
         counter::Counter,
         family::Family,
@@ -163,11 +163,7 @@ impl Metrics {
         let seen = self.evictions_seen.swap(evictions_total, Ordering::Relaxed);
         self.profile_evictions
             .inc_by(evictions_total.saturating_sub(seen));
-        let mut out = String::new();
-        if let Err(err) = encode(&mut out, &self.registry) {
-            tracing::error!(%err, "encoding metrics failed");
-        }
-        out
+        sightline_service::metrics::render(&self.registry)
     }
 }
 

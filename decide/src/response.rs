@@ -1,28 +1,10 @@
 //! JSON responses.
 
-use bytes::Bytes;
-use http::{HeaderValue, Response, StatusCode, header};
-use http_body_util::Full;
+use http::{HeaderValue, StatusCode, header};
 use serde_json::json;
+pub use sightline_service::response::{HttpResponse, json, with_body};
 
-use crate::{decision::Decision, error::DecideError, routes::HttpResponse};
-
-pub fn with_body(
-    status: StatusCode,
-    content_type: &'static str,
-    body: impl Into<Bytes>,
-) -> HttpResponse {
-    let mut response = Response::new(Full::new(body.into()));
-    *response.status_mut() = status;
-    response
-        .headers_mut()
-        .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
-    response
-}
-
-pub fn json(status: StatusCode, value: &serde_json::Value) -> HttpResponse {
-    with_body(status, "application/json", value.to_string())
-}
+use crate::{decision::Decision, error::DecideError};
 
 pub fn error(err: &DecideError) -> HttpResponse {
     let mut response = with_body(err.status(), "application/json", err.body());
@@ -67,7 +49,7 @@ pub fn decision_body(decision: &Decision) -> serde_json::Value {
 }
 
 pub fn decision(decision: &Decision) -> HttpResponse {
-    let mut response = json(StatusCode::OK, &decision_body(decision));
+    let mut response = json(StatusCode::OK, decision_body(decision));
     // A decision is for one page view: never reused from a cache.
     response
         .headers_mut()

@@ -4,14 +4,14 @@
 use std::{convert::Infallible, sync::Arc, time::Instant};
 
 use bytes::Bytes;
-use http::{HeaderValue, Method, Request, Response, StatusCode, header};
-use http_body_util::{BodyExt, Full, Limited};
+use http::{HeaderValue, Method, Request, StatusCode, header};
+use http_body_util::{BodyExt, Limited};
 use hyper::body::Body;
 use serde_json::json;
 
 use crate::{error::DecideError, request::DecideRequest, response, state::AppState};
 
-pub type HttpResponse = Response<Full<Bytes>>;
+pub use crate::response::HttpResponse;
 
 pub const ROUTE_DECIDE: &str = "/v1/decide";
 pub const ROUTE_HEALTHZ: &str = "/healthz";
@@ -45,14 +45,14 @@ where
             Err(err) => refuse(&state, &err),
         },
         (Method::OPTIONS, ROUTE_DECIDE) => preflight(&state, origin.as_deref()),
-        (Method::GET, ROUTE_HEALTHZ) => response::json(StatusCode::OK, &json!({"status": "ok"})),
+        (Method::GET, ROUTE_HEALTHZ) => response::json(StatusCode::OK, json!({"status": "ok"})),
         (Method::GET, ROUTE_READYZ) => {
             if state.is_ready() {
-                response::json(StatusCode::OK, &json!({"status": "ready"}))
+                response::json(StatusCode::OK, json!({"status": "ready"}))
             } else {
                 response::json(
                     StatusCode::SERVICE_UNAVAILABLE,
-                    &json!({"status": "not_ready"}),
+                    json!({"status": "not_ready"}),
                 )
             }
         }

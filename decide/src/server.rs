@@ -1,15 +1,15 @@
-//! Accept loop: a cap on open connections, HTTP/1.1 keep-alive with a header read
-//! timeout, and graceful draining (every connection asked to close, cut after
-//! `shutdown.drain_timeout_ms`).
+//! Each accepted connection: a cap on open connections, HTTP/1.1 keep-alive with a header
+//! read timeout, and graceful draining (every connection asked to close, cut after
+//! `shutdown.drain_timeout_ms`). The accept loop itself is `sightline_service::server`'s.
 
-use std::{future::Future, pin::pin, sync::Arc, time::Duration};
+use std::{net::SocketAddr, sync::Arc, time::Duration};
 
 use hyper::service::service_fn;
 use hyper_util::{
     rt::{TokioExecutor, TokioIo, TokioTimer},
     server::{conn::auto, graceful::GracefulShutdown},
 };
-use tokio::{net::TcpListener, sync::Semaphore};
+use tokio::{net::TcpStream, sync::Semaphore};
 
 use crate::{routes, state::AppState};
 
@@ -27,51 +27,49 @@ pub fn builder(state: &AppState) -> auto::Builder<TokioExecutor> {
     builder.http1_only()
 }
 
-/// Serves connections from `listener` until `stop` resolves; the connections still open
-/// are then tracked by `graceful`.
-pub async fn accept_until(
-    listener: &TcpListener,
-    state: &Arc<AppState>,
-    builder: &auto::Builder<TokioExecutor>,
-    graceful: &GracefulShutdown,
-    connections: &Arc<Semaphore>,
-    stop: impl Future<Output = ()>,
-) {
-    let mut stop = pin!(stop);
-    loop {
-        tokio::select! {
-            biased;
-            () = &mut stop => return,
-            accepted = listener.accept() => {
-                let (stream, _peer) = match accepted {
-                    Ok(pair) => pair,
-                    Err(err) => {
-                        // EMFILE and friends: back off briefly instead of spinning.
-                        tracing::warn!(%err, "accept failed");
-                        tokio::time::sleep(Duration::from_millis(50)).await;
-                        continue;
-                    }
-                };
-                let Ok(permit) = connections.clone().try_acquire_owned() else {
-                    drop(stream);
-                    continue;
-                };
-                let _ = stream.set_nodelay(true);
-                let service = {
-                    let state = state.clone();
-                    service_fn(move |request| routes::handle(state.clone(), request))
-                };
-                let connection = builder
-                    .serve_connection(TokioIo::new(stream), service)
-                    .into_owned();
-                let connection = graceful.watch(connection);
-                tokio::spawn(async move {
-                    // An idle keep-alive connection is closed by hyper once no request
-                    // head arrives within `server.header_read_timeout_ms`.
-                    let _ = connection.await;
-                    drop(permit);
-                });
-            }
-        }
+/// The decision service's side of `sightline_service::server`'s accept loop.
+pub struct Acceptor<'a> {
+    pub state: &'a Arc<AppState>,
+    pub builder: &'a auto::Builder<TokioExecutor>,
+    /// Tracks every connection for the drain.
+    pub graceful: &'a GracefulShutdown,
+    /// One permit per open connection (`server.max_connections`).
+    pub connections: &'a Arc<Semaphore>,
+}
+
+impl sightline_service::server::Acceptor for Acceptor<'_> {
+    /// Closed at once when no connection permit is left, else served on its own task and
+    /// tracked for the drain.
+    fn accept(&mut self, stream: TcpStream, _peer: SocketAddr) {
+        let Acceptor {
+            state,
+            builder,
+            graceful,
+            connections,
+        } = *self;
+        let Ok(permit) = connections.clone().try_acquire_owned() else {
+            drop(stream);
+            return;
+        };
+        let _ = stream.set_nodelay(true);
+        let service = {
+            let state = state.clone();
+            service_fn(move |request| routes::handle(state.clone(), request))
+        };
+        let connection = builder
+            .serve_connection(TokioIo::new(stream), service)
+            .into_owned();
+        let connection = graceful.watch(connection);
+        tokio::spawn(async move {
+            // An idle keep-alive connection is closed by hyper once no request
+            // head arrives within `server.header_read_timeout_ms`.
+            let _ = connection.await;
+            drop(permit);
+        });
+    }
+
+    fn failed(&mut self, err: &std::io::Error) {
+        // Logged here, not in the shared loop, so the line keeps this crate's target.
+        tracing::warn!(%err, "accept failed");
     }
 }

@@ -1,10 +1,9 @@
-//! Accept loop: connection caps (total and per client address), optional PROXY
-//! protocol v2, HTTP/1.1 keep-alive and h2c via hyper-util's auto builder with explicit
-//! protocol limits, every connection watched by its [`Deadlines`], and graceful
-//! draining.
+//! Each accepted connection: connection caps (total and per client address), optional
+//! PROXY protocol v2, HTTP/1.1 keep-alive and h2c via hyper-util's auto builder with
+//! explicit protocol limits, every connection watched by its [`Deadlines`], and graceful
+//! draining. The accept loop itself is `sightline_service::server`'s.
 
 use std::{
-    future::Future,
     net::{IpAddr, SocketAddr},
     pin::pin,
     sync::Arc,
@@ -17,7 +16,7 @@ use hyper_util::{
     server::conn::auto,
 };
 use tokio::{
-    net::TcpListener,
+    net::TcpStream,
     sync::{Semaphore, watch},
     time::Instant,
 };
@@ -44,54 +43,50 @@ pub struct Shared {
     pub draining: watch::Receiver<bool>,
 }
 
-/// Runs the accept loop until `stop` resolves.
-pub async fn accept_until(
-    listener: &TcpListener,
-    shared: &Arc<Shared>,
-    stop: impl Future<Output = ()>,
-) {
-    let mut stop = pin!(stop);
-    loop {
-        tokio::select! {
-            biased;
-            () = &mut stop => return,
-            accepted = listener.accept() => {
-                let (stream, peer) = match accepted {
-                    Ok(pair) => pair,
-                    Err(err) => {
-                        // EMFILE and friends: back off briefly instead of spinning.
-                        tracing::warn!(%err, "accept failed");
-                        tokio::time::sleep(Duration::from_millis(50)).await;
-                        continue;
-                    }
-                };
-                // Without PROXY protocol the client is known now: its cap is checked
-                // before it takes one of the connections everybody shares.
-                let early_slot = if shared.state.config.server.proxy_protocol {
-                    None
-                } else {
-                    let Some(slot) = per_ip_slot(&shared.state, peer.ip()) else {
-                        continue;
-                    };
-                    Some(slot)
-                };
-                let Ok(permit) = shared.connections.clone().try_acquire_owned() else {
-                    shared.state.metrics.count_connection_refused(ConnectionLimit::MaxConnections);
-                    drop(stream);
-                    continue;
-                };
-                let _ = stream.set_nodelay(true);
-                let shared = shared.clone();
-                tokio::spawn(async move {
-                    let metrics = &shared.state.metrics;
-                    metrics.connections_open.inc();
-                    serve_connection(stream, peer, early_slot, &shared).await;
-                    metrics.connections_open.dec();
-                    drop(permit);
-                });
-            }
-        }
+/// The collector's side of `sightline_service::server`'s accept loop.
+pub struct Acceptor<'a>(pub &'a Arc<Shared>);
+
+impl sightline_service::server::Acceptor for Acceptor<'_> {
+    fn accept(&mut self, stream: TcpStream, peer: SocketAddr) {
+        accept(self.0, stream, peer);
     }
+
+    fn failed(&mut self, err: &std::io::Error) {
+        // Logged here, not in the shared loop, so the line keeps this crate's target.
+        tracing::warn!(%err, "accept failed");
+    }
+}
+
+/// One connection from the accept loop: refused at once when a cap is reached (counted),
+/// else served on its own task.
+fn accept(shared: &Arc<Shared>, stream: TcpStream, peer: SocketAddr) {
+    // Without PROXY protocol the client is known now: its cap is checked
+    // before it takes one of the connections everybody shares.
+    let early_slot = if shared.state.config.server.proxy_protocol {
+        None
+    } else {
+        let Some(slot) = per_ip_slot(&shared.state, peer.ip()) else {
+            return;
+        };
+        Some(slot)
+    };
+    let Ok(permit) = shared.connections.clone().try_acquire_owned() else {
+        shared
+            .state
+            .metrics
+            .count_connection_refused(ConnectionLimit::MaxConnections);
+        drop(stream);
+        return;
+    };
+    let _ = stream.set_nodelay(true);
+    let shared = shared.clone();
+    tokio::spawn(async move {
+        let metrics = &shared.state.metrics;
+        metrics.connections_open.inc();
+        serve_connection(stream, peer, early_slot, &shared).await;
+        metrics.connections_open.dec();
+        drop(permit);
+    });
 }
 
 /// A connection slot of `ip`'s address (`connections.max_per_ip`); exempt for a
@@ -116,7 +111,7 @@ fn per_ip_slot(state: &AppState, ip: IpAddr) -> Option<Slot> {
 
 /// `slot`: the per-address connection slot when taken at accept (no PROXY protocol).
 async fn serve_connection(
-    mut stream: tokio::net::TcpStream,
+    mut stream: TcpStream,
     peer: SocketAddr,
     slot: Option<Slot>,
     shared: &Shared,
