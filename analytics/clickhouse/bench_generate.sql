@@ -15,6 +15,16 @@
 --     a search in 70 % of sessions, scrolls, hovers, clicks, 3 ad impressions in two phases
 --     (VIEWABLE + FINAL sharing impression_id; 72 % viewable), and an ad click on the sidebar
 --     impression in 5 % of sessions under ad_layout=control, 7 % under "wide" (CTR ≈ 2 %);
+--   * ad decisions: in 30 % of sessions sightline-decide's 'bandit' policy filled the slots, in 30 %
+--     'contextual' (variants a/b), the rest carry none; bandit sessions click 1.3× as often;
+--   * invalid traffic as the collector classes it: 3 % of sessions GIVT (every event flagged,
+--     reason automation or crawler), ≈ 1 % of the other sessions' ad clicks SIVT (click_too_fast
+--     or click_without_impression), everything else TRAFFIC_CLASS_VALID;
+--   * video: 30 % of sessions play a 15 s pre-roll (slot 'pre-roll') whose two AdVideo messages
+--     (VIEWABLE at k 6, FINAL at k 14, replacing two scrolls) report the quartiles reached:
+--     start 100 %, Q1 85 %, midpoint 70 %, Q3 60 %, complete 50 %; 75 % viewable, 40 % audible;
+--   * the session's last event (custom) is a 'Course Enrolled' with course_id and revenue in
+--     12 % of course-page sessions (40 % if an ad was clicked), else 'lesson_progress';
 --   * ids are 16 random bytes (as the SDK's), so they cost what real ids cost on disk.
 INSERT INTO sightline.events_stream
 (
@@ -38,6 +48,18 @@ INSERT INTO sightline.events_stream
     event_ad_click_page_rect_x, event_ad_click_page_rect_y, event_ad_click_page_rect_width,
     event_ad_click_page_rect_height, event_ad_click_since_viewable_ms,
     event_search_query, event_search_results_count, event_custom_name,
+    `event_custom_properties.key`, `event_custom_properties.string_value`, `event_custom_properties.number_value`,
+    `event_custom_properties.int_value`, `event_custom_properties.bool_value`,
+    traffic_class, ivt_reasons,
+    event_ad_impression_ad_decision_id, event_ad_impression_ad_decision_policy, event_ad_impression_ad_decision_variant,
+    event_ad_click_ad_decision_id, event_ad_click_ad_decision_policy, event_ad_click_ad_decision_variant,
+    event_ad_video_ad_slot_id, event_ad_video_ad_creative_id, event_ad_video_ad_campaign_id,
+    event_ad_video_ad_placement_id, event_ad_video_ad_width, event_ad_video_ad_height,
+    event_ad_video_impression_id, event_ad_video_event, event_ad_video_viewable,
+    event_ad_video_audible_visible_on_complete, event_ad_video_played_ms, event_ad_video_duration_ms,
+    event_ad_video_in_view_playing_ms, event_ad_video_in_view_ms, event_ad_video_max_visible_fraction,
+    event_ad_video_player_size, event_ad_video_fullscreen, event_ad_video_quartiles,
+    event_ad_video_audible_quartiles, event_ad_video_measurable,
     kafka_topic, kafka_partition, kafka_offset
 )
 WITH
@@ -57,7 +79,28 @@ WITH
     start_ms + toInt64(k) * 20000 AS t_ms,
     (hs % 100) < 70 AS searched,
     (intDiv(hs, 100) % 100) < 45 AS course_session,
-    (intDiv(hs, 10000) % 1000) < if(layout_ = 'control', 50, 70) AS clicked,
+    -- ad decisions: 60 % of sessions' slots filled by sightline-decide, half 'bandit', half
+    -- 'contextual'; bandit sessions click more (the sidebar click chance ×1.3)
+    cityHash64(sess, 40) % 100 AS h_dec,
+    multiIf(h_dec < 30, 'bandit', h_dec < 60, 'contextual', '') AS policy_,
+    (intDiv(hs, 10000) % 1000) < if(layout_ = 'control', 50, 70) * if(policy_ = 'bandit', 1.3, 1.0) AS clicked,
+    -- invalid traffic: 3 % of sessions GIVT (automation or crawler, every event flagged);
+    -- 1 in 5 of the remaining sessions' ad clicks… scaled so ≈ 1 % of valid-session clicks are SIVT
+    cityHash64(sess, 30) % 1000 AS h_ivt,
+    h_ivt < 30 AS givt_session,
+    cityHash64(sess, 31) % 100 = 0 AS sivt_click,
+    -- video: 30 % of sessions play a pre-roll on the course/catalogue page (k 6 = VIEWABLE
+    -- message with start, k 14 = FINAL with every quartile reached: 100/85/70/60/50 %)
+    cityHash64(sess, 50) % 100 < 30 AS video_session,
+    cityHash64(sess, 51) % 100 AS h_q,
+    toUInt32(1 + 2 * (h_q < 85) + 4 * (h_q < 70) + 8 * (h_q < 60) + 16 * (h_q < 50)) AS quartiles_,
+    cityHash64(sess, 52) % 100 < 75 AS video_viewable_,
+    cityHash64(sess, 53) % 100 < 40 AS video_audible_,
+    concat(reinterpretAsString(cityHash64(sess, 54)), reinterpretAsString(cityHash64(sess, 55))) AS video_imp_id,
+    toUInt32(15000 * [0.1, 0.25, 0.5, 0.75, 1.0][1 + (h_q < 85) + (h_q < 70) + (h_q < 60) + (h_q < 50)]) AS played_,
+    -- enrolments: the session's last event is a server 'Course Enrolled' (revenue) in 12 % of
+    -- course-page sessions, 40 % if the student clicked an ad
+    (intDiv(hs, 1000000) % 100) < if(clicked, 40, 12) AND course_session AS enrolled,
     -- the session's three ad impressions: a = top banner, b = sidebar, c = in-feed
     multiIf(k IN (3, 11), 0, k IN (7, 12), 1, k IN (15, 17), 2, 255) AS imp,
     k IN (11, 12, 17) AS final_phase,
@@ -71,6 +114,7 @@ WITH
     [90, 250, 200][imp + 1] AS rect_h,
     concat('camp-', toString(cityHash64(sess, imp, 25) % 12)) AS campaign_,
     multiIf(k = 10 AND clicked, 'EVENT_KIND_AD_CLICK',
+            k IN (6, 14) AND video_session, 'EVENT_KIND_AD_VIDEO',
             k = 1 AND searched, 'EVENT_KIND_SEARCH',
             k = 19, 'EVENT_KIND_CUSTOM',
             k IN (0, 5, 13), 'EVENT_KIND_PAGE_VIEW',
@@ -150,11 +194,51 @@ SELECT
     if(kind_ = 'EVENT_KIND_AD_CLICK', toInt32(300), 0) AS event_ad_click_page_rect_y,
     if(kind_ = 'EVENT_KIND_AD_CLICK', toUInt32(300), 0) AS event_ad_click_page_rect_width,
     if(kind_ = 'EVENT_KIND_AD_CLICK', toUInt32(250), 0) AS event_ad_click_page_rect_height,
-    if(kind_ = 'EVENT_KIND_AD_CLICK', toInt64(20000 + hs % 60000), 0) AS event_ad_click_since_viewable_ms,
+    if(kind_ = 'EVENT_KIND_AD_CLICK', if(sivt_click AND hs % 2 = 0, toInt64(80), toInt64(20000 + hs % 60000)), 0)
+        AS event_ad_click_since_viewable_ms,
     if(kind_ = 'EVENT_KIND_SEARCH', ['calculus', 'organic chemistry', 'python for beginners', 'microeconomics',
         'statistics 101', 'art history', 'linear algebra', 'nursing exam prep'][hs % 8 + 1], '') AS event_search_query,
     if(kind_ = 'EVENT_KIND_SEARCH', toUInt32(hs % 60), 0) AS event_search_results_count,
-    if(kind_ = 'EVENT_KIND_CUSTOM', 'lesson_progress', '') AS event_custom_name,
+    if(kind_ = 'EVENT_KIND_CUSTOM', if(enrolled, 'Course Enrolled', 'lesson_progress'), '') AS event_custom_name,
+    if(kind_ = 'EVENT_KIND_CUSTOM' AND enrolled, ['course_id', 'revenue'], []) AS `event_custom_properties.key`,
+    if(kind_ = 'EVENT_KIND_CUSTOM' AND enrolled, [concat('c', toString(hs % 300)), ''], []) AS `event_custom_properties.string_value`,
+    if(kind_ = 'EVENT_KIND_CUSTOM' AND enrolled, [0, [49.0, 99.0, 149.0, 299.0][hs % 4 + 1]], []) AS `event_custom_properties.number_value`,
+    if(kind_ = 'EVENT_KIND_CUSTOM' AND enrolled, [toInt64(0), toInt64(0)], []) AS `event_custom_properties.int_value`,
+    if(kind_ = 'EVENT_KIND_CUSTOM' AND enrolled, [false, false], []) AS `event_custom_properties.bool_value`,
+    multiIf(givt_session, 'TRAFFIC_CLASS_GIVT',
+            kind_ = 'EVENT_KIND_AD_CLICK' AND sivt_click, 'TRAFFIC_CLASS_SIVT', 'TRAFFIC_CLASS_VALID') AS traffic_class,
+    multiIf(givt_session, [if(h_ivt < 20, 'IVT_REASON_AUTOMATION', 'IVT_REASON_CRAWLER')],
+            kind_ = 'EVENT_KIND_AD_CLICK' AND sivt_click,
+            [if(hs % 2 = 0, 'IVT_REASON_CLICK_TOO_FAST', 'IVT_REASON_CLICK_WITHOUT_IMPRESSION')], []) AS ivt_reasons,
+    if(imp != 255 AND policy_ != '', hex(cityHash64(sess, imp, 41)), '') AS event_ad_impression_ad_decision_id,
+    if(imp != 255, policy_, '') AS event_ad_impression_ad_decision_policy,
+    if(imp != 255 AND policy_ != '', if(cityHash64(sess, 42) % 2 = 0, 'a', 'b'), '') AS event_ad_impression_ad_decision_variant,
+    if(kind_ = 'EVENT_KIND_AD_CLICK' AND policy_ != '', hex(cityHash64(sess, 1, 41)), '') AS event_ad_click_ad_decision_id,
+    if(kind_ = 'EVENT_KIND_AD_CLICK', policy_, '') AS event_ad_click_ad_decision_policy,
+    if(kind_ = 'EVENT_KIND_AD_CLICK' AND policy_ != '', if(cityHash64(sess, 42) % 2 = 0, 'a', 'b'), '') AS event_ad_click_ad_decision_variant,
+    if(kind_ = 'EVENT_KIND_AD_VIDEO', 'pre-roll', '') AS event_ad_video_ad_slot_id,
+    if(kind_ = 'EVENT_KIND_AD_VIDEO', concat('vcr-', toString(cityHash64(sess, 56) % 10)), '') AS event_ad_video_ad_creative_id,
+    if(kind_ = 'EVENT_KIND_AD_VIDEO', concat('camp-', toString(cityHash64(sess, 57) % 12)), '') AS event_ad_video_ad_campaign_id,
+    if(kind_ = 'EVENT_KIND_AD_VIDEO', 'pl-pre-roll', '') AS event_ad_video_ad_placement_id,
+    if(kind_ = 'EVENT_KIND_AD_VIDEO', toUInt32(640), 0) AS event_ad_video_ad_width,
+    if(kind_ = 'EVENT_KIND_AD_VIDEO', toUInt32(360), 0) AS event_ad_video_ad_height,
+    if(kind_ = 'EVENT_KIND_AD_VIDEO', video_imp_id, '') AS event_ad_video_impression_id,
+    if(kind_ = 'EVENT_KIND_AD_VIDEO', if(k = 6, 'VIDEO_EVENT_VIEWABLE', 'VIDEO_EVENT_FINAL'), '') AS event_ad_video_event,
+    kind_ = 'EVENT_KIND_AD_VIDEO' AND video_viewable_ AS event_ad_video_viewable,
+    kind_ = 'EVENT_KIND_AD_VIDEO' AND k = 14 AND bitTest(quartiles_, 4) AND video_viewable_ AND video_audible_
+        AS event_ad_video_audible_visible_on_complete,
+    if(kind_ = 'EVENT_KIND_AD_VIDEO', if(k = 6, least(played_, toUInt32(2000)), played_), 0) AS event_ad_video_played_ms,
+    if(kind_ = 'EVENT_KIND_AD_VIDEO', toUInt32(15000), 0) AS event_ad_video_duration_ms,
+    if(kind_ = 'EVENT_KIND_AD_VIDEO' AND video_viewable_, if(k = 6, least(played_, toUInt32(2000)), played_), 0)
+        AS event_ad_video_in_view_playing_ms,
+    if(kind_ = 'EVENT_KIND_AD_VIDEO' AND video_viewable_, if(k = 6, toUInt32(2000), played_ + 1000), 0) AS event_ad_video_in_view_ms,
+    if(kind_ = 'EVENT_KIND_AD_VIDEO', if(video_viewable_, 1.0, 0.4), 0) AS event_ad_video_max_visible_fraction,
+    if(kind_ = 'EVENT_KIND_AD_VIDEO', ['PLAYER_SIZE_SMALL', 'PLAYER_SIZE_MEDIUM', 'PLAYER_SIZE_LARGE'][hs % 3 + 1], '')
+        AS event_ad_video_player_size,
+    false AS event_ad_video_fullscreen,
+    if(kind_ = 'EVENT_KIND_AD_VIDEO', if(k = 6, toUInt32(1), quartiles_), 0) AS event_ad_video_quartiles,
+    if(kind_ = 'EVENT_KIND_AD_VIDEO' AND video_audible_, if(k = 6, toUInt32(1), quartiles_), 0) AS event_ad_video_audible_quartiles,
+    kind_ = 'EVENT_KIND_AD_VIDEO' AS event_ad_video_measurable,
     'bench.sightline.events' AS kafka_topic,
     sess % 6 AS kafka_partition,
     number AS kafka_offset

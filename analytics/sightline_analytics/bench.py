@@ -44,7 +44,10 @@ SELECT * EXCEPT (kafka_topic, kafka_partition, kafka_offset, kafka_error, kafka_
              if(event_ad_impression_rule = '', 'VIEWABILITY_RULE_UNSPECIFIED', event_ad_impression_rule)
                  AS event_ad_impression_rule,
              if(event_ad_impression_actual_visibility = '', 'ACTUAL_VISIBILITY_UNKNOWN', event_ad_impression_actual_visibility)
-                 AS event_ad_impression_actual_visibility)
+                 AS event_ad_impression_actual_visibility,
+             if(event_ad_video_event = '', 'VIDEO_EVENT_UNSPECIFIED', event_ad_video_event) AS event_ad_video_event,
+             if(event_ad_video_player_size = '', 'PLAYER_SIZE_UNSPECIFIED', event_ad_video_player_size)
+                 AS event_ad_video_player_size)
 FROM sightline.bench_sample
 SETTINGS format_schema = 'sightline/v1/collected.proto:CollectedEvent', engine_file_truncate_on_insert = 1
 """
