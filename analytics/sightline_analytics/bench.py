@@ -47,7 +47,15 @@ SELECT * EXCEPT (kafka_topic, kafka_partition, kafka_offset, kafka_error, kafka_
                  AS event_ad_impression_actual_visibility,
              if(event_ad_video_event = '', 'VIDEO_EVENT_UNSPECIFIED', event_ad_video_event) AS event_ad_video_event,
              if(event_ad_video_player_size = '', 'PLAYER_SIZE_UNSPECIFIED', event_ad_video_player_size)
-                 AS event_ad_video_player_size)
+                 AS event_ad_video_player_size,
+             if(source = '', 'EVENT_SOURCE_UNSPECIFIED', source) AS source,
+             if(device_device_class = '', 'DEVICE_CLASS_UNSPECIFIED', device_device_class) AS device_device_class,
+             if(privacy_mode = '', 'PRIVACY_MODE_UNSPECIFIED', privacy_mode) AS privacy_mode,
+             if(consent_measurement = '', 'CONSENT_STATE_UNSPECIFIED', consent_measurement) AS consent_measurement,
+             if(consent_personalization = '', 'CONSENT_STATE_UNSPECIFIED', consent_personalization)
+                 AS consent_personalization,
+             if(consent_storage = '', 'CONSENT_STATE_UNSPECIFIED', consent_storage) AS consent_storage,
+             if(consent_source = '', 'CONSENT_SOURCE_UNSPECIFIED', consent_source) AS consent_source)
 FROM sightline.bench_sample
 SETTINGS format_schema = 'sightline/v1/collected.proto:CollectedEvent', engine_file_truncate_on_insert = 1
 """

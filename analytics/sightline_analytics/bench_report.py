@@ -77,7 +77,12 @@ def render(results: dict, command: str) -> str:
         "over 7 days; Zipf-like students (density ∝ 1/rank, one student per 100 events) in 40 colleges x 4 "
         "cohorts; page views, searches (70 % of sessions), course views (45 %), scrolls, hovers, clicks, three ad "
         "impressions per session in two phases (VIEWABLE + FINAL), ad clicks at ≈ 2 % CTR, two experiments "
-        "(ad_layout with a real effect, cta_color without); 16-byte random ids like the SDK's.",
+        "(ad_layout with a real effect, cta_color without); ad decisions on 60 % of sessions' slots (policies "
+        "bandit, with a higher CTR, and contextual); invalid traffic (3 % of sessions GIVT, automation or crawler; "
+        "≈ 1 % of ad clicks SIVT, click_too_fast or click_without_impression; the rest VALID); a 15 s pre-roll video "
+        "in 30 % of sessions (quartiles reached: start 100 %, 25 % 85 %, 50 % 70 %, 75 % 60 %, complete 50 %); "
+        "'Course Enrolled' with revenue in 12 % of course-page sessions (40 % after an ad click); 16-byte random "
+        "ids like the SDK's.",
         "",
         "## Generation and disk",
         "",
