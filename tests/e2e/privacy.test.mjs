@@ -10,6 +10,14 @@
 // records carry no identity. What the SDK puts in each batch (privacy_mode, consent) is
 // asserted in tests/browser/privacy.test.mjs; the collector's own enforcement of forged
 // batches in the collector's tests.
+//
+// Each visit ends without a flush(): its last batch goes by beacon at page hide, which
+// tests/e2e/pagehide.test.mjs checks in every mode. Each visit has its own browser, launched
+// with `--user-agent`: a per-context `userAgent` (CDP Emulation.setUserAgentOverride) is not
+// applied to requests that leave after the page is gone, so the page-hide beacon carried the
+// browser's own agent (`HeadlessChrome/…`), its records were not matched to their visit and
+// the last batch of both visits looked lost (and a cookieless visitor id, keyed by the agent,
+// differed for it).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { chromium } from 'playwright-core';
@@ -25,28 +33,19 @@ function required(name) {
   return value;
 }
 
-/**
- * Runs `call` in the page, then flush(), and waits for the collector's answer to a batch. The
- * test does not rely on the final beacon at page hide for these pages (cookieless and
- * restricted pages have no durable queue to fall back on).
- */
-async function flushed(page, call) {
-  const answered = page.waitForResponse((r) => r.url().includes('/v1/batch') && r.request().method() === 'POST');
-  await page.evaluate(call);
-  await page.evaluate(() => window.sightline('flush'));
-  await answered;
-}
-
 const ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'];
 const DESKTOP = 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/140.0.0.0 Safari/537.36';
 
 test('GPC visits are cookieless and minors restricted, in the records that reach Kafka', { timeout: 180000 }, async () => {
   const run = `${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
   const agents = { gpc: `${DESKTOP} SightlinePrivacy/${run}/gpc`, minor: `${DESKTOP} SightlinePrivacy/${run}/minor` };
-  const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ARGS });
+  const launch = (agent) => chromium.launch({ executablePath: '/usr/bin/chromium', args: [...ARGS, `--user-agent=${agent}`] });
+  const browsers = [];
   let storedGpc;
   try {
-    const gpc = await browser.newContext({ viewport: { width: 1280, height: 800 }, userAgent: agents.gpc });
+    const gpcBrowser = await launch(agents.gpc);
+    browsers.push(gpcBrowser);
+    const gpc = await gpcBrowser.newContext({ viewport: { width: 1280, height: 800 } });
     await gpc.addInitScript(() => {
       Object.defineProperty(Navigator.prototype, 'globalPrivacyControl', { get: () => true, configurable: true });
     });
@@ -54,12 +53,13 @@ test('GPC visits are cookieless and minors restricted, in the records that reach
     await page.goto(`${SITE}/?variant=A`);
     await page.waitForSelector('#view main');
     await page.evaluate(() => window.sightline('identify', 'u-gpc', { college: 'X' }));
-    // Sent by an explicit flush, answered before the page goes (see flushed).
-    await flushed(page, () => window.sightline('track', 'gpc-probe'));
+    await page.evaluate(() => window.sightline('track', 'gpc-probe'));
     storedGpc = await page.evaluate(() => ({ local: Object.keys(localStorage).filter((k) => k.startsWith('sl_')), cookie: document.cookie }));
     await page.goto('about:blank');
 
-    const minor = await browser.newContext({ viewport: { width: 1280, height: 800 }, userAgent: agents.minor });
+    const minorBrowser = await launch(agents.minor);
+    browsers.push(minorBrowser);
+    const minor = await minorBrowser.newContext({ viewport: { width: 1280, height: 800 } });
     const child = await minor.newPage();
     await child.goto(`${SITE}/?variant=A`);
     await child.waitForSelector('#view main');
@@ -68,7 +68,7 @@ test('GPC visits are cookieless and minors restricted, in the records that reach
     await child.evaluate(() => window.scrollTo(0, document.documentElement.scrollHeight));
     // Scroll depth is read at the next animation frame: let one pass before the page view.
     await child.evaluate(() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done))));
-    await flushed(child, () => window.sightline('page'));
+    await child.evaluate(() => window.sightline('page'));
     await child.goto('about:blank');
 
     const deadline = Date.now() + 60000;
@@ -115,6 +115,6 @@ test('GPC visits are cookieless and minors restricted, in the records that reach
       assert.ok(!mine.minor.some((r) => r.kind === kind), `minor: no ${kind} record`);
     }
   } finally {
-    await browser.close();
+    for (const browser of browsers) await browser.close();
   }
 });

@@ -6,6 +6,7 @@
 # (and stops) its own broker on KAFKA_PORT (default 29092) and builds the SDK if needed.
 # Everything listens on loopback, on free ports; every process it starts is stopped on exit,
 # failure included. Artifacts (screenshots, logs) go to tests/artifacts/.
+# E2E_ONLY=tests/e2e/NAME.test.mjs runs that file alone (default: every test in tests/e2e/).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 repo=$(pwd)
@@ -86,4 +87,4 @@ E2E_SITE_URL=http://localhost:$site_port \
 E2E_COLLECTOR_URL=http://127.0.0.1:$collector_port \
 E2E_ARTIFACTS=$artifacts \
 SIGHTLINE_TAIL=$repo/target/debug/sightline-tail \
-  timeout "$E2E_TIMEOUT_SECS" node --test --test-concurrency=1 tests/e2e/
+  timeout "$E2E_TIMEOUT_SECS" node --test --test-concurrency=1 "${E2E_ONLY:-tests/e2e/}"
