@@ -451,7 +451,12 @@ export function send(url, body, requestId, beacon) {
       .then(function (r) {
         var after = r.headers.get('retry-after');
         fire(DISPATCH_DELIVERY, after, [requestId, r.status, after ? Date.parse(after) - Date.now() : NaN]);
-      }, function () { fire(DISPATCH_DELIVERY, null, [requestId, 0, NaN]); });
+      // A network error is reported a task later: Chromium rejects a keepalive fetch still in
+      // flight when the page is left (the request itself reached the collector) between two
+      // pagehide listeners, and reported at once it would make the SDK's own pagehide handler
+      // take the collector as failing and keep the open batch instead of sending it (lost on
+      // cookieless and restricted pages, which have no durable queue).
+      }, function () { setTimeout(fire, 0, DISPATCH_DELIVERY, null, [requestId, 0, NaN]); });
     return true;
   } catch (x) { return false; }
 }
