@@ -51,7 +51,22 @@ test('the batch open at page hide reaches Kafka while a fetch is in flight, behi
   const agent = `${DESKTOP} SightlinePagehideRace/${run}`;
   const probe = `pagehide-${run}`;
   const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: [...ARGS, `--user-agent=${agent}`] });
-  const seen = {};
+  const seen = {}, found = {};
+  const isProbe = {
+    persistent: (r) => r.kind === 'custom' && JSON.stringify(r).includes(`${probe}-persistent`),
+    cookieless: (r) => r.kind === 'custom' && JSON.stringify(r).includes(`${probe}-cookieless`),
+    restricted: (r) => r.kind === 'page_view' && JSON.stringify(r).includes(`/${probe}-restricted`),
+  };
+  /** The records of `mode`'s probe, once one is in Kafka (or after 30 s: a lost batch). */
+  const probeRecords = async (mode) => {
+    const deadline = Date.now() + 30000;
+    for (;;) {
+      const records = (await readAll({ tail: TAIL, brokers: BROKERS }))
+        .filter((r) => r.collected?.user_agent === agent && r.privacy_mode === mode && isProbe[mode](r));
+      if (records.length > 0 || Date.now() > deadline) return records;
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+  };
   try {
     for (const mode of ['persistent', 'cookieless', 'restricted']) {
       const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
@@ -78,22 +93,11 @@ test('the batch open at page hide reaches Kafka while a fetch is in flight, behi
         beacons: JSON.parse(localStorage.getItem(key) || '[]'),
         queued: Object.keys(localStorage).filter((k) => k.startsWith('sl_b.')).length,
       }), LOG);
+      // Open until the probe is in Kafka: closing the context cancels an unfinished beacon.
+      found[mode] = await probeRecords(mode);
       await context.close();
     }
 
-    const isProbe = {
-      persistent: (r) => r.kind === 'custom' && JSON.stringify(r).includes(`${probe}-persistent`),
-      cookieless: (r) => r.kind === 'custom' && JSON.stringify(r).includes(`${probe}-cookieless`),
-      restricted: (r) => r.kind === 'page_view' && JSON.stringify(r).includes(`/${probe}-restricted`),
-    };
-    const deadline = Date.now() + 60000;
-    let found;
-    for (;;) {
-      const records = (await readAll({ tail: TAIL, brokers: BROKERS })).filter((r) => r.collected?.user_agent === agent);
-      found = Object.fromEntries(Object.keys(isProbe).map((mode) => [mode, records.filter((r) => r.privacy_mode === mode && isProbe[mode](r))]));
-      if (Object.values(found).every((list) => list.length > 0) || Date.now() > deadline) break;
-      await new Promise((r) => setTimeout(r, 2000));
-    }
     const problems = [];
     for (const mode of Object.keys(isProbe)) {
       const { beacons, queued } = seen[mode];
