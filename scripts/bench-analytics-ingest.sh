@@ -21,7 +21,7 @@ if ! scripts/kafka.sh status >/dev/null 2>&1; then
   started_kafka=yes
 fi
 # shellcheck disable=SC2317 # reached through the trap
-cleanup() { if [ -n "$started_kafka" ]; then scripts/kafka.sh down || true; fi; }
+cleanup() { if [ -n "$started_kafka" ]; then "$repo/scripts/kafka.sh" down || true; fi; }
 trap cleanup EXIT
 cd analytics
 nice -n 19 "$python" -m sightline_analytics.ingest_bench --brokers "$brokers" \
